@@ -1,0 +1,3 @@
+"""KIX, the Kidnapping Information eXchange."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP only: routers, dependencies, the signed and encrypted channel, problem+json."""

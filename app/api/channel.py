@@ -1,0 +1,257 @@
+"""The secure channel: an ASGI middleware around every route but the public ones.
+
+Inbound: read the body (413 past the limit), authenticate the RFC 9421 signature and claim its nonce
+(app.services.authentication), decrypt the JWE body, and hand the route plain JSON with the caller in
+`scope["state"]`. Outbound: encrypt the body to the caller's X25519 key, add Content-Digest, and sign
+the response bound to the request. Refusals before authentication go out as signed, unencrypted
+problem+json, since there is no trusted key to encrypt to.
+"""
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+from app.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from app.config import Settings
+from app.crypto.digest import content_digest
+from app.crypto.httpsig import HttpMessage
+from app.crypto.jwe import MEDIA_TYPE as JOSE_MEDIA_TYPE
+from app.crypto.jwe import JweCodec, JweError
+from app.crypto.keys import KeyPair
+from app.crypto.profile import sign_response
+from app.db import Database
+from app.errors import PROBLEM_TYPES, KixError
+from app.services.authentication import Caller, authenticate
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/kix-keys"})
+JSON_MEDIA_TYPE = "application/json"
+log = logging.getLogger("kix.access")
+
+
+class _Refusal(Exception):
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.detail = detail
+
+
+@dataclass
+class _CapturedResponse:
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytearray = field(default_factory=bytearray)
+
+
+def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _Refusal("body-too-large", f"the body limit is {limit} bytes")
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise _Refusal("body-too-large", f"the body limit is {limit} bytes")
+        if not message.get("more_body", False):
+            break
+    return bytes(body)
+
+
+class SecureChannel:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, db: Database, server_key: KeyPair, jwe: JweCodec
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = db
+        self.server_key = server_key
+        self.jwe = jwe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        headers = _header_map(scope["headers"])
+        request = HttpMessage(
+            headers=headers, method=scope["method"], target_uri=self._target_uri(scope, headers)
+        )
+        caller: Caller | None = None
+        encrypt_response = True
+        try:
+            body = await _read_body(receive, self.settings.max_body_bytes, headers)
+            try:
+                caller = await anyio.to_thread.run_sync(authenticate, self.db, self.settings, request, body)
+            except KixError as exc:
+                raise _Refusal(exc.slug, exc.detail) from exc
+            encrypt_response = self._wants_encrypted_response(headers)
+            plaintext = self._open_body(caller, headers, body)
+        except _Refusal as refusal:
+            response = _CapturedResponse(
+                status=PROBLEM_TYPES[refusal.slug].status,
+                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
+                body=bytearray(problem_body(refusal.slug, refusal.detail, instance=f"urn:uuid:{request_id}")),
+            )
+        else:
+            response = await self._call_route(scope, receive, caller, plaintext)
+        await self._send_sealed(send, request, response, caller if encrypt_response else None, request_id)
+        log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": response.status,
+                "agency": caller.agency_id if caller else None,
+                "kid": caller.kid if caller else None,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+
+    def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
+        path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        target = path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/") + target
+        host = headers.get("host")
+        if host is None:
+            server_host, server_port = scope.get("server") or ("localhost", None)
+            host = f"{server_host}:{server_port}" if server_port else server_host
+        return f"{scope['scheme']}://{host}{target}"
+
+    def _wants_encrypted_response(self, headers: dict[str, str]) -> bool:
+        if not self.settings.allow_plaintext:
+            return True
+        accept = headers.get("accept", "")
+        return JSON_MEDIA_TYPE not in accept or JOSE_MEDIA_TYPE in accept
+
+    def _open_body(self, caller: Caller, headers: dict[str, str], body: bytes) -> bytes:
+        """The plaintext JSON of a request body: decrypted from JWE, or plain when development allows it."""
+        if not body:
+            return body
+        media_type = _media_type(headers.get("content-type", ""))
+        if media_type == JOSE_MEDIA_TYPE:
+            try:
+                opened = self.jwe.decrypt(body, self.server_key.encryption)
+            except JweError as exc:
+                raise _Refusal("body-undecryptable", str(exc)) from exc
+            if opened.header.get("kid") != self.server_key.kid:
+                raise _Refusal("body-undecryptable", "the JWE names another recipient key")
+            if opened.header.get("skid") != caller.kid:
+                raise _Refusal("body-undecryptable", "the JWE's skid is not the signing key id")
+            return opened.plaintext
+        if media_type == JSON_MEDIA_TYPE and self.settings.allow_plaintext:
+            return body
+        raise _Refusal("plaintext-refused", "send the body as a JWE compact serialisation (application/jose)")
+
+    async def _call_route(
+        self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes
+    ) -> _CapturedResponse:
+        inner_headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if name not in (b"content-type", b"content-length")
+        ]
+        if plaintext:
+            inner_headers += [
+                (b"content-type", JSON_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(plaintext)).encode()),
+            ]
+        inner_scope = dict(scope, headers=inner_headers)
+        inner_scope.setdefault("state", {})
+        inner_scope["state"] = dict(inner_scope["state"], caller=caller)
+        delivered = False
+
+        async def inner_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": plaintext, "more_body": False}
+            return await receive()
+
+        response = _CapturedResponse()
+
+        async def inner_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response.status = message["status"]
+                response.headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                response.body += message.get("body", b"")
+
+        try:
+            await self.app(inner_scope, inner_receive, inner_send)
+        except Exception:
+            log.exception("unhandled error behind the secure channel")
+            return _CapturedResponse(
+                status=500,
+                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
+                body=bytearray(problem_body("internal-error", "internal error")),
+            )
+        return response
+
+    async def _send_sealed(
+        self,
+        send: Send,
+        request: HttpMessage,
+        response: _CapturedResponse,
+        recipient: Caller | None,
+        request_id: str,
+    ) -> None:
+        kept = [
+            (name, value)
+            for name, value in response.headers
+            if name.lower() not in (b"content-type", b"content-length")
+        ]
+        content_type = _header_map(response.headers).get("content-type", JSON_MEDIA_TYPE)
+        body = bytes(response.body)
+        if recipient is not None:
+            cty = _media_type(content_type).removeprefix("application/")
+            body = self.jwe.encrypt(
+                body,
+                recipient.encrypt_public,
+                recipient_kid=recipient.kid,
+                sender_kid=self.server_key.kid,
+                content_type=cty,
+            ).encode("ascii")
+            content_type = JOSE_MEDIA_TYPE
+        signed_headers = {"content-type": content_type, "content-digest": content_digest(body)}
+        signed_headers |= sign_response(
+            status=response.status,
+            headers=signed_headers,
+            request=request,
+            keyid=self.server_key.kid,
+            private_key=self.server_key.signing,
+            now=int(time.time()),
+        )
+        out = kept + [(name.encode(), value.encode()) for name, value in signed_headers.items()]
+        out += [(b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": response.status, "headers": out})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -1,0 +1,42 @@
+"""The only unsigned routes: liveness, readiness, and the server's public keys (clients pin them)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app.api.problems import problem_response
+from app.db import Database
+from app.migrate import is_current
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz", summary="Readiness: the database answers and its schema is current", response_model=None
+)
+def readyz(request: Request) -> Any:
+    database: Database = request.app.state.db
+    try:
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = is_current(database.engine)
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return problem_response("service-unavailable", "the database is unreachable")
+    if not current:
+        return problem_response("service-unavailable", "the database schema is not at the latest revision")
+    return {"status": "ready"}
+
+
+@router.get(
+    "/.well-known/kix-keys",
+    summary="The server's public keys (JWKS): Ed25519 for response signatures, X25519 for request encryption",
+)
+def server_keys(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.server_key.public_jwks(), headers={"cache-control": "max-age=300"})

@@ -1,0 +1,383 @@
+"""`kix`: serve, administer, manage keys, export the OpenAPI spec, and call the API through the SDK."""
+
+import json
+import os
+import ssl
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from app.client import KixClient, KixProblem
+from app.config import Settings
+from app.crypto.keys import KeyPair, write_key_file
+from app.crypto.keystore import jwks_json, load_server_keys
+from app.db import Database
+
+cli = typer.Typer(help="KIX, the Kidnapping Information eXchange.", no_args_is_help=True)
+admin_cli = typer.Typer(
+    help="Administration: database, bootstrap, agencies, keys, groups.", no_args_is_help=True
+)
+agencies_cli = typer.Typer(help="Agencies (signed admin calls).", no_args_is_help=True)
+keys_admin_cli = typer.Typer(help="Agency keys (signed admin calls).", no_args_is_help=True)
+groups_cli = typer.Typer(help="Sharing groups (signed admin calls).", no_args_is_help=True)
+keys_cli = typer.Typer(
+    help="Key files on the agency side, and the server's public keys.", no_args_is_help=True
+)
+openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+cli.add_typer(admin_cli, name="admin")
+admin_cli.add_typer(agencies_cli, name="agencies")
+admin_cli.add_typer(keys_admin_cli, name="keys")
+admin_cli.add_typer(groups_cli, name="groups")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(openapi_cli, name="openapi")
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+Url = Annotated[str, typer.Option("--url", envvar="KIX_URL", help="Base URL of the KIX service")]
+KeyFile = Annotated[
+    Path, typer.Option("--key", envvar="KIX_KEY_FILE", help="Your agency key file", exists=True)
+]
+ServerKeys = Annotated[
+    Path, typer.Option("--server-keys", envvar="KIX_SERVER_KEYS", help="Pinned server JWKS file", exists=True)
+]
+Actor = Annotated[str, typer.Option("--actor", envvar="KIX_ACTOR", help="Who acts (analyst or system user)")]
+Scopes = Annotated[
+    str, typer.Option("--scopes", help="Comma-separated scopes, e.g. alerts:read,alerts:write")
+]
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _call(url: str, key: Path, server_keys: Path, actor: str, method: str, *args: Any, **kwargs: Any) -> None:
+    """Run one SDK call and print its JSON; a problem is printed to stderr with exit status 1."""
+    with KixClient(url, key, server_keys, actor=actor) as client:
+        try:
+            _print(getattr(client, method)(*args, **kwargs))
+        except KixProblem as problem:
+            typer.echo(json.dumps(problem.problem, indent=2), err=True)
+            raise typer.Exit(1) from problem
+
+
+def _scopes(text: str) -> list[str]:
+    return [scope.strip() for scope in text.split(",") if scope.strip()]
+
+
+# ---------------------------------------------------------------- serve
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
+    client_ca: Annotated[
+        Path | None, typer.Option(help="PEM CA bundle: require client certificates (mTLS)")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Create a demo operator and two demo agencies first")] = False,
+) -> None:
+    """Migrate the database to the latest schema and serve the API with uvicorn."""
+    from app.migrate import upgrade
+
+    settings = Settings()
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    if client_ca is not None and tls_cert is None:
+        raise typer.BadParameter("--client-ca needs --tls-cert and --tls-key")
+    server_key, _ = load_server_keys(settings.keys_dir, create=not settings.is_production)
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    if demo:
+        _demo_setup(db, settings, server_key)
+    db.dispose()
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        ssl_ca_certs=str(client_ca) if client_ca else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
+    )
+
+
+def _demo_setup(db: Database, settings: Settings, server_key: KeyPair) -> None:
+    from app.bootstrap import setup_demo
+
+    if settings.is_production:
+        raise typer.BadParameter("--demo is for development only")
+    demo_dir = Path(os.environ.get("KIX_DEMO_DIR", "./kix-demo"))
+    issued = setup_demo(db, demo_dir, jwks_json(server_key))
+    typer.echo(f"Demo key files in {demo_dir.resolve()}:", err=True)
+    for path in sorted(demo_dir.glob("*.json")):
+        typer.echo(f"  {path.resolve()}", err=True)
+    if not issued:
+        typer.echo("  (demo agencies existed already; nothing new issued)", err=True)
+    typer.echo(
+        "Try: kix whoami --key kix-demo/de-bka.key.json --server-keys kix-demo/server.jwks.json", err=True
+    )
+
+
+# ---------------------------------------------------------------- admin (database host)
+@admin_cli.command()
+def migrate() -> None:
+    """Bring the database (KIX_DATABASE_URL) to the latest schema."""
+    from app.migrate import upgrade
+
+    db = Database(Settings().database_url)
+    upgrade(db.engine)
+    db.dispose()
+    typer.echo("database is at the latest revision", err=True)
+
+
+@admin_cli.command()
+def bootstrap(
+    key_out: Annotated[Path, typer.Option(help="Where to write the admin key file (0600)")],
+    country: Annotated[str, typer.Option(help="Operator country (ISO 3166-1 alpha-2, or EU)")] = "EU",
+    name: Annotated[str, typer.Option(help="Operator agency name")] = "KIX operator",
+) -> None:
+    """Create the operator agency and its first admin key. Run once, on the database host."""
+    from app.bootstrap import bootstrap_operator
+    from app.errors import KixError
+    from app.migrate import upgrade
+
+    db = Database(Settings().database_url)
+    upgrade(db.engine)
+    try:
+        issued = bootstrap_operator(db, key_out, country=country, name=name)
+    except (KixError, FileExistsError) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(
+        f"operator agency {issued.agency_id}, admin key {issued.kid} written to {issued.path}", err=True
+    )
+
+
+@agencies_cli.command("create")
+def agencies_create(
+    key: KeyFile,
+    server_keys: ServerKeys,
+    agency_id: Annotated[str, typer.Option("--id", help="Slug, e.g. fr-ocrb")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2")],
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[
+        str, typer.Option(help="police, prosecutor, fiu, central_authority, judiciary, operator")
+    ],
+    scopes: Scopes,
+    contact_name: Annotated[str, typer.Option(help="24/7 contact point")],
+    contact_phone: Annotated[str, typer.Option(help="24/7 phone, E.164")],
+    contact_email: Annotated[str, typer.Option(help="24/7 e-mail")],
+    jurisdictions: Annotated[str, typer.Option(help="Comma-separated country codes")] = "",
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    """Register an agency."""
+    body = {
+        "id": agency_id,
+        "country": country,
+        "name": name,
+        "kind": kind,
+        "scopes": _scopes(scopes),
+        "contact": {"name": contact_name, "phone": contact_phone, "email": contact_email},
+        "jurisdictions": _scopes(jurisdictions),
+    }
+    _call(url, key, server_keys, actor, "create_agency", body)
+
+
+@agencies_cli.command("list")
+def agencies_list(
+    key: KeyFile,
+    server_keys: ServerKeys,
+    cursor: str | None = None,
+    limit: int = 50,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    """List agencies (one page; pass --cursor for the next)."""
+    _call(url, key, server_keys, actor, "list_agencies", cursor=cursor, limit=limit)
+
+
+@agencies_cli.command("get")
+def agencies_get(
+    agency_id: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    _call(url, key, server_keys, actor, "get_agency", agency_id)
+
+
+@agencies_cli.command("suspend")
+def agencies_suspend(
+    agency_id: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    """Suspend an agency: every one of its keys is refused from the next request on."""
+    _call(url, key, server_keys, actor, "suspend_agency", agency_id)
+
+
+@agencies_cli.command("reactivate")
+def agencies_reactivate(
+    agency_id: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    _call(url, key, server_keys, actor, "reactivate_agency", agency_id)
+
+
+@keys_admin_cli.command("register")
+def keys_register(
+    agency_id: str,
+    public_keys: Annotated[Path, typer.Option(help="The JSON `kix keys generate` printed", exists=True)],
+    scopes: Scopes,
+    key: KeyFile,
+    server_keys: ServerKeys,
+    not_before: Annotated[str | None, typer.Option(help="RFC 3339")] = None,
+    expires_at: Annotated[str | None, typer.Option(help="RFC 3339")] = None,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    """Register an agency's public keys."""
+    public = json.loads(public_keys.read_text(encoding="utf-8"))
+    _call(
+        url, key, server_keys, actor, "register_key", agency_id, public, _scopes(scopes),
+        not_before=not_before, expires_at=expires_at,
+    )  # fmt: skip
+
+
+@keys_admin_cli.command("list")
+def keys_list(
+    agency_id: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    _call(url, key, server_keys, actor, "list_keys", agency_id)
+
+
+@keys_admin_cli.command("narrow")
+def keys_narrow(
+    kid: str,
+    scopes: Scopes,
+    key: KeyFile,
+    server_keys: ServerKeys,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    """Reduce a key's scopes to the given subset."""
+    _call(url, key, server_keys, actor, "narrow_key", kid, _scopes(scopes))
+
+
+@keys_admin_cli.command("revoke")
+def keys_revoke(
+    kid: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    """Revoke a key: refused from the next request on."""
+    _call(url, key, server_keys, actor, "revoke_key", kid)
+
+
+@groups_cli.command("create")
+def groups_create(
+    group_id: str,
+    name: Annotated[str, typer.Option()],
+    key: KeyFile,
+    server_keys: ServerKeys,
+    members: Annotated[str, typer.Option(help="Comma-separated agency ids")] = "",
+    description: str = "",
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    body = {"id": group_id, "name": name, "description": description, "members": _scopes(members)}
+    _call(url, key, server_keys, actor, "create_group", body)
+
+
+@groups_cli.command("list")
+def groups_list(
+    key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "admin"
+) -> None:
+    _call(url, key, server_keys, actor, "list_groups")
+
+
+@groups_cli.command("add-member")
+def groups_add(
+    group_id: str,
+    agency_id: str,
+    key: KeyFile,
+    server_keys: ServerKeys,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    _call(url, key, server_keys, actor, "add_group_member", group_id, agency_id)
+
+
+@groups_cli.command("remove-member")
+def groups_remove(
+    group_id: str,
+    agency_id: str,
+    key: KeyFile,
+    server_keys: ServerKeys,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "admin",
+) -> None:
+    _call(url, key, server_keys, actor, "remove_group_member", group_id, agency_id)
+
+
+# ---------------------------------------------------------------- keys (agency side)
+@keys_cli.command("generate")
+def keys_generate(
+    out: Annotated[Path, typer.Option(help="Private key file to write (mode 0600)")],
+    kid: Annotated[str | None, typer.Option(help="Key id (default: from the key's thumbprint)")] = None,
+) -> None:
+    """Make a key pair on the agency side; print the public JWKs to send to the administrator."""
+    try:
+        key = KeyPair.generate(kid)
+        write_key_file(out, key)
+    except FileExistsError as exc:
+        typer.echo(f"refused: {out} exists", err=True)
+        raise typer.Exit(1) from exc
+    _print({"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk})
+    typer.echo(
+        f"private key written to {out} (mode 0600); send the JSON above to your KIX administrator", err=True
+    )
+
+
+@keys_cli.command("server-jwks")
+def keys_server_jwks() -> None:
+    """Print this server's public keys (from KIX_KEYS_DIR), for clients to pin."""
+    settings = Settings()
+    key, _ = load_server_keys(settings.keys_dir, create=False)
+    typer.echo(jwks_json(key), nl=False)
+
+
+@keys_cli.command("init-server")
+def keys_init_server() -> None:
+    """Create the server key pair in KIX_KEYS_DIR (refuses when one exists)."""
+    settings = Settings()
+    key, created = load_server_keys(settings.keys_dir, create=True)
+    typer.echo(("created " if created else "exists: ") + f"{settings.keys_dir} (kid {key.kid})", err=True)
+
+
+# ---------------------------------------------------------------- openapi
+@openapi_cli.command("export")
+def openapi_export(
+    out: Annotated[Path, typer.Option(help="Where to write it")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document of this version of KIX."""
+    from app.openapi_export import export_openapi
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(export_openapi(), encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
+
+
+# ---------------------------------------------------------------- SDK-backed calls
+@cli.command()
+def whoami(key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "cli") -> None:
+    """Show the agency, key and scopes the server sees for your key."""
+    _call(url, key, server_keys, actor, "whoami")
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,80 @@
+"""Named calls shared by the sync and async clients. Each returns what `request` returns: the decoded
+JSON for KixClient, an awaitable of it for AsyncKixClient."""
+
+from typing import Any
+from urllib.parse import quote
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class AdminApi:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        actor: str | None = None,
+    ) -> Any:
+        raise NotImplementedError
+
+    # session
+    def whoami(self) -> Any:
+        return self.request("GET", "/v1/whoami")
+
+    def echo(self, payload: dict[str, Any]) -> Any:
+        return self.request("POST", "/v1/echo", json=payload)
+
+    # agencies
+    def create_agency(self, agency: dict[str, Any]) -> Any:
+        return self.request("POST", "/v1/admin/agencies", json=agency)
+
+    def list_agencies(self, *, cursor: str | None = None, limit: int = 50) -> Any:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        return self.request("GET", "/v1/admin/agencies", params=params)
+
+    def get_agency(self, agency_id: str) -> Any:
+        return self.request("GET", f"/v1/admin/agencies/{_seg(agency_id)}")
+
+    def suspend_agency(self, agency_id: str) -> Any:
+        return self.request("POST", f"/v1/admin/agencies/{_seg(agency_id)}/suspend")
+
+    def reactivate_agency(self, agency_id: str) -> Any:
+        return self.request("POST", f"/v1/admin/agencies/{_seg(agency_id)}/reactivate")
+
+    # keys
+    def register_key(
+        self, agency_id: str, public_keys: dict[str, Any], scopes: list[str], **validity: Any
+    ) -> Any:
+        body = {"kid": public_keys["kid"], "sign": public_keys["sign"], "encrypt": public_keys["encrypt"]}
+        body |= {"scopes": scopes} | {name: value for name, value in validity.items() if value is not None}
+        return self.request("POST", f"/v1/admin/agencies/{_seg(agency_id)}/keys", json=body)
+
+    def list_keys(self, agency_id: str) -> Any:
+        return self.request("GET", f"/v1/admin/agencies/{_seg(agency_id)}/keys")
+
+    def narrow_key(self, kid: str, scopes: list[str]) -> Any:
+        return self.request("PATCH", f"/v1/admin/keys/{_seg(kid)}", json={"scopes": scopes})
+
+    def revoke_key(self, kid: str) -> Any:
+        return self.request("POST", f"/v1/admin/keys/{_seg(kid)}/revoke")
+
+    # groups
+    def create_group(self, group: dict[str, Any]) -> Any:
+        return self.request("POST", "/v1/admin/groups", json=group)
+
+    def list_groups(self) -> Any:
+        return self.request("GET", "/v1/admin/groups")
+
+    def get_group(self, group_id: str) -> Any:
+        return self.request("GET", f"/v1/admin/groups/{_seg(group_id)}")
+
+    def add_group_member(self, group_id: str, agency_id: str) -> Any:
+        return self.request("PUT", f"/v1/admin/groups/{_seg(group_id)}/members/{_seg(agency_id)}")
+
+    def remove_group_member(self, group_id: str, agency_id: str) -> Any:
+        return self.request("DELETE", f"/v1/admin/groups/{_seg(group_id)}/members/{_seg(agency_id)}")

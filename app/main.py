@@ -1,0 +1,89 @@
+"""create_app(settings): the FastAPI application with its secure channel, routers and error handlers."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import __version__
+from app.api import admin, public, session
+from app.api.channel import PUBLIC_PATHS, SecureChannel
+from app.api.openapi import customise_openapi
+from app.api.problems import install_problem_handlers
+from app.config import Settings
+from app.crypto.jwe import JweCodec
+from app.crypto.keystore import load_server_keys
+from app.db import Database
+from app.logs import configure_logging
+
+log = logging.getLogger("kix")
+
+
+class ConfigurationError(RuntimeError):
+    """The settings can not be served safely (production without keys, plaintext in production...)."""
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    configure_logging(settings.log_level)
+    if settings.is_production and settings.allow_plaintext:
+        raise ConfigurationError(
+            "KIX_ALLOW_PLAINTEXT is for development only; refusing to start in production"
+        )
+    server_key, created = load_server_keys(settings.keys_dir, create=not settings.is_production)
+    if created:
+        log.warning("created a new server key in %s (development only)", settings.keys_dir)
+    if settings.allow_plaintext:
+        log.warning("PLAINTEXT BODIES ALLOWED: KIX_ALLOW_PLAINTEXT=true; never do this outside development")
+    db = database or Database(settings.database_url)
+
+    app = FastAPI(
+        title="KIX - Kidnapping Information eXchange",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.server_key = server_key
+    install_problem_handlers(app)
+    app.include_router(public.router)
+    app.include_router(session.router)
+    app.include_router(admin.router)
+    app.add_middleware(
+        SecureChannel,
+        settings=settings,
+        db=db,
+        server_key=server_key,
+        jwe=JweCodec(max_bytes=settings.max_body_bytes * 2),
+    )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = customise_openapi(schema, app.routes, PUBLIC_PATHS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+DESCRIPTION = """\
+The exchange through which member-state agencies share kidnapping alerts, suspect records and
+proceeds-tracing leads.
+
+**Every call but the public ones is signed and encrypted.** Requests carry an RFC 9421 signature
+(alg ed25519, tag "kix-request", label "kix") covering "@method", "@target-uri", "kix-actor" and, with a
+body, "content-type" and "content-digest" (RFC 9530, sha-256); parameters created, expires, nonce, keyid,
+alg and tag are required. Bodies travel as JWE compact serialisations (`application/jose`,
+ECDH-ES+A256KW / A256GCM) to the server's X25519 key, with `skid` naming the signing key. Responses are
+signed by the server (tag "kix-response") over "@status", "content-type", "content-digest" and the
+request's "@method", "@target-uri", "signature" and "signature-input" (`;req`), and encrypted to the
+calling key's X25519 key. The server's keys are at `/.well-known/kix-keys`.
+
+The JSON schemas below describe the plaintext inside the JWE. Errors are RFC 9457 problem details;
+`components.schemas.ProblemType` lists every problem type.
+"""

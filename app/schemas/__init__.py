@@ -1,0 +1,1 @@
+"""Wire formats (pydantic), shared by the server and the SDK. Separate from the ORM models."""

@@ -1,0 +1,79 @@
+"""Types used across the wire format: scopes, country codes, slugs, problems, pages."""
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Scope(StrEnum):
+    ALERTS_READ = "alerts:read"
+    ALERTS_WRITE = "alerts:write"
+    SUSPECTS_READ = "suspects:read"
+    SUSPECTS_WRITE = "suspects:write"
+    LEADS_READ = "leads:read"
+    LEADS_WRITE = "leads:write"
+    VICTIMS_READ = "victims:read"
+    MATCHES_QUERY = "matches:query"
+    REQUESTS_READ = "requests:read"
+    REQUESTS_WRITE = "requests:write"
+    STATS_READ = "stats:read"
+    AUDIT_READ = "audit:read"
+    ADMIN = "admin"
+
+
+# ISO 3166-1 alpha-2, plus "EU", exceptionally reserved for the European Union (for EU bodies).
+_COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries) | {"EU"}
+
+
+def _check_country(code: str) -> str:
+    if code not in _COUNTRY_CODES:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_check_country),
+    Field(description="ISO 3166-1 alpha-2 code, upper case (EU for European Union bodies)", examples=["DE"]),
+]
+
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
+    Field(description="Lower-case letters, digits and inner hyphens", examples=["de-bka"]),
+]
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+ScopeList = Annotated[list[Scope], Field(max_length=len(Scope))]
+
+
+def unique_scopes(scopes: list[Scope]) -> list[Scope]:
+    """Deduplicate and sort, so that stored scope lists compare equal whatever order they came in."""
+    return sorted(set(scopes), key=lambda scope: scope.value)
+
+
+class InputModel(BaseModel):
+    """Base of every request body: unknown fields are refused (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="Stable URI naming the problem (see components.schemas.ProblemType)")
+    title: str
+    status: int
+    detail: str = ""
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(default=None, description="Field errors for 422")
+
+
+class PageInfo(BaseModel):
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )

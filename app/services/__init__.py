@@ -1,0 +1,1 @@
+"""The domain: plain functions over a Session. No FastAPI here."""
