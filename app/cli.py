@@ -381,3 +381,7 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,9 @@ from app.main import create_app
 def export_openapi() -> str:
     # The spec does not depend on keys or data: build the app on throwaway ones.
     with tempfile.TemporaryDirectory() as scratch:
-        settings = Settings(env="development", keys_dir=Path(scratch) / "keys", database_url="sqlite://")
+        settings = Settings(
+            env="development", keys_dir=Path(scratch) / "keys", database_url="sqlite://", log_level="ERROR"
+        )
         database = Database(settings.database_url)
         try:
             schema = create_app(settings, database=database).openapi()

@@ -1,5 +1,6 @@
 """OpenAPI additions: the RFC 9421 security scheme, the scopes each route needs, every problem type."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -9,6 +10,21 @@ from app.api.deps import SCOPES_ATTRIBUTE
 from app.errors import PROBLEM_TYPES
 
 SCHEME = "kixSignature"
+
+
+def iter_api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every APIRoute of an app, descending into included routers.
+
+    Recent FastAPI keeps an included router as one wrapper route (holding `original_router`) instead
+    of copying its routes into the app. KIX routers carry their full prefix themselves, so the paths
+    found inside are the served paths.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from iter_api_routes(nested.routes)
 
 
 def route_scopes(route: APIRoute) -> tuple[str, ...] | None:
@@ -53,8 +69,8 @@ def customise_openapi(
         },
     }
     problem_content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for route in routes:
-        if not isinstance(route, APIRoute) or route.path in public_paths:
+    for route in iter_api_routes(routes):
+        if route.path in public_paths:
             continue
         scopes = route_scopes(route) or ()
         for method in route.methods or ():

@@ -113,7 +113,7 @@ class Codec:
             received = find_signature(
                 headers.get("signature-input"), headers.get("signature"), tag=RESPONSE_TAG
             )
-            check_response_profile(received, request_signed=True)
+            check_response_profile(received, request_signed="signature" in request_message.headers)
             public_key = self.server.signing.get(received.params["keyid"])
             if public_key is None:
                 raise ResponseVerificationError("the response is signed by a key that is not pinned")

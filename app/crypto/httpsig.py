@@ -188,18 +188,28 @@ def _checked_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def find_signature(signature_input: str | None, signature: str | None, *, tag: str) -> ReceivedSignature:
-    """Pick the one signature whose `tag` parameter is `tag`, checking its syntax strictly."""
+def find_signature(
+    signature_input: str | None, signature: str | None, *, tag: str | None = None, label: str | None = None
+) -> ReceivedSignature:
+    """Pick the one signature whose `tag` parameter is `tag` (or, failing a tag, whose label is `label`),
+    checking its syntax strictly."""
     if not signature_input or not signature:
         raise SignatureError("signature-missing", "Signature and Signature-Input fields are required")
     inputs = _parse_dictionary(signature_input, "Signature-Input")
     signatures = _parse_dictionary(signature, "Signature")
-    tagged = [label for label, (_members, params) in inputs.items() if params.get("tag") == tag]
-    if not tagged:
-        raise SignatureError("tag-missing", f'no signature has tag="{tag}"')
-    if len(tagged) > 1:
-        raise SignatureError("signature-malformed", f'more than one signature has tag="{tag}"')
-    label = tagged[0]
+    if tag is not None:
+        tagged = [
+            name
+            for name, member in inputs.items()
+            if isinstance(member[1], dict) and member[1].get("tag") == tag
+        ]
+        if not tagged:
+            raise SignatureError("tag-missing", f'no signature has tag="{tag}"')
+        if len(tagged) > 1:
+            raise SignatureError("signature-malformed", f'more than one signature has tag="{tag}"')
+        label = tagged[0]
+    if label is None or label not in inputs:
+        raise SignatureError("signature-missing", f"no signature labelled {label!r}")
     members, params = inputs[label]
     if label not in signatures:
         raise SignatureError("signature-malformed", f"Signature has no member {label!r}")

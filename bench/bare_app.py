@@ -1,0 +1,21 @@
+"""The baseline for bench/roundtrip.py: plain FastAPI with the same echo route, and no secure channel.
+
+`POST /v1/echo` is a sync route taking a JSON object, like KIX's, so the difference measured is the
+secure channel (signature, nonce, JWE both ways, response signature) and nothing else.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/v1/echo")
+def echo(payload: Annotated[dict[str, Any], Body(max_length=100)]) -> dict[str, Any]:
+    return {"agency_id": "x", "payload": payload}

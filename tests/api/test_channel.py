@@ -1,0 +1,371 @@
+"""The secure channel refuses every malformed, forged, stale, replayed or unencrypted request with the
+right status and problem type, and nothing is written when it does."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.client import KixClient
+from app.config import Settings
+from app.crypto.digest import content_digest
+from app.crypto.jwe import JweCodec
+from app.crypto.keys import KeyPair
+from app.crypto.profile import request_components
+from app.db import Database
+from app.main import create_app
+from tests.asgi import in_process_client
+from tests.conftest import BASE_URL, Member
+from tests.signing import build_request, claimed_nonces, plain_json, problem_type, send
+
+PROBE_GROUP = {"id": "probe", "name": "Probe group"}
+
+
+@pytest.fixture
+def probe(
+    http: httpx.Client, admin: KixClient, admin_key: KeyPair, server_jwks: dict[str, Any], db: Database
+) -> Any:
+    """Send a refused write (create group "probe"); assert its status and type and that nothing changed."""
+
+    def send_refused(request: httpx.Request, status: int, slug: str, *, key: KeyPair = admin_key) -> None:
+        nonces_before = claimed_nonces(db)
+        got_status, got_type, _ = send(http, request, key, server_jwks)
+        assert (got_status, got_type) == (status, problem_type(slug))
+        if status == 401:
+            assert claimed_nonces(db) == nonces_before, "a refused request must not use up a nonce"
+        assert admin.list_groups()["items"] == []
+
+    return send_refused
+
+
+def test_a_correct_request_is_accepted_and_writes(
+    http: httpx.Client, admin_key: KeyPair, server_jwks: dict[str, Any], admin: KixClient
+) -> None:
+    # The baseline the refusals below are measured against: the same request, unaltered, works.
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    status, problem, body = send(http, request, admin_key, server_jwks)
+    assert (status, problem, body["id"]) == (201, None, "probe")
+    assert [group["id"] for group in admin.list_groups()["items"]] == ["probe"]
+
+
+def test_unsigned_request(
+    http: httpx.Client, probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    del request.headers["signature"]
+    del request.headers["signature-input"]
+    probe(request, 401, "signature-missing")
+
+
+def test_unknown_key(probe: Any, server_jwks: dict[str, Any]) -> None:
+    stranger = KeyPair.generate()
+    probe(
+        build_request(stranger, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP),
+        401,
+        "key-unknown",
+        key=stranger,
+    )
+
+
+def test_revoked_key_is_refused_from_the_next_request(
+    enrol: Any, admin: KixClient, server_jwks: dict[str, Any], probe: Any
+) -> None:
+    member: Member = enrol("de-bka")
+    assert member.client.whoami()["agency_id"] == "de-bka"
+    admin.revoke_key(member.key.kid)
+    request = build_request(member.key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    probe(request, 401, "key-revoked", key=member.key)
+
+
+def _register(admin: KixClient, agency_id: str, **validity: str) -> KeyPair:
+    key = KeyPair.generate()
+    public = {"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk}
+    admin.register_key(agency_id, public, ["alerts:read"], **validity)
+    return key
+
+
+def test_expired_and_not_yet_valid_keys(
+    enrol: Any, admin: KixClient, server_jwks: dict[str, Any], probe: Any
+) -> None:
+    enrol("de-bka")
+    now = datetime.now(UTC)
+    expired = _register(
+        admin,
+        "de-bka",
+        not_before=(now - timedelta(hours=2)).isoformat(),
+        expires_at=(now - timedelta(hours=1)).isoformat(),
+    )
+    future = _register(admin, "de-bka", not_before=(now + timedelta(hours=1)).isoformat())
+    probe(build_request(expired, server_jwks, "GET", "/v1/whoami"), 401, "key-expired", key=expired)
+    probe(build_request(future, server_jwks, "GET", "/v1/whoami"), 401, "key-not-yet-valid", key=future)
+
+
+def test_suspended_agency_is_refused_and_reactivation_restores_it(
+    enrol: Any, admin: KixClient, server_jwks: dict[str, Any], probe: Any
+) -> None:
+    member: Member = enrol("de-bka")
+    admin.suspend_agency("de-bka")
+    probe(
+        build_request(member.key, server_jwks, "GET", "/v1/whoami"), 401, "agency-suspended", key=member.key
+    )
+    admin.reactivate_agency("de-bka")
+    assert member.client.whoami()["agency_id"] == "de-bka"
+
+
+def test_signature_by_another_key(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    impostor = KeyPair.generate()
+    request = build_request(
+        impostor, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, keyid=admin_key.kid
+    )
+    probe(request, 401, "signature-invalid")
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("kix-actor", "someone-else"), ("content-type", "application/jose; x=1")],
+)
+def test_covered_header_changed_after_signing(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any], header: str, value: str
+) -> None:
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    request.headers[header] = value
+    probe(request, 401, "signature-invalid")
+
+
+def test_target_and_method_changed_after_signing(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    signed = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    moved = httpx.Request(
+        "POST", BASE_URL + "/v1/admin/groups?x=1", headers=signed.headers, content=signed.content
+    )
+    probe(moved, 401, "signature-invalid")
+    signed = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    as_put = httpx.Request(
+        "PUT", BASE_URL + "/v1/admin/groups", headers=signed.headers, content=signed.content
+    )
+    probe(as_put, 401, "signature-invalid")
+
+
+def test_body_changed_after_signing(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    signed = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    other_body = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", {"id": "other", "name": "x"}
+    ).content
+    # Body swapped, digest left: the digest no longer matches.
+    swapped = httpx.Request("POST", signed.url, headers=signed.headers, content=other_body)
+    probe(swapped, 401, "digest-mismatch")
+    # Body swapped and digest recomputed: the signature no longer matches.
+    headers = dict(signed.headers) | {"content-digest": content_digest(other_body)}
+    probe(httpx.Request("POST", signed.url, headers=headers, content=other_body), 401, "signature-invalid")
+
+
+def test_content_digest_mismatch_and_uncovered_digest(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    body = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP).content
+    wrong = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", body=body)
+    wrong.headers["content-digest"] = content_digest(b"something else")
+    probe(wrong, 401, "signature-invalid")  # the digest is covered, so changing it breaks the signature
+    uncovered = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", body=body,
+        components=[("@method", {}), ("@target-uri", {}), ("content-type", {}), ("kix-actor", {})],
+    )  # fmt: skip
+    probe(uncovered, 401, "component-missing")
+
+
+@pytest.mark.parametrize("missing", ["@method", "@target-uri", "content-type", "content-digest", "kix-actor"])
+def test_each_required_component(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any], missing: str
+) -> None:
+    components = [c for c in request_components(has_body=True) if c[0] != missing]
+    request = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, components=components
+    )
+    probe(request, 401, "component-missing")
+
+
+@pytest.mark.parametrize("param", ["created", "expires", "nonce", "alg"])
+def test_each_required_parameter(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any], param: str
+) -> None:
+    request = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, drop_params=[param]
+    )
+    probe(request, 401, "signature-malformed")
+
+
+def test_missing_tag_and_garbled_fields(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    probe(
+        build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, tag=None),
+        401,
+        "tag-missing",
+    )
+    other_tag = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, tag="kix-response"
+    )
+    probe(other_tag, 401, "tag-missing")
+    garbled = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    garbled.headers["signature-input"] = "kix=(not a list"
+    probe(garbled, 401, "signature-malformed")
+
+
+@pytest.mark.parametrize(("offset", "slug"), [(-120, "signature-stale"), (60, "signature-stale")])
+def test_created_outside_the_window(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any], offset: int, slug: str
+) -> None:
+    created = int(time.time()) + offset
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, created=created)
+    probe(request, 401, slug)
+
+
+def test_expired_signature(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    now = int(time.time())
+    request = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, created=now - 30, expires=now - 1
+    )
+    probe(request, 401, "signature-expired")
+
+
+def test_overlong_nonce_and_bad_actor(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    long_nonce = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, nonce="n" * 65
+    )
+    probe(long_nonce, 401, "nonce-invalid")
+    bad_actor = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, actor="line\tbreak"
+    )
+    probe(bad_actor, 401, "actor-invalid")
+
+
+def test_replayed_nonce(
+    http: httpx.Client, admin_key: KeyPair, server_jwks: dict[str, Any], admin: KixClient, db: Database
+) -> None:
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    assert send(http, request, admin_key, server_jwks)[0] == 201
+    replay = httpx.Request("POST", request.url, headers=request.headers, content=request.content)
+    assert send(http, replay, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
+    # Same nonce, fresh signature and another body: still a replay of the nonce.
+    nonce_reuse = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", {"id": "other", "name": "x"},
+        nonce=request.headers["signature-input"].split('nonce="')[1].split('"')[0],
+    )  # fmt: skip
+    assert send(http, nonce_reuse, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
+    assert [group["id"] for group in admin.list_groups()["items"]] == ["probe"]
+
+
+def test_replay_across_two_app_instances_on_one_database(
+    settings: Settings, admin_key: KeyPair, server_jwks: dict[str, Any], admin: KixClient
+) -> None:
+    # Two nodes: separate apps and connection pools over one database, the same server keys.
+    second_db = Database(settings.database_url)
+    second_app = create_app(settings, database=second_db)
+    request = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    try:
+        with in_process_client(second_app, BASE_URL) as second_http:
+            assert send(second_http, request, admin_key, server_jwks)[0] == 201
+        replay = httpx.Request("POST", request.url, headers=request.headers, content=request.content)
+        first_http = admin.http
+        assert send(first_http, replay, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
+    finally:
+        second_db.dispose()
+    assert [group["id"] for group in admin.list_groups()["items"]] == ["probe"]
+
+
+def test_plain_json_is_refused_when_plaintext_is_off(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    request = build_request(
+        admin_key,
+        server_jwks,
+        "POST",
+        "/v1/admin/groups",
+        body=plain_json(PROBE_GROUP),
+        content_type="application/json",
+    )
+    probe(request, 415, "plaintext-refused")
+
+
+def test_jwe_to_the_wrong_key_or_tampered(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    stranger = KeyPair.generate()
+    to_stranger = (
+        JweCodec()
+        .encrypt(
+            plain_json(PROBE_GROUP),
+            stranger.encryption.public_key(),
+            recipient_kid=stranger.kid,
+            sender_kid=admin_key.kid,
+        )
+        .encode()
+    )
+    probe(
+        build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", body=to_stranger),
+        400,
+        "body-undecryptable",
+    )
+
+    good = build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP).content
+    head, key, iv, ciphertext, tag = good.split(b".")
+    flipped = ciphertext[:-2] + (b"A" if ciphertext[-2:-1] != b"A" else b"B") + ciphertext[-1:]
+    tampered = b".".join([head, key, iv, flipped, tag])
+    probe(
+        build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", body=tampered),
+        400,
+        "body-undecryptable",
+    )
+
+
+def test_jwe_lifted_from_another_sender_is_refused(
+    enrol: Any, probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    # A body encrypted by the admin can not be re-signed and sent by another agency's key.
+    member: Member = enrol("de-bka", scopes=["alerts:read"])
+    lifted = build_request(admin_key, server_jwks, "POST", "/v1/echo", {"secret": 1}).content
+    request = build_request(member.key, server_jwks, "POST", "/v1/echo", body=lifted)
+    probe(request, 400, "body-undecryptable", key=member.key)
+
+
+def test_missing_scope_and_non_admin(
+    enrol: Any, admin: KixClient, probe: Any, server_jwks: dict[str, Any], admin_key: KeyPair
+) -> None:
+    member: Member = enrol("de-bka")
+    request = build_request(member.key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    probe(request, 403, "forbidden", key=member.key)
+    # An operator key without the admin scope, though its agency has it.
+    operator_key = _register(admin, "kix-operator")
+    request = build_request(operator_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    probe(request, 403, "forbidden", key=operator_key)
+
+
+def test_malformed_json_inside_the_jwe(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    server_enc = next(jwk for jwk in server_jwks["keys"] if jwk["use"] == "enc")
+    from app.crypto.keys import x25519_public_from_jwk
+
+    token = JweCodec().encrypt(
+        b'{"id": "probe", "name": ', x25519_public_from_jwk(server_enc),
+        recipient_kid=server_enc["kid"], sender_kid=admin_key.kid,
+    ).encode()  # fmt: skip
+    probe(
+        build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", body=token),
+        422,
+        "validation-failed",
+    )
+
+
+def test_body_over_the_size_limit(probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any]) -> None:
+    huge = {"id": "probe", "name": "x", "description": "d" * 1_100_000}
+    probe(build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", huge), 413, "body-too-large")
+
+
+def test_error_responses_are_encrypted_to_the_caller(
+    http: httpx.Client, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    request = build_request(admin_key, server_jwks, "GET", "/v1/admin/agencies/nobody")
+    response = http.send(request)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/jose"
+    assert b"nobody" not in response.content
