@@ -1,0 +1,140 @@
+"""`kix serve` for real: several uvicorn workers share one database, replays are refused across them,
+and TLS with client certificates (mutual TLS) works end to end."""
+
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from app.client import KixClient
+from app.config import Settings
+from app.crypto.keys import KeyPair
+from app.crypto.keystore import load_server_keys
+from tests.live import kix_server
+from tests.signing import problem_type
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def served_keys(settings: Settings, admin_key: KeyPair) -> dict[str, Any]:
+    """The server key the live process will load (conftest's app made it in settings.keys_dir)."""
+    key, _ = load_server_keys(settings.keys_dir, create=True)
+    return key.public_jwks()
+
+
+def _signed_group_request(base_url: str, admin_key: KeyPair, jwks: dict[str, Any]) -> httpx.Request:
+    from app.client.codec import Codec
+
+    codec = Codec(admin_key, jwks, "replayer")
+    body, headers = codec.seal_body({"id": "replayed", "name": "Replayed"})
+    request = httpx.Request("POST", base_url + "/v1/admin/groups", headers=headers, content=body)
+    codec.sign(request, body, None)
+    return request
+
+
+def test_replays_are_refused_across_workers(
+    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any]
+) -> None:
+    with kix_server(settings.database_url, settings.keys_dir, "--workers", "2") as base_url:
+        request = _signed_group_request(base_url, admin_key, served_keys)
+
+        def fire(_: int) -> int:
+            # A new connection each time, so the kernel spreads them over both workers.
+            with httpx.Client() as client:
+                return client.send(request).status_code
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = list(pool.map(fire, range(24)))
+        assert sorted(statuses) == [201] + [401] * 23
+
+        with KixClient(base_url, admin_key, served_keys) as admin:
+            assert [group["id"] for group in admin.list_groups()["items"]] == ["replayed"]
+
+            def whoami(_: int) -> str:
+                return str(admin.whoami()["agency_id"])
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                assert set(pool.map(whoami, range(40))) == {"kix-operator"}
+
+        with httpx.Client() as client:
+            replay = client.send(request)
+        assert replay.status_code == 401
+        assert replay.json()["type"] == problem_type("nonce-replayed")
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey] | None,
+                 *, ca: bool = False, server: bool = False) -> x509.Certificate:  # fmt: skip
+    now = datetime.now(UTC)
+    issuer_name, issuer_key = issuer if issuer else (subject, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if server:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _write_pem(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> tuple[Path, Path]:
+    path.with_suffix(".crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.with_suffix(".key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return path.with_suffix(".crt"), path.with_suffix(".key")
+
+
+def test_mutual_tls(
+    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any], tmp_path: Path
+) -> None:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = _certificate("KIX test CA", ca_key, None, ca=True)
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_crt, server_key_file = _write_pem(
+        tmp_path / "server",
+        _certificate("127.0.0.1", server_key, ("KIX test CA", ca_key), server=True),
+        server_key,
+    )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client_crt, client_key_file = _write_pem(
+        tmp_path / "client", _certificate("de-bka system", client_key, ("KIX test CA", ca_key)), client_key
+    )
+    trust = ssl.create_default_context(cafile=str(ca_file))
+    mutual = ssl.create_default_context(cafile=str(ca_file))
+    mutual.load_cert_chain(str(client_crt), str(client_key_file))
+    tls_args = ["--tls-cert", str(server_crt), "--tls-key", str(server_key_file), "--client-ca", str(ca_file)]
+
+    with httpx.Client(verify=mutual) as ready, kix_server(
+        settings.database_url, settings.keys_dir, *tls_args, scheme="https", ready_client=ready
+    ) as base_url:  # fmt: skip
+        with KixClient(base_url, admin_key, served_keys, http_client=httpx.Client(verify=mutual)) as admin:
+            assert admin.whoami()["agency_id"] == "kix-operator"
+        with httpx.Client(verify=trust) as no_certificate, pytest.raises(httpx.HTTPError):
+            no_certificate.get(base_url + "/healthz")
+        with httpx.Client(verify=mutual) as plain, pytest.raises(httpx.HTTPError):
+            plain.get(base_url.replace("https", "http") + "/healthz")
