@@ -87,7 +87,9 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     if client_ca is not None and tls_cert is None:
         raise typer.BadParameter("--client-ca needs --tls-cert and --tls-key")
-    server_key, _ = load_server_keys(settings.keys_dir, create=not settings.is_production)
+    server_key, created = load_server_keys(settings.keys_dir, create=not settings.is_production)
+    if created:
+        typer.echo(f"WARNING: created a new server key in {settings.keys_dir} (development only)", err=True)
     db = Database(settings.database_url)
     upgrade(db.engine)
     if demo:

@@ -76,8 +76,17 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey] | None,
-                 *, ca: bool = False, server: bool = False) -> x509.Certificate:  # fmt: skip
+Issuer = tuple[str, ec.EllipticCurvePrivateKey]
+
+
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: Issuer | None,
+    *,
+    ca: bool = False,
+    server: bool = False,
+) -> x509.Certificate:
     now = datetime.now(UTC)
     issuer_name, issuer_key = issuer if issuer else (subject, key)
     builder = (

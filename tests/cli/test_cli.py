@@ -26,10 +26,12 @@ def test_keys_generate_writes_a_private_file_and_prints_public_jwks(tmp_path: Pa
     key = load_key_file(out)
     public = json.loads(result.stdout)
     assert public["kid"] == key.kid == "de-bka-2026-11"
-    assert public["sign"] == key.sign_jwk and public["encrypt"] == key.encrypt_jwk
-    assert "d" not in public["sign"] and "d" not in public["encrypt"]
+    assert (public["sign"], public["encrypt"]) == (key.sign_jwk, key.encrypt_jwk)
+    assert "d" not in public["sign"]
+    assert "d" not in public["encrypt"]
     file = json.loads(out.read_text())
-    assert file["sign"]["crv"] == "Ed25519" and file["encrypt"]["crv"] == "X25519" and file["sign"]["d"]
+    assert (file["sign"]["crv"], file["encrypt"]["crv"]) == ("Ed25519", "X25519")
+    assert file["sign"]["d"]
     again = runner.invoke(cli, ["keys", "generate", "--out", str(out)])
     assert again.exit_code == 1
     assert load_key_file(out).kid == "de-bka-2026-11"  # not overwritten
@@ -69,10 +71,10 @@ def test_admin_commands_against_a_running_server(settings: Settings, admin_key: 
             return json.loads(result.stdout)
 
         created = kix(
-            "admin", "agencies", "create", "--id", "de-bka", "--country", "DE", "--name", "BKA", "--kind", "police",
-            "--scopes", "alerts:read,alerts:write", "--contact-name", "Desk", "--contact-phone", "+4961155",
-            "--contact-email", "desk@example.org", "--jurisdictions", "DE",
-        )  # fmt: skip
+            *["admin", "agencies", "create", "--id", "de-bka", "--country", "DE", "--name", "BKA"],
+            *["--kind", "police", "--scopes", "alerts:read,alerts:write", "--jurisdictions", "DE"],
+            *["--contact-name", "Desk", "--contact-phone", "+4961155", "--contact-email", "desk@example.org"],
+        )
         assert created["id"] == "de-bka"
         assert [a["id"] for a in kix("admin", "agencies", "list")["items"]] == ["de-bka", "kix-operator"]
 
