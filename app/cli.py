@@ -78,9 +78,14 @@ def serve(
         Path | None, typer.Option(help="PEM CA bundle: require client certificates (mTLS)")
     ] = None,
     demo: Annotated[bool, typer.Option(help="Create a demo operator and two demo agencies first")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for the metrics listener")] = "127.0.0.1",
 ) -> None:
     """Migrate the database to the latest schema and serve the API with uvicorn."""
     from app.migrate import upgrade
+
+    if metrics_port is not None:
+        _serve_metrics(metrics_host, metrics_port)
 
     settings = Settings()
     if (tls_cert is None) != (tls_key is None):
@@ -107,6 +112,20 @@ def serve(
         ssl_ca_certs=str(client_ca) if client_ca else None,
         ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
     )
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """Expose the workers' metrics, aggregated, from this (the supervising) process."""
+    import tempfile
+
+    # Must be set before prometheus_client is first imported, here and in the workers it spawns.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kix-metrics-"))
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    start_http_server(port, addr=host, registry=registry)
 
 
 def _demo_setup(db: Database, settings: Settings, server_key: KeyPair) -> None:

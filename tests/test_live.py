@@ -147,3 +147,26 @@ def test_mutual_tls(
             no_certificate.get(base_url + "/healthz")
         with httpx.Client(verify=mutual) as plain, pytest.raises(httpx.HTTPError):
             plain.get(base_url.replace("https", "http") + "/healthz")
+
+
+def test_metrics_listener_aggregates_workers(
+    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any]
+) -> None:
+    from tests.live import free_port
+
+    metrics_port = free_port()
+    args = ["--workers", "2", "--metrics-port", str(metrics_port)]
+    with kix_server(settings.database_url, settings.keys_dir, *args) as base_url:
+        with KixClient(base_url, admin_key, served_keys) as admin:
+            for _ in range(10):
+                admin.whoami()
+        with httpx.Client() as client:
+            assert client.get(base_url + "/v1/whoami").status_code == 401
+            text = client.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+            assert client.get(base_url + "/metrics").status_code == 401  # not on the API listener
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line[:1] != "#"
+    }
+    assert samples['kix_requests_total{method="GET",status="200"}'] == 10
+    assert samples['kix_refusals_total{reason="signature-missing"}'] == 1
+    assert samples["kix_request_duration_seconds_count"] == 11

@@ -26,6 +26,7 @@ from app.crypto.keys import KeyPair
 from app.crypto.profile import sign_response
 from app.db import Database
 from app.errors import PROBLEM_TYPES, KixError
+from app.metrics import record
 from app.services.authentication import Caller, authenticate
 
 Scope = MutableMapping[str, Any]
@@ -104,6 +105,7 @@ class SecureChannel:
             headers=headers, method=scope["method"], target_uri=self._target_uri(scope, headers)
         )
         caller: Caller | None = None
+        refusal_reason: str | None = None
         encrypt_response = True
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
@@ -114,6 +116,7 @@ class SecureChannel:
             encrypt_response = self._wants_encrypted_response(headers)
             plaintext = self._open_body(caller, headers, body)
         except _Refusal as refusal:
+            refusal_reason = refusal.slug
             response = _CapturedResponse(
                 status=PROBLEM_TYPES[refusal.slug].status,
                 headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
@@ -122,6 +125,8 @@ class SecureChannel:
         else:
             response = await self._call_route(scope, receive, caller, plaintext)
         await self._send_sealed(send, request, response, caller if encrypt_response else None, request_id)
+        elapsed = time.perf_counter() - started
+        record(scope["method"], response.status, elapsed, refusal_reason)
         log.info(
             "request",
             extra={
@@ -131,7 +136,8 @@ class SecureChannel:
                 "status": response.status,
                 "agency": caller.agency_id if caller else None,
                 "kid": caller.kid if caller else None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(elapsed * 1000, 2),
+                "refused": refusal_reason,
             },
         )
 
