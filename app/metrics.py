@@ -4,7 +4,9 @@ multiprocess mode aggregates them (PROMETHEUS_MULTIPROC_DIR, set by `kix serve`)
 
 from prometheus_client import Counter, Histogram
 
-REQUESTS = Counter("kix_requests_total", "Requests through the secure channel, by method and status", ["method", "status"])
+REQUESTS = Counter(
+    "kix_requests_total", "Requests through the secure channel, by method and status", ["method", "status"]
+)
 REFUSALS = Counter("kix_refusals_total", "Requests refused, by problem type", ["reason"])
 DURATION = Histogram(
     "kix_request_duration_seconds",

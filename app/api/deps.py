@@ -1,6 +1,6 @@
 """Dependencies every router uses: the request's database session and the checked caller."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,14 +25,15 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 SCOPES_ATTRIBUTE = "__kix_scopes__"
 
 
-def require(*scopes: Scope) -> Callable[[Request], Caller]:
+def require(*scopes: Scope) -> Callable[[Request], Awaitable[Caller]]:
     """A dependency that returns the authenticated caller and refuses (403) keys lacking `scopes`.
 
     The secure channel has already authenticated the request; a route reached without a caller means
     the route is mounted outside the channel, and is refused as unauthenticated.
     """
 
-    def caller_with_scopes(request: Request) -> Caller:
+    # async although it does no I/O: FastAPI would otherwise hop to a worker thread to run it.
+    async def caller_with_scopes(request: Request) -> Caller:
         caller: Caller | None = request.scope.get("state", {}).get("caller")
         if caller is None:
             raise Unauthenticated("this route needs a signed request")

@@ -3,7 +3,8 @@
 Hand-written because the part KIX needs is small and security-critical (strict parsing, `;req`
 components for responses bound to their request) and the available packages either lack `;req` or
 wrap a particular HTTP client. Structured-field parsing and serialisation come from `http_sf`; the
-Ed25519 primitive from `cryptography`. Checked byte for byte against RFC 9421 Appendix B.2.6 and
+Ed25519 primitive from `cryptography`; serialisation, on the hot path of every request, by the
+small `structured` module. Checked byte for byte against RFC 9421 Appendix B.2.6 and
 against an independent implementation in the test suite.
 """
 
@@ -15,8 +16,8 @@ from urllib.parse import urlsplit
 import http_sf
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from http_sf.innerlist import ser_innerlist
-from http_sf.item import ser_item
+
+from app.crypto import structured
 
 Component = tuple[str, dict[str, Any]]
 """A covered component: its name (a lower-case field name or a derived "@..." name) and parameters."""
@@ -128,11 +129,11 @@ def signature_base(
     message: HttpMessage, components: list[Component], params: Mapping[str, Any]
 ) -> tuple[bytes, str]:
     """Return the signature base (RFC 9421 section 2.5) and the serialised signature parameters."""
-    signature_params = ser_innerlist((list(components), dict(params)))
+    signature_params = structured.inner_list(components, params)
     lines: list[str] = []
     seen: set[str] = set()
     for name, component_params in components:
-        identifier = ser_item((name, component_params))
+        identifier = structured.item(name, component_params)
         if identifier in seen:
             raise SignatureError("signature-malformed", f"component {identifier} is covered twice")
         seen.add(identifier)
@@ -152,7 +153,10 @@ def sign(
     """Sign `message`; return the Signature-Input and Signature field values."""
     base, signature_params = signature_base(message, components, params)
     signature = private_key.sign(base)
-    return f"{label}={signature_params}", http_sf.ser({label: (signature, {})})
+    return (
+        f"{structured.key(label)}={signature_params}",
+        f"{structured.key(label)}={structured.byte_sequence(signature)}",
+    )
 
 
 def _parse_dictionary(value: str, field_name: str) -> dict[str, Any]:

@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.crypto.digest import DigestError, verify_content_digest
@@ -52,14 +52,35 @@ def _x25519(public_b64: str) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(b64url_decode(public_b64))
 
 
-def _check_key_status(credential: Credential, agency: Agency, now: datetime) -> None:
-    if credential.revoked_at is not None and credential.revoked_at <= now:
+_KEY_WITH_AGENCY = (
+    select(
+        Credential.kid,
+        Credential.sign_public,
+        Credential.encrypt_public,
+        Credential.scopes.label("key_scopes"),
+        Credential.not_before,
+        Credential.expires_at,
+        Credential.revoked_at,
+        Agency.id.label("agency_id"),
+        Agency.status.label("agency_status"),
+        Agency.scopes.label("agency_scopes"),
+    )
+    .join(Agency, Agency.id == Credential.agency_id)
+    .where(Credential.kid == bindparam("kid"))
+)
+_CLAIM = insert(ClaimedNonce)
+_SWEEP = delete(ClaimedNonce).where(ClaimedNonce.forget_after < bindparam("now"))
+
+
+def _check_key_status(key: Any, now: datetime) -> None:
+    """`key` is a row of _KEY_WITH_AGENCY."""
+    if key.revoked_at is not None and key.revoked_at <= now:
         raise Unauthenticated("the key has been revoked", slug="key-revoked")
-    if credential.not_before > now:
+    if key.not_before > now:
         raise Unauthenticated("the key is not valid yet", slug="key-not-yet-valid")
-    if credential.expires_at is not None and credential.expires_at <= now:
+    if key.expires_at is not None and key.expires_at <= now:
         raise Unauthenticated("the key has expired", slug="key-expired")
-    if agency.status != "active":
+    if key.agency_status != "active":
         raise Unauthenticated("the agency is suspended", slug="agency-suspended")
 
 
@@ -98,47 +119,41 @@ def authenticate(db: Database, settings: Settings, request: HttpMessage, body: b
     if not _ACTOR.match(actor):
         raise Unauthenticated("kix-actor must be 1 to 128 printable ASCII characters", slug="actor-invalid")
     now = datetime.now(UTC)
-    with db.sessions() as session:
-        row = session.execute(
-            select(Credential, Agency)
-            .join(Agency, Agency.id == Credential.agency_id)
-            .where(Credential.kid == received.params["keyid"])
-        ).one_or_none()
+    # Two single statements in autocommit mode, the nonce claim being its own transaction: this runs
+    # on every request, and the ORM's unit of work or extra BEGIN/COMMIT round trips would cost more
+    # than the statements themselves.
+    with db.autocommit.connect() as connection:
+        row = connection.execute(_KEY_WITH_AGENCY, {"kid": received.params["keyid"]}).first()
         if row is None:
             raise Unauthenticated("the signing key is not registered", slug="key-unknown")
-        credential, agency = row
-        _check_key_status(credential, agency, now)
+        _check_key_status(row, now)
         _check_window(received.params["created"], received.params["expires"], now, settings)
         try:
-            verify(request, received, _ed25519(credential.sign_public))
+            verify(request, received, _ed25519(row.sign_public))
             if body or "content-digest" in request.headers:
                 verify_content_digest(request.headers.get("content-digest", ""), body)
         except SignatureError as exc:
             raise Unauthenticated(exc.detail, slug=exc.reason) from exc
         except DigestError as exc:
             raise Unauthenticated(exc.reason, slug="digest-mismatch") from exc
-        caller = Caller(
-            agency_id=agency.id,
-            kid=credential.kid,
-            actor=actor,
-            scopes=frozenset(credential.scopes) & frozenset(agency.scopes),
-            encrypt_public=_x25519(credential.encrypt_public),
-        )
-        _claim_nonce(session, credential.kid, nonce, received.params["created"], settings)
-    return caller
-
-
-def _claim_nonce(session: Session, kid: str, nonce: str, created: int, settings: Settings) -> None:
-    """Record the nonce in its own committed transaction; a second claim of the same one is a replay."""
-    forget_after = datetime.fromtimestamp(created, UTC) + timedelta(
-        seconds=settings.signature_max_age_seconds + settings.signature_max_skew_seconds + 1
+        _claim_nonce(connection, row.kid, nonce, received.params["created"], settings)
+    return Caller(
+        agency_id=row.agency_id,
+        kid=row.kid,
+        actor=actor,
+        scopes=frozenset(row.key_scopes) & frozenset(row.agency_scopes),
+        encrypt_public=_x25519(row.encrypt_public),
     )
-    session.add(ClaimedNonce(kid=kid, nonce=nonce, forget_after=forget_after))
+
+
+def _claim_nonce(connection: Connection, kid: str, nonce: str, created: int, settings: Settings) -> None:
+    """Record the nonce (autocommit: its own transaction); a second claim of the same one is a replay."""
+    forget_after = datetime.fromtimestamp(created, UTC) + timedelta(
+        seconds=settings.signature_max_age_seconds + 1
+    )
     try:
-        session.commit()
+        connection.execute(_CLAIM, {"kid": kid, "nonce": nonce, "forget_after": forget_after})
     except IntegrityError as exc:
-        session.rollback()
         raise Unauthenticated("this nonce was already used with this key", slug="nonce-replayed") from exc
     if secrets.randbelow(_SWEEP_ONE_IN) == 0:
-        session.execute(delete(ClaimedNonce).where(ClaimedNonce.forget_after < datetime.now(UTC)))
-        session.commit()
+        connection.execute(_SWEEP, {"now": datetime.now(UTC)})
