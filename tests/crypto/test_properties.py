@@ -96,3 +96,32 @@ def test_key_file_round_trip_and_mismatch() -> None:
         KeyPair.from_json(data | {"sign": data["sign"] | {"x": other["sign"]["x"]}})
     with pytest.raises(KeyFormatError):
         KeyPair.from_json(data | {"encrypt": data["sign"]})
+
+
+sf_keys = st.from_regex(r"[a-z*][a-z0-9_\-.*]{0,12}", fullmatch=True)
+sf_values = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-999_999_999_999_999, max_value=999_999_999_999_999),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30),
+    st.binary(max_size=40),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(string.ascii_lowercase + "@-", max_size=12),
+            st.dictionaries(sf_keys, sf_values, max_size=3),
+        ),
+        max_size=6,
+    ),
+    st.dictionaries(sf_keys, sf_values, max_size=6),
+)
+def test_structured_serialiser_agrees_with_http_sf(
+    members: list[tuple[str, dict[str, Any]]], params: dict[str, Any]
+) -> None:
+    from http_sf.innerlist import ser_innerlist
+
+    from app.crypto import structured
+
+    assert structured.inner_list(members, params) == ser_innerlist((members, params))
