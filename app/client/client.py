@@ -49,11 +49,7 @@ class KixClient(AdminApi):
         headers: dict[str, str] | None = None,
         actor: str | None = None,
     ) -> Any:
-        body, body_headers = self.codec.seal_body(json)
-        request = self.http.build_request(
-            method, self.base_url + path, params=params, headers=(headers or {}) | body_headers, content=body
-        )
-        self.codec.sign(request, body, actor)
+        request = self.codec.build(self.http, method, self.base_url + path, json, params, headers, actor)
         response = self.http.send(request)
         return self.codec.open_response(request, response)
 
@@ -98,11 +94,7 @@ class AsyncKixClient(AdminApi):
         headers: dict[str, str] | None = None,
         actor: str | None = None,
     ) -> Any:
-        body, body_headers = self.codec.seal_body(json)
-        request = self.http.build_request(
-            method, self.base_url + path, params=params, headers=(headers or {}) | body_headers, content=body
-        )
-        self.codec.sign(request, body, actor)
+        request = self.codec.build(self.http, method, self.base_url + path, json, params, headers, actor)
         return self._send(request)
 
     async def aclose(self) -> None:

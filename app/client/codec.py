@@ -73,6 +73,24 @@ class Codec:
         self.actor = actor
         self.jwe = JweCodec(max_bytes=64 * 1024 * 1024)
 
+    def build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        payload: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        actor: str | None,
+    ) -> httpx.Request:
+        """A request ready to send: body encrypted, everything signed."""
+        body, body_headers = self.seal_body(payload)
+        request = http.build_request(
+            method, url, params=params, headers=(headers or {}) | body_headers, content=body
+        )
+        self.sign(request, body, actor)
+        return request
+
     def seal_body(self, payload: Any) -> tuple[bytes, dict[str, str]]:
         """The JWE body for `payload` (nothing for None) and the headers that go with it."""
         headers = {"accept": JOSE}

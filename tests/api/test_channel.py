@@ -369,3 +369,27 @@ def test_error_responses_are_encrypted_to_the_caller(
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/jose"
     assert b"nobody" not in response.content
+
+
+def test_plaintext_mode_for_development(settings: Settings, db: Database, admin_key: KeyPair) -> None:
+    # KIX_ALLOW_PLAINTEXT=true: JSON bodies accepted, plain answers for who asks; still signed both ways.
+    plain_settings = settings.model_copy(update={"allow_plaintext": True})
+    plain_app = create_app(plain_settings, database=db)
+    jwks = plain_app.state.server_key.public_jwks()
+    with in_process_client(plain_app, BASE_URL) as client:
+        request = build_request(
+            admin_key, jwks, "POST", "/v1/echo", body=plain_json({"x": 1}), content_type="application/json"
+        )
+        request.headers["accept"] = "application/json"
+        response = client.send(request)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["payload"] == {"x": 1}
+        assert "signature" in response.headers
+        # A JWE client on the same server still gets JWE back.
+        assert send(client, build_request(admin_key, jwks, "POST", "/v1/echo", {"y": 2}), admin_key, jwks)[
+            2
+        ] == {
+            "agency_id": "kix-operator",
+            "payload": {"y": 2},
+        }
