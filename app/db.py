@@ -22,7 +22,10 @@ def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> N
 
 def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     parsed = make_url(url)
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
+    options: dict[str, Any] = {"hide_parameters": True}
+    if autocommit:
+        options["isolation_level"] = "AUTOCOMMIT"
     if parsed.get_backend_name() == "sqlite":
         # A pool as large as the worker thread count, so connections (and their pragmas) are reused,
         # not opened and closed under load.
@@ -44,14 +47,18 @@ class Database:
         self.is_embedded = make_url(url).get_backend_name() == "sqlite"
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For requests that write: on SQLite they take the write lock when they begin (see _sqlite_begin).
+        self.write_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
         # A pool in autocommit mode, for single statements that are a transaction each (the signature
         # check's key lookup and nonce claim): no BEGIN/COMMIT round trips on every request.
         self.autocommit = make_engine(url, autocommit=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session whose work is committed when the block ends normally, rolled back otherwise."""
-        with self.sessions() as session:
+        with (self.write_sessions if write else self.sessions)() as session:
             try:
                 yield session
                 session.commit()

@@ -25,10 +25,16 @@ _CATALOGUE = [
     ProblemType("bad-request", 400, "The request is malformed"),
     ProblemType("body-undecryptable", 400, "The body is not a JWE this server can decrypt"),
     ProblemType("invalid-cursor", 400, "The pagination cursor is not valid"),
-    ProblemType("forbidden", 403, "The key lacks the scope this operation needs"),
+    ProblemType(
+        "forbidden", 403, "The key lacks the scope this operation needs, or the caller is not the owner"
+    ),
     ProblemType("not-found", 404, "No such resource, or not visible to the caller"),
     ProblemType("method-not-allowed", 405, "Method not allowed on this resource"),
     ProblemType("conflict", 409, "The request conflicts with the current state"),
+    ProblemType("invalid-transition", 409, "The record's lifecycle does not allow this status change"),
+    ProblemType("precondition-failed", 412, "If-Match does not name the record's current version"),
+    ProblemType("precondition-required", 428, "Changing a record needs If-Match with its ETag"),
+    ProblemType("idempotency-key-reused", 422, "This Idempotency-Key was used for a different request"),
     ProblemType("body-too-large", 413, "The request body exceeds the size limit"),
     ProblemType("plaintext-refused", 415, "Bodies must be JWE (application/jose)"),
     ProblemType("validation-failed", 422, "The body or parameters fail validation"),

@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
-from app.api import admin, public, session
+from app.api import admin, public, record_sharing, records, session
 from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
+from app.api.pagination import CursorCodec
 from app.api.problems import install_problem_handlers
 from app.config import Settings
 from app.crypto.jwe import JweCodec
@@ -47,10 +48,18 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.db = db
     app.state.server_key = server_key
+    app.state.cursors = CursorCodec(server_key.derive_secret(b"kix pagination cursors"))
     install_problem_handlers(app)
     app.include_router(public.router)
     app.include_router(session.router)
     app.include_router(admin.router)
+    # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
+    for router in record_sharing.routers + [
+        records.alerts_router,
+        records.suspects_router,
+        records.leads_router,
+    ]:
+        app.include_router(router)
     app.add_middleware(
         SecureChannel,
         settings=settings,

@@ -15,7 +15,7 @@ from app.services.authentication import Caller
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it raises."""
     database: Database = request.app.state.db
-    with database.transaction() as session:
+    with database.transaction(write=request.method not in ("GET", "HEAD")) as session:
         yield session
 
 

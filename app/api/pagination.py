@@ -1,20 +1,48 @@
-"""Opaque keyset cursors: base64url JSON naming the list they belong to and the last key seen."""
+"""Opaque keyset cursors, authenticated with an HMAC so a client can neither forge nor alter one, and
+bound to the list and filters that issued them."""
 
+import hashlib
+import hmac
 import json
+from typing import Any
 
 from app.crypto.encoding import b64url_decode, b64url_encode
 from app.errors import KixError
 
-
-def encode_cursor(kind: str, last_key: str) -> str:
-    return b64url_encode(json.dumps({"k": kind, "after": last_key}, separators=(",", ":")).encode())
+_TAG_BYTES = 16
 
 
-def decode_cursor(cursor: str, kind: str) -> str:
-    try:
-        data = json.loads(b64url_decode(cursor))
-    except ValueError as exc:
-        raise KixError("the cursor is not one this list issued", slug="invalid-cursor") from exc
-    if not isinstance(data, dict) or data.get("k") != kind or not isinstance(data.get("after"), str):
-        raise KixError("the cursor is not one this list issued", slug="invalid-cursor")
-    return data["after"]
+class CursorCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:_TAG_BYTES]
+
+    def encode(self, scope: str, position: list[Any]) -> str:
+        payload = json.dumps({"s": scope, "p": position}, separators=(",", ":")).encode()
+        return b64url_encode(payload + self._tag(payload))
+
+    def decode(self, cursor: str, scope: str) -> list[Any]:
+        """The position stored in `cursor`; 400 unless this server issued it for exactly `scope`."""
+        try:
+            raw = b64url_decode(cursor)
+        except ValueError as exc:
+            raise KixError("the cursor is not one this list issued", slug="invalid-cursor") from exc
+        payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+        if len(raw) <= _TAG_BYTES or not hmac.compare_digest(tag, self._tag(payload)):
+            raise KixError("the cursor is not one this list issued", slug="invalid-cursor")
+        data = json.loads(payload)
+        if data.get("s") != scope:
+            raise KixError("the cursor belongs to another list or other filters", slug="invalid-cursor")
+        position: list[Any] = data["p"]
+        return position
+
+
+def filter_scope(name: str, **filters: Any) -> str:
+    """A stable name for a list and its filters, so a cursor only continues the listing that issued it."""
+    return (
+        name
+        + ":"
+        + hashlib.sha256(json.dumps(filters, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    )

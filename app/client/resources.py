@@ -78,3 +78,61 @@ class AdminApi:
 
     def remove_group_member(self, group_id: str, agency_id: str) -> Any:
         return self.request("DELETE", f"/v1/admin/groups/{_seg(group_id)}/members/{_seg(agency_id)}")
+
+
+class RecordsApi(AdminApi):
+    """Shared records. `kind` is the collection: "alerts", "suspects" or "leads"."""
+
+    def create_record(self, kind: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.request("POST", f"/v1/{_seg(kind)}", json=record, headers=headers)
+
+    def get_record(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}")
+
+    def list_records(self, kind: str, **filters: Any) -> Any:
+        params = {name: value for name, value in filters.items() if value is not None}
+        return self.request("GET", f"/v1/{_seg(kind)}", params=params)
+
+    def count_records(self, kind: str, **filters: Any) -> Any:
+        params = {name: value for name, value in filters.items() if value is not None}
+        return self.request("GET", f"/v1/{_seg(kind)}/count", params=params)
+
+    def update_record(self, kind: str, record_id: str, changes: dict[str, Any], *, etag: str | None) -> Any:
+        headers = {"If-Match": etag} if etag is not None else None
+        return self.request("PATCH", f"/v1/{_seg(kind)}/{_seg(record_id)}", json=changes, headers=headers)
+
+    def withdraw_record(self, kind: str, record_id: str, reason: str) -> Any:
+        return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/withdraw", json={"reason": reason})
+
+    def record_revisions(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/revisions")
+
+    def contribute(self, kind: str, record_id: str, note_kind: str, text: str) -> Any:
+        body = {"kind": note_kind, "text": text}
+        return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/contributions", json=body)
+
+    def contributions(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/contributions")
+
+    def ask_onward_sharing(self, kind: str, record_id: str, target: str, reason: str) -> Any:
+        body = {"target": target, "reason": reason}
+        return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests", json=body)
+
+    def share_requests(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests")
+
+    def decide_onward_sharing(
+        self, kind: str, record_id: str, request_id: str, grant: bool, reason: str
+    ) -> Any:  # noqa: E501
+        path = f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests/{_seg(request_id)}/decision"
+        return self.request("POST", path, json={"grant": grant, "reason": reason})
+
+    def notices(self, kind: str, *, pending: bool = True) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/notices", params={"pending": str(pending).lower()})
+
+    def acknowledge_notice(self, kind: str, notice_id: str) -> Any:
+        return self.request("POST", f"/v1/{_seg(kind)}/notices/{_seg(notice_id)}/ack")
+
+    def notice_receipts(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/notices")

@@ -13,6 +13,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from app.crypto.encoding import b64url_decode, b64url_encode
@@ -104,6 +106,11 @@ class KeyPair:
     @property
     def encrypt_jwk(self) -> Jwk:
         return public_jwk(self.encryption.public_key(), kid=self.kid)
+
+    def derive_secret(self, purpose: bytes) -> bytes:
+        """A 32-byte secret for `purpose`, derived from the signing key (HKDF), so the server needs no
+        further key to keep: every node holding the server key derives the same one."""
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(_raw_private(self.signing))
 
     def public_jwks(self) -> dict[str, list[Jwk]]:
         return {"keys": [self.sign_jwk, self.encrypt_jwk]}

@@ -3,5 +3,34 @@
 from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
 from app.models.nonce import ClaimedNonce
+from app.models.records import (
+    Contribution,
+    IdempotencyKey,
+    Notice,
+    NoticeReceipt,
+    Record,
+    RecordGrant,
+    RecordLink,
+    RecordRevision,
+    RecordView,
+    ShareRequest,
+)
 
-__all__ = ["Agency", "Base", "ClaimedNonce", "Credential", "Group", "GroupMember"]
+__all__ = [
+    "Agency",
+    "Base",
+    "ClaimedNonce",
+    "Contribution",
+    "Credential",
+    "Group",
+    "GroupMember",
+    "IdempotencyKey",
+    "Notice",
+    "NoticeReceipt",
+    "Record",
+    "RecordGrant",
+    "RecordLink",
+    "RecordRevision",
+    "RecordView",
+    "ShareRequest",
+]

@@ -1,0 +1,161 @@
+"""Shared records (alerts, suspects, leads) and what hangs off them: grants, revisions, links, views."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, utcnow
+
+
+class Record(Base):
+    """One record of any kind. Columns hold what lists filter and sort on; `body` holds the rest."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_kind_created", "kind", "created_at", "id"),
+        Index("ix_records_kind_urgency", "kind", "urgency_rank", "created_at", "id"),
+        Index("ix_records_kind_updated", "kind", "updated_at"),
+        Index("ix_records_owner_id", "owner_id"),
+        Index("ix_records_kind_status", "kind", "status"),
+        Index("ix_records_kind_country", "kind", "country"),
+        Index("ix_records_kind_category", "kind", "category"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    status: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str | None] = mapped_column(String(32))  # alert category, lead asset kind
+    urgency_rank: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))  # alert place, lead jurisdiction
+    occurred_at: Mapped[datetime | None]
+    handling: Mapped[str] = mapped_column(String(16))
+    distribution: Mapped[str] = mapped_column(String(16))
+    discoverable: Mapped[bool] = mapped_column(Boolean)
+    review_by: Mapped[date]
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class RecordGrant(Base):
+    """Who a record is distributed to: an agency, or a group (whose members see it)."""
+
+    __tablename__ = "record_grants"
+    __table_args__ = (Index("ix_record_grants_grantee", "grantee_type", "grantee_id"),)
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    grantee_type: Mapped[str] = mapped_column(String(8), primary_key=True)  # "agency" or "group"
+    grantee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordRevision(Base):
+    """Every version of a record as it was written, for the owner's history and recipients' corrections."""
+
+    __tablename__ = "record_revisions"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(24))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordLink(Base):
+    """A link between two records, stored in both directions."""
+
+    __tablename__ = "record_links"
+    __table_args__ = (Index("ix_record_links_linked_id", "linked_id"),)
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    linked_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+
+
+class RecordView(Base):
+    """Which agencies other than the owner have seen a record: they receive its withdrawal and corrections."""
+
+    __tablename__ = "record_views"
+    __table_args__ = (Index("ix_record_views_agency_id", "agency_id"),)
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contribution(Base):
+    """A recipient's note, sighting or hit report on another's record; its author and the owner see it."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contributions_record_id", "record_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShareRequest(Base):
+    """A recipient asks the owner's consent to pass a record on to a third agency (Egmont third-party rule)"""
+
+    __tablename__ = "share_requests"
+    __table_args__ = (Index("ix_share_requests_record_id", "record_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    requester_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    target_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decision_reason: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class Notice(Base):
+    """A withdrawal or correction of a record, to be acknowledged by every agency that saw it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_record_id", "record_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "withdrawal" or "correction"
+    version: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoticeReceipt(Base):
+    __tablename__ = "notice_receipts"
+    __table_args__ = (Index("ix_notice_receipts_agency_id", "agency_id", "acknowledged_at"),)
+
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class IdempotencyKey(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed to retries of the same request."""
+
+    __tablename__ = "idempotency_keys"
+
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

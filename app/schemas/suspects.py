@@ -1,0 +1,114 @@
+"""Suspect records: who is wanted or known, under which names and documents."""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText
+from app.schemas.records import LinkList, RecordEnvelope, SharingRules, SharingRulesUpdate
+
+
+class SuspectStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class Script(StrEnum):
+    """ISO 15924 script of a name as written."""
+
+    LATIN = "Latn"
+    CYRILLIC = "Cyrl"
+    ARABIC = "Arab"
+    GREEK = "Grek"
+    HEBREW = "Hebr"
+    HAN = "Hani"
+    DEVANAGARI = "Deva"
+    GEORGIAN = "Geor"
+    ARMENIAN = "Armn"
+    THAI = "Thai"
+    OTHER = "Zyyy"
+
+
+class DocumentKind(StrEnum):
+    PASSPORT = "passport"
+    NATIONAL_ID = "national_id"
+    DRIVING_LICENCE = "driving_licence"
+    RESIDENCE_PERMIT = "residence_permit"
+    OTHER = "other"
+
+
+class ExtraditionStatus(StrEnum):
+    NONE = "none"
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    SURRENDERED = "surrendered"
+
+
+def _past_date(day: date) -> date:
+    if day > datetime.now(UTC).date():
+        raise ValueError("can not be in the future")
+    return day
+
+
+PastDate = Annotated[date, AfterValidator(_past_date)]
+
+
+class Name(InputModel):
+    full_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    script: Script = Script.LATIN
+    alias: bool = False
+
+
+class IdentityDocument(InputModel):
+    kind: DocumentKind
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 /-]{1,39}$")]
+    issuing_country: CountryCode
+
+
+class Warrant(InputModel):
+    issued_by: ShortText
+    reference: ShortText
+    issued_on: PastDate
+    extradition: ExtraditionStatus = ExtraditionStatus.NONE
+
+
+class SuspectCreate(InputModel):
+    names: Annotated[list[Name], Field(min_length=1, max_length=20)]
+    date_of_birth: PastDate | None = None
+    nationalities: Annotated[list[CountryCode], Field(max_length=10)] = Field(default_factory=list)
+    documents: Annotated[list[IdentityDocument], Field(max_length=20)] = Field(default_factory=list)
+    group_affiliation: ShortText | None = None
+    warrants: Annotated[list[Warrant], Field(max_length=20)] = Field(default_factory=list)
+    links: LinkList = Field(default_factory=list)
+    rules: SharingRules
+
+
+class SuspectUpdate(InputModel):
+    status: SuspectStatus | None = None
+    names: Annotated[list[Name], Field(min_length=1, max_length=20)] | None = None
+    date_of_birth: PastDate | None = None
+    nationalities: Annotated[list[CountryCode], Field(max_length=10)] | None = None
+    documents: Annotated[list[IdentityDocument], Field(max_length=20)] | None = None
+    group_affiliation: ShortText | None = None
+    warrants: Annotated[list[Warrant], Field(max_length=20)] | None = None
+    links: LinkList | None = None
+    rules: SharingRulesUpdate | None = None
+
+
+class SuspectRead(RecordEnvelope):
+    status: SuspectStatus
+    names: list[dict[str, Any]]
+    date_of_birth: date | None
+    nationalities: list[str]
+    documents: list[dict[str, Any]]
+    group_affiliation: str | None
+    warrants: list[dict[str, Any]]
+
+
+class SuspectPage(BaseModel):
+    items: list[SuspectRead]
+    page: PageInfo

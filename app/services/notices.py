@@ -1,0 +1,97 @@
+"""Withdrawal and correction notices reach every agency that saw a record; each acknowledges receipt,
+and the owner sees who has and who has not."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.ids import uuid7
+from app.models import Notice, NoticeReceipt, Record, RecordView
+from app.models.base import utcnow
+
+
+def note_views(session: Session, agency_id: str, records: Sequence[Record]) -> None:
+    """Remember that `agency_id` has seen these records (the owner's own views are not recipients)."""
+    others = [record.id for record in records if record.owner_id != agency_id]
+    if not others:
+        return
+    seen = set(
+        session.scalars(
+            select(RecordView.record_id).where(
+                RecordView.agency_id == agency_id, RecordView.record_id.in_(others)
+            )
+        )
+    )
+    session.add_all(
+        RecordView(record_id=record_id, agency_id=agency_id) for record_id in others if record_id not in seen
+    )
+
+
+def notify_recipients(session: Session, record: Record, kind: str, message: str) -> Notice | None:
+    recipients = session.scalars(select(RecordView.agency_id).where(RecordView.record_id == record.id)).all()
+    if not recipients:
+        return None
+    notice = Notice(
+        id=uuid7(), record_id=record.id, kind=kind, version=record.version, message=message[:1000]
+    )
+    session.add(notice)
+    session.flush()
+    session.add_all(NoticeReceipt(notice_id=notice.id, agency_id=agency) for agency in sorted(recipients))
+    return notice
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    notice: Notice
+    record_kind: str
+    acknowledged_at: datetime | None
+
+
+def notices_for(session: Session, agency_id: str, kind: str, *, pending_only: bool) -> list[PendingNotice]:
+    query = (
+        select(Notice, NoticeReceipt.acknowledged_at, Record.kind)
+        .join(NoticeReceipt, NoticeReceipt.notice_id == Notice.id)
+        .join(Record, Record.id == Notice.record_id)
+        .where(NoticeReceipt.agency_id == agency_id, Record.kind == kind)
+        .order_by(Notice.created_at, Notice.id)
+    )
+    if pending_only:
+        query = query.where(NoticeReceipt.acknowledged_at.is_(None))
+    return [
+        PendingNotice(notice, record_kind, acked) for notice, acked, record_kind in session.execute(query)
+    ]
+
+
+def acknowledge(session: Session, agency_id: str, kind: str, notice_id: str, actor: str) -> NoticeReceipt:
+    receipt = session.scalars(
+        select(NoticeReceipt)
+        .join(Notice, Notice.id == NoticeReceipt.notice_id)
+        .join(Record, Record.id == Notice.record_id)
+        .where(
+            NoticeReceipt.notice_id == notice_id, NoticeReceipt.agency_id == agency_id, Record.kind == kind
+        )
+    ).first()
+    if receipt is None:
+        raise NotFound(f"no notice {notice_id} addressed to you")
+    if receipt.acknowledged_at is None:
+        receipt.acknowledged_at = utcnow()
+        receipt.acknowledged_by = actor
+        session.flush()
+    return receipt
+
+
+def receipts_of(session: Session, record_id: str) -> list[tuple[Notice, list[NoticeReceipt]]]:
+    """The owner's view: every notice of the record with each recipient's receipt."""
+    notices = session.scalars(
+        select(Notice).where(Notice.record_id == record_id).order_by(Notice.created_at)
+    ).all()
+    receipts = session.scalars(
+        select(NoticeReceipt)
+        .where(NoticeReceipt.notice_id.in_([notice.id for notice in notices]))
+        .order_by(NoticeReceipt.agency_id)
+    ).all()
+    return [(notice, [r for r in receipts if r.notice_id == notice.id]) for notice in notices]
