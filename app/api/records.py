@@ -182,8 +182,7 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
 
     @router.get("/{record_id}/revisions", response_model=RevisionList, summary="Every version, oldest first")
     def revisions(record_id: RecordId, caller: Reader, session: DbSession) -> Any:
-        record = service.get_visible(session, kind, caller.agency_id, record_id)
-        items = service.revisions(session, kind, caller.agency_id, record_id)
+        record, items = service.revisions(session, kind, caller.agency_id, record_id)
         return {"items": [present_revision(record, revision, caller) for revision in items]}
 
     return router

@@ -334,12 +334,15 @@ def count_records(session: Session, kind: KindSpec, agency_id: str, filters: Rec
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def revisions(session: Session, kind: KindSpec, agency_id: str, record_id: str) -> Sequence[RecordRevision]:
-    get_visible(session, kind, agency_id, record_id)
+def revisions(
+    session: Session, kind: KindSpec, agency_id: str, record_id: str
+) -> tuple[Record, Sequence[RecordRevision]]:
+    """A record the caller may see, and all its versions, oldest first."""
+    record = get_visible(session, kind, agency_id, record_id)
     query = (
-        select(RecordRevision).where(RecordRevision.record_id == record_id).order_by(RecordRevision.version)
+        select(RecordRevision).where(RecordRevision.record_id == record.id).order_by(RecordRevision.version)
     )
-    return session.scalars(query).all()
+    return record, session.scalars(query).all()
 
 
 def visible_links(session: Session, agency_id: str, record_ids: Sequence[str]) -> dict[str, list[str]]:
