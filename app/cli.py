@@ -5,12 +5,13 @@ import os
 import ssl
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
 
-from app.client import KixClient, KixProblem
+from app import cli_records as records_cli
+from app.cli_common import DEFAULT_URL, Actor, KeyFile, Scopes, ServerKeys, Url, _call, _print, _scopes
 from app.config import Settings
 from app.crypto.keys import KeyPair, write_key_file
 from app.crypto.keystore import jwks_json, load_server_keys
@@ -34,36 +35,9 @@ admin_cli.add_typer(groups_cli, name="groups")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(openapi_cli, name="openapi")
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-Url = Annotated[str, typer.Option("--url", envvar="KIX_URL", help="Base URL of the KIX service")]
-KeyFile = Annotated[
-    Path, typer.Option("--key", envvar="KIX_KEY_FILE", help="Your agency key file", exists=True)
-]
-ServerKeys = Annotated[
-    Path, typer.Option("--server-keys", envvar="KIX_SERVER_KEYS", help="Pinned server JWKS file", exists=True)
-]
-Actor = Annotated[str, typer.Option("--actor", envvar="KIX_ACTOR", help="Who acts (analyst or system user)")]
-Scopes = Annotated[
-    str, typer.Option("--scopes", help="Comma-separated scopes, e.g. alerts:read,alerts:write")
-]
-
-
-def _print(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _call(url: str, key: Path, server_keys: Path, actor: str, method: str, *args: Any, **kwargs: Any) -> None:
-    """Run one SDK call and print its JSON; a problem is printed to stderr with exit status 1."""
-    with KixClient(url, key, server_keys, actor=actor) as client:
-        try:
-            _print(getattr(client, method)(*args, **kwargs))
-        except KixProblem as problem:
-            typer.echo(json.dumps(problem.problem, indent=2), err=True)
-            raise typer.Exit(1) from problem
-
-
-def _scopes(text: str) -> list[str]:
-    return [scope.strip() for scope in text.split(",") if scope.strip()]
+cli.add_typer(records_cli.alerts_cli, name="alerts")
+cli.add_typer(records_cli.suspects_cli, name="suspects")
+cli.add_typer(records_cli.leads_cli, name="leads")
 
 
 # ---------------------------------------------------------------- serve
