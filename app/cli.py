@@ -51,7 +51,10 @@ def serve(
     client_ca: Annotated[
         Path | None, typer.Option(help="PEM CA bundle: require client certificates (mTLS)")
     ] = None,
-    demo: Annotated[bool, typer.Option(help="Create a demo operator and two demo agencies first")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="First fill an empty database with demo agencies, keys and records")
+    ] = False,
+    demo_records: Annotated[int, typer.Option(help="With --demo: records of each kind")] = 1000,
     metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port")] = None,
     metrics_host: Annotated[str, typer.Option(help="Interface for the metrics listener")] = "127.0.0.1",
 ) -> None:
@@ -72,7 +75,9 @@ def serve(
     db = Database(settings.database_url)
     upgrade(db.engine)
     if demo:
-        _demo_setup(db, settings, server_key)
+        if settings.is_production:
+            raise typer.BadParameter("--demo is for development only")
+        _demo_setup(db, settings, server_key, demo_records)
     db.dispose()
     uvicorn.run(
         "app.asgi:app",
@@ -102,11 +107,10 @@ def _serve_metrics(host: str, port: int) -> None:
     start_http_server(port, addr=host, registry=registry)
 
 
-def _demo_setup(db: Database, settings: Settings, server_key: KeyPair) -> None:
+def _demo_setup(db: Database, settings: Settings, server_key: KeyPair, records_per_kind: int) -> None:
     from app.bootstrap import setup_demo
+    from app.demo import fill
 
-    if settings.is_production:
-        raise typer.BadParameter("--demo is for development only")
     demo_dir = Path(os.environ.get("KIX_DEMO_DIR", "./kix-demo"))
     issued = setup_demo(db, demo_dir, jwks_json(server_key))
     typer.echo(f"Demo key files in {demo_dir.resolve()}:", err=True)
@@ -114,9 +118,35 @@ def _demo_setup(db: Database, settings: Settings, server_key: KeyPair) -> None:
         typer.echo(f"  {path.resolve()}", err=True)
     if not issued:
         typer.echo("  (demo agencies existed already; nothing new issued)", err=True)
+    summary = fill(db, records_per_kind)
+    if summary.records:
+        typer.echo(
+            f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records",
+            err=True,
+        )
     typer.echo(
-        "Try: kix whoami --key kix-demo/de-bka.key.json --server-keys kix-demo/server.jwks.json", err=True
+        f"Try: kix alerts list --table --key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json",
+        err=True,
     )
+
+
+@cli.command()
+def demo(
+    records_per_kind: Annotated[int, typer.Option(help="Alerts, suspects and leads to make, of each")] = 3000,
+) -> None:
+    """Fill the database (KIX_DATABASE_URL) with synthetic agencies, groups, keys and linked records."""
+    from app.migrate import upgrade
+
+    settings = Settings()
+    if settings.is_production:
+        raise typer.BadParameter("demo data is for development databases only")
+    server_key, _ = load_server_keys(settings.keys_dir, create=True)
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    try:
+        _demo_setup(db, settings, server_key, records_per_kind)
+    finally:
+        db.dispose()
 
 
 # ---------------------------------------------------------------- admin (database host)

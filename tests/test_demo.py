@@ -1,0 +1,44 @@
+"""`kix demo` fills a database with a realistic, linked, shareable set, and only once."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.db import Database
+from app.demo import fill
+from app.models import Agency, Group, Record, RecordLink
+from app.services.kinds import ALERTS
+from app.services.records import RecordFilters, count_records
+
+
+def test_fill_makes_linked_records_across_many_agencies(db: Database) -> None:
+    summary = fill(db, records_per_kind=40)
+    assert (summary.agencies, summary.groups, summary.records) == (22, 4, 120)
+    with db.sessions() as session:
+        kinds = dict(session.execute(select(Record.kind, func.count()).group_by(Record.kind)).all())
+        assert kinds == {"alert": 40, "suspect": 40, "lead": 40}
+        assert session.scalar(select(func.count()).select_from(RecordLink)) == 2 * (40 + 2 * 40)
+        assert session.scalar(select(func.count(func.distinct(Record.owner_id)))) > 10
+        assert session.scalar(select(func.count()).select_from(Group)) == 4
+        visible = count_records(session, ALERTS, "fr-ocrb", RecordFilters())
+        assert 0 < visible < 40  # some alerts are shared with it, not all
+    assert fill(db, records_per_kind=40).records == 0  # a second run adds nothing
+
+
+def test_kix_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIX_DATABASE_URL", f"sqlite:///{tmp_path}/demo.db")
+    monkeypatch.setenv("KIX_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("KIX_DEMO_DIR", str(tmp_path / "demo-keys"))
+    result = CliRunner().invoke(cli, ["demo", "--records-per-kind", "20"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo-keys" / "de-bka.key.json").exists()
+    database = Database(f"sqlite:///{tmp_path}/demo.db")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == 60
+        assert (
+            session.scalar(select(func.count()).select_from(Agency)) == 25
+        )  # operator, 2 with keys, 22 more
+    database.dispose()
