@@ -124,10 +124,8 @@ def _demo_setup(db: Database, settings: Settings, server_key: KeyPair, records_p
             f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records",
             err=True,
         )
-    typer.echo(
-        f"Try: kix alerts list --table --key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json",
-        err=True,
-    )
+    keys = f"--key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json"
+    typer.echo(f"Try: kix alerts list --table {keys}", err=True)
 
 
 @cli.command()

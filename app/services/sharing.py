@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.ids import uuid7
 from app.models import Agency, Contribution, Record, RecordGrant, ShareRequest
 from app.models.base import utcnow
@@ -61,8 +61,21 @@ def request_onward_sharing(
         id=uuid7(), record_id=record.id, requester_id=actor.agency_id, target_id=target_id, reason=reason
     )
     session.add(request)
+    if not record.rules.get("restrictions", {}).get("no_onward_sharing", True):
+        # The owner allowed onward sharing up front: the system grants at once, and still records it.
+        _grant(session, record, request, "granted in advance: the owner allows onward sharing")
     session.flush()
     return request
+
+
+def _grant(session: Session, record: Record, request: ShareRequest, reason: str) -> None:
+    request.status = "granted"
+    request.decision_reason = reason
+    request.decided_at = utcnow()
+    if session.get(RecordGrant, (record.id, CONSENT_GRANT, request.target_id)) is None:
+        session.add(
+            RecordGrant(record_id=record.id, grantee_type=CONSENT_GRANT, grantee_id=request.target_id)
+        )
 
 
 def share_requests(
@@ -96,8 +109,3 @@ def decide_onward_sharing(
         )
     session.flush()
     return request
-
-
-def forbid_non_owner(record: Record, agency_id: str) -> None:
-    if record.owner_id != agency_id:
-        raise Forbidden("only the owner may do this")

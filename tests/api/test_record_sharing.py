@@ -111,3 +111,15 @@ def test_withdrawal_and_correction_reach_every_agency_that_saw_it(
     assert by_kind["correction"]["unacknowledged"] == ["de-bka", "fr-ocrb"]
     assert _problem(bka.client.notice_receipts, "alerts", record["id"]) == (403, "forbidden")
     assert _problem(ocrb.client.acknowledge_notice, "suspects", withdrawal["id"]) == (404, "not-found")
+
+
+def test_owner_allowing_onward_sharing_grants_in_advance(trio: tuple[Member, Member, Member]) -> None:
+    owner, bka, ocrb = trio
+    open_rules = rules(mode="agencies", agencies=["de-bka"]) | {
+        "restrictions": {"no_onward_sharing": False, "no_judicial_use_without_consent": True}
+    }
+    record = owner.client.create_record("alerts", alert(rules=open_rules))
+    asked = bka.client.ask_onward_sharing("alerts", record["id"], "fr-ocrb", "French leg")
+    assert asked["status"] == "granted"
+    assert ocrb.client.get_record("alerts", record["id"])["id"] == record["id"]
+    assert [r["status"] for r in owner.client.share_requests("alerts", record["id"])["items"]] == ["granted"]
