@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -182,7 +183,9 @@ def _merged_rules(record: Record, update: SharingRulesUpdate, distribution: Dist
     current = {name: value for name, value in record.rules.items() if name != "review_by"}
     changes = update.model_dump(exclude_unset=True, exclude={"distribution"})
     merged = current | {name: value for name, value in changes.items() if value is not None}
-    return SharingRules.model_validate(merged | {"distribution": distribution, "review_by": None})
+    rules = _revalidate(SharingRules, merged | {"distribution": distribution, "review_by": None})
+    assert isinstance(rules, SharingRules)  # noqa: S101 - for the type checker
+    return rules
 
 
 def _current_distribution(session: Session, record: Record) -> Distribution:
@@ -216,8 +219,7 @@ def update_record(
     rules_update = changes.pop("rules", None)
     links = changes.pop("links", None)
     body = record.body | {name: value for name, value in changes.items()}
-    validated = kind.create.model_validate(body | {"rules": _placeholder_rules(), "links": []})
-    record.body = _body(validated)
+    record.body = _body(_revalidate(kind.create, body | {"rules": _placeholder_rules(), "links": []}))
     if record.body.get("victim_recipients"):
         _check_agencies(session, record.body["victim_recipients"], "victim_recipients")
     for column, value in kind.columns(record.body).items():
@@ -238,6 +240,16 @@ def update_record(
     notify_recipients(session, record, "correction", f"corrected to version {record.version}")
     session.flush()
     return record
+
+
+def _revalidate(model: type[InputModel], data: dict[str, Any]) -> InputModel:
+    """Validate a record as merged from its stored state and a partial update: the result must be a
+    record one could have created, or the update is refused (422) and nothing changes."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValidationFailed(f"the record would not be valid after this change: {problems}") from exc
 
 
 def _placeholder_rules() -> dict[str, Any]:
