@@ -44,7 +44,6 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.is_embedded = make_url(url).get_backend_name() == "sqlite"
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # For requests that write: on SQLite they take the write lock when they begin (see _sqlite_begin).

@@ -21,7 +21,7 @@ def test_fill_makes_linked_records_across_many_agencies(db: Database) -> None:
         kinds = dict(session.execute(select(Record.kind, func.count()).group_by(Record.kind)).all())
         assert kinds == {"alert": 40, "suspect": 40, "lead": 40}
         assert session.scalar(select(func.count()).select_from(RecordLink)) == 2 * (40 + 2 * 40)
-        assert session.scalar(select(func.count(func.distinct(Record.owner_id)))) > 10
+        assert (session.scalar(select(func.count(func.distinct(Record.owner_id)))) or 0) > 10
         assert session.scalar(select(func.count()).select_from(Group)) == 4
         visible = count_records(session, ALERTS, "fr-ocrb", RecordFilters())
         assert 0 < visible < 40  # some alerts are shared with it, not all

@@ -144,11 +144,9 @@ class SecureChannel:
         )
 
     async def _authenticate(self, request: HttpMessage, body: bytes) -> Caller:
-        if self.db.is_embedded:
-            # SQLite: the two statements are local CPU work with no network wait, and a hop to a worker
-            # thread costs more than they do.
-            return authenticate(self.db, self.settings, request, body)
-        # A database server: its round trips must not block the event loop.
+        # In a worker thread, never on the event loop: the nonce claim may wait for a database lock, and
+        # on SQLite the transaction holding that lock needs the event loop to finish (its commit runs
+        # when the loop resumes the route), so waiting on the loop would deadlock until the timeout.
         return await anyio.to_thread.run_sync(authenticate, self.db, self.settings, request, body)
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import DbSession, require
 from app.api.pagination import CursorCodec, filter_scope
 from app.api.presenters import etag, present, present_revision
+from app.db import Database
 from app.errors import KixError
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, AlertCategory, AlertStatus, Urgency
@@ -52,6 +53,12 @@ def present_many(session: Session, kind: KindSpec, caller: Caller, records: list
 
 def present_one(session: Session, kind: KindSpec, caller: Caller, record: Record) -> Any:
     return present_many(session, kind, caller, [record])[0]
+
+
+def _note_views(request: Request, caller: Caller, records: list[Record]) -> None:
+    database: Database = request.app.state.db
+    with database.autocommit.connect() as connection:
+        note_views(connection, caller.agency_id, records)
 
 
 def _actor(caller: Caller) -> service.Actor:
@@ -132,7 +139,7 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
             )
         )
         page = rows[:limit]
-        note_views(session, caller.agency_id, page)
+        _note_views(request, caller, page)
         next_cursor = (
             cursors.encode(scope, service.cursor_position(page[-1], sort)) if len(rows) > limit else None
         )
@@ -152,9 +159,11 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         return CountRead(count=service.count_records(session, kind, caller.agency_id, filters))
 
     @router.get("/{record_id}", response_model=kind.read, summary=f"One {name}")
-    def get(record_id: RecordId, caller: Reader, session: DbSession, response: Response) -> Any:
+    def get(
+        record_id: RecordId, request: Request, caller: Reader, session: DbSession, response: Response
+    ) -> Any:
         record = service.get_visible(session, kind, caller.agency_id, record_id)
-        note_views(session, caller.agency_id, [record])
+        _note_views(request, caller, [record])
         response.headers["ETag"] = etag(record)
         return present_one(session, kind, caller, record)
 

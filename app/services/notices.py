@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -14,21 +16,22 @@ from app.models import Notice, NoticeReceipt, Record, RecordView
 from app.models.base import utcnow
 
 
-def note_views(session: Session, agency_id: str, records: Sequence[Record]) -> None:
-    """Remember that `agency_id` has seen these records (the owner's own views are not recipients)."""
-    others = [record.id for record in records if record.owner_id != agency_id]
-    if not others:
+def note_views(connection: Connection, agency_id: str, records: Sequence[Record]) -> None:
+    """Remember that `agency_id` has seen these records (the owner's own views are not recipients).
+
+    `connection` is in autocommit mode: the insert is its own transaction, so a read request never has
+    to turn its read transaction into a write one (which SQLite refuses when another writer came first).
+    """
+    now = utcnow()
+    rows = [
+        {"record_id": record.id, "agency_id": agency_id, "first_seen_at": now}
+        for record in records
+        if record.owner_id != agency_id
+    ]
+    if not rows:
         return
-    seen = set(
-        session.scalars(
-            select(RecordView.record_id).where(
-                RecordView.agency_id == agency_id, RecordView.record_id.in_(others)
-            )
-        )
-    )
-    session.add_all(
-        RecordView(record_id=record_id, agency_id=agency_id) for record_id in others if record_id not in seen
-    )
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(dialect_insert(RecordView).on_conflict_do_nothing(), rows)
 
 
 def notify_recipients(session: Session, record: Record, kind: str, message: str) -> Notice | None:
