@@ -15,7 +15,9 @@ from app.cli_common import DEFAULT_URL, Actor, KeyFile, Scopes, ServerKeys, Url,
 from app.config import Settings
 from app.crypto.keys import KeyPair, write_key_file
 from app.crypto.keystore import jwks_json, load_server_keys
+from app.crypto.storage_keys import load_storage_keys, storage_key_source
 from app.db import Database
+from app.services.vault import Vault
 
 cli = typer.Typer(help="KIX, the Kidnapping Information eXchange.", no_args_is_help=True)
 admin_cli = typer.Typer(
@@ -118,7 +120,8 @@ def _demo_setup(db: Database, settings: Settings, server_key: KeyPair, records_p
         typer.echo(f"  {path.resolve()}", err=True)
     if not issued:
         typer.echo("  (demo agencies existed already; nothing new issued)", err=True)
-    summary = fill(db, records_per_kind)
+    storage_keys, _ = load_storage_keys(settings.keys_dir, create=True)
+    summary = fill(db, Vault(storage_keys), records_per_kind)
     if summary.records:
         typer.echo(
             f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records",
@@ -373,10 +376,61 @@ def keys_server_jwks() -> None:
 
 @keys_cli.command("init-server")
 def keys_init_server() -> None:
-    """Create the server key pair in KIX_KEYS_DIR (refuses when one exists)."""
+    """Create the server key pair and the storage keys in KIX_KEYS_DIR (keeps those that exist)."""
     settings = Settings()
     key, created = load_server_keys(settings.keys_dir, create=True)
-    typer.echo(("created " if created else "exists: ") + f"{settings.keys_dir} (kid {key.kid})", err=True)
+    typer.echo(
+        ("created " if created else "exists: ") + f"server key (kid {key.kid}) in {settings.keys_dir}",
+        err=True,
+    )
+    _, storage_created = load_storage_keys(settings.keys_dir, create=True)
+    typer.echo(
+        ("created " if storage_created else "exists: ") + f"storage keys in {settings.keys_dir}", err=True
+    )
+
+
+@keys_cli.command("rotate-master")
+def keys_rotate_master() -> None:
+    """Add a new master key version, then re-wrap every data key under it while KIX keeps serving.
+
+    Running nodes pick up the new version from the key store within seconds. Keep the old version until
+    `kix keys drop-master` confirms no data key uses it any more.
+    """
+    from app.services.key_custody import rewrap_all
+
+    settings = Settings()
+    source = storage_key_source(settings.keys_dir)
+    rotated = source.load().rotated()
+    source.save(rotated)
+    typer.echo(f"master key version {rotated.master.current} is now current; re-wrapping data keys", err=True)
+    db = Database(settings.database_url)
+    try:
+        total = rewrap_all(db, rotated)
+    finally:
+        db.dispose()
+    typer.echo(f"re-wrapped {total} data keys under version {rotated.master.current}", err=True)
+
+
+@keys_cli.command("drop-master")
+def keys_drop_master(
+    version: Annotated[int, typer.Option(help="The old master key version to destroy")],
+) -> None:
+    """Destroy an old master key version, refusing while any data key is still wrapped under it."""
+    from app.services.key_custody import rewrap_all, rows_under
+
+    settings = Settings()
+    source = storage_key_source(settings.keys_dir)
+    keys = source.load()
+    db = Database(settings.database_url)
+    try:
+        rewrap_all(db, keys)  # catch rows written by nodes that had not seen the rotation yet
+        if rows_under(db, version):
+            typer.echo(f"refused: data keys are still wrapped under version {version}", err=True)
+            raise typer.Exit(1)
+    finally:
+        db.dispose()
+    source.save(keys.without(version))
+    typer.echo(f"master key version {version} destroyed", err=True)
 
 
 # ---------------------------------------------------------------- openapi

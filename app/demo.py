@@ -19,6 +19,7 @@ from app.schemas.suspects import SuspectCreate
 from app.services.agencies import create_agency, create_group
 from app.services.kinds import ALERTS, LEADS, SUSPECTS
 from app.services.records import Actor, create_record
+from app.services.vault import Vault
 
 # (id, country, name, kind, region)
 AGENCIES = [
@@ -183,7 +184,7 @@ def _lead(rng: random.Random, country: str) -> dict[str, Any]:
     }
 
 
-def fill(db: Database, records_per_kind: int = 3000, seed: int = 2026) -> DemoSummary:
+def fill(db: Database, vault: Vault, records_per_kind: int = 3000, seed: int = 2026) -> DemoSummary:
     """Add the demo agencies, groups and records (skipped when the database already holds records)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     now = datetime.now(UTC)
@@ -222,11 +223,13 @@ def fill(db: Database, records_per_kind: int = 3000, seed: int = 2026) -> DemoSu
                 return _rules(rng, owner, agency_ids, group_ids)  # noqa: B023 - used within this iteration
 
             alert_body = _alert(rng, now, country) | {"rules": rules()}
-            alert = create_record(session, ALERTS, actor, AlertCreate.model_validate(alert_body))
+            alert = create_record(session, ALERTS, actor, AlertCreate.model_validate(alert_body), vault)
             suspect_body = _suspect(rng, country) | {"links": [alert.id], "rules": rules()}
-            suspect = create_record(session, SUSPECTS, actor, SuspectCreate.model_validate(suspect_body))
+            suspect = create_record(
+                session, SUSPECTS, actor, SuspectCreate.model_validate(suspect_body), vault
+            )
             lead_body = _lead(rng, country) | {"links": [alert.id, suspect.id], "rules": rules()}
-            create_record(session, LEADS, actor, LeadCreate.model_validate(lead_body))
+            create_record(session, LEADS, actor, LeadCreate.model_validate(lead_body), vault)
             made += 3
             if index % 500 == 499:
                 session.flush()

@@ -39,6 +39,8 @@ _CATALOGUE = [
     ProblemType("plaintext-refused", 415, "Bodies must be JWE (application/jose)"),
     ProblemType("validation-failed", 422, "The body or parameters fail validation"),
     ProblemType("internal-error", 500, "Internal error"),
+    ProblemType("data-integrity", 500, "Stored data fails its integrity check and is not returned"),
+    ProblemType("gone", 410, "The record was purged: its data key is destroyed"),
     ProblemType("service-unavailable", 503, "The service is not ready"),
     # 401: why a request was not authenticated, one type per reason
     ProblemType("signature-missing", 401, "The request is not signed"),

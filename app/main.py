@@ -15,14 +15,17 @@ from app.api.problems import install_problem_handlers
 from app.config import Settings
 from app.crypto.jwe import JweCodec
 from app.crypto.keystore import load_server_keys
+from app.crypto.storage_keys import load_storage_keys, storage_key_source
 from app.db import Database
 from app.logs import configure_logging
+from app.services.key_custody import verify_storage_keys
+from app.services.vault import Vault
 
 log = logging.getLogger("kix")
 
 
 class ConfigurationError(RuntimeError):
-    """The settings can not be served safely (production without keys, plaintext in production...)."""
+    """The settings can not be served safely (plaintext in production...)."""
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -37,6 +40,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     if settings.allow_plaintext:
         log.warning("PLAINTEXT BODIES ALLOWED: KIX_ALLOW_PLAINTEXT=true; never do this outside development")
     db = database or Database(settings.database_url)
+    storage_keys, storage_created = load_storage_keys(settings.keys_dir, create=not settings.is_production)
+    if storage_created:
+        log.warning("created new storage keys in %s (development only)", settings.keys_dir)
+    verify_storage_keys(db, storage_keys)
 
     app = FastAPI(
         title="KIX - Kidnapping Information eXchange",
@@ -48,6 +55,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.db = db
     app.state.server_key = server_key
+    app.state.vault = Vault(storage_keys, storage_key_source(settings.keys_dir))
     app.state.cursors = CursorCodec(server_key.derive_secret(b"kix pagination cursors"))
     install_problem_handlers(app)
     app.include_router(public.router)

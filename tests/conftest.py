@@ -22,6 +22,7 @@ from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Base
+from app.services.vault import Vault
 from tests.asgi import in_process_client
 
 BASE_URL = "http://kix.test"
@@ -94,6 +95,13 @@ def app(settings: Settings, db: Database) -> FastAPI:
 def http(app: FastAPI) -> Iterator[httpx.Client]:
     with in_process_client(app, BASE_URL) as client:
         yield client
+
+
+@pytest.fixture
+def vault(app: FastAPI) -> Vault:
+    """The app's storage keys (created in development), for tests that call services directly."""
+    the_vault: Vault = app.state.vault
+    return the_vault
 
 
 @pytest.fixture

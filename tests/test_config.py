@@ -8,6 +8,7 @@ import pytest
 
 from app.config import Settings
 from app.crypto.keystore import KeyStoreError, load_server_keys
+from app.crypto.storage_keys import StorageKeyError, load_storage_keys
 from app.main import ConfigurationError, create_app
 
 
@@ -20,6 +21,7 @@ def test_production_refuses_without_server_keys(tmp_path: Path) -> None:
 
 def test_production_refuses_plaintext(tmp_path: Path) -> None:
     load_server_keys(tmp_path, create=True)
+    load_storage_keys(tmp_path, create=True)
     settings = Settings(env="production", keys_dir=tmp_path, allow_plaintext=True, database_url="sqlite://")
     with pytest.raises(ConfigurationError):
         create_app(settings)
@@ -28,6 +30,9 @@ def test_production_refuses_plaintext(tmp_path: Path) -> None:
 def test_production_starts_with_keys_made_beforehand(tmp_path: Path) -> None:
     key, created = load_server_keys(tmp_path, create=True)
     assert created
+    with pytest.raises(StorageKeyError):  # the server key alone is not enough: storage keys too
+        create_app(Settings(env="production", keys_dir=tmp_path, database_url="sqlite://"))
+    load_storage_keys(tmp_path, create=True)
     app = create_app(Settings(env="production", keys_dir=tmp_path, database_url="sqlite://"))
     assert app.state.server_key.kid == key.kid
 

@@ -12,10 +12,11 @@ from app.demo import fill
 from app.models import Agency, Group, Record, RecordLink
 from app.services.kinds import ALERTS
 from app.services.records import RecordFilters, count_records
+from app.services.vault import Vault
 
 
-def test_fill_makes_linked_records_across_many_agencies(db: Database) -> None:
-    summary = fill(db, records_per_kind=40)
+def test_fill_makes_linked_records_across_many_agencies(db: Database, vault: Vault) -> None:
+    summary = fill(db, vault, records_per_kind=40)
     assert (summary.agencies, summary.groups, summary.records) == (22, 4, 120)
     with db.sessions() as session:
         kinds = dict(session.execute(select(Record.kind, func.count()).group_by(Record.kind)).all())
@@ -25,7 +26,7 @@ def test_fill_makes_linked_records_across_many_agencies(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(Group)) == 4
         visible = count_records(session, ALERTS, "fr-ocrb", RecordFilters())
         assert 0 < visible < 40  # some alerts are shared with it, not all
-    assert fill(db, records_per_kind=40).records == 0  # a second run adds nothing
+    assert fill(db, vault, records_per_kind=40).records == 0  # a second run adds nothing
 
 
 def test_kix_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,8 +33,15 @@ def _readable_body(record: Record, body: dict[str, Any], caller: Caller) -> dict
 
 
 def present(
-    kind: KindSpec, record: Record, caller: Caller, links: list[str], grants: list[tuple[str, str]]
+    kind: KindSpec,
+    record: Record,
+    caller: Caller,
+    links: list[str],
+    grants: list[tuple[str, str]],
+    body: dict[str, Any],
+    withdrawal_reason: str | None,
 ) -> BaseModel:
+    """`body` and `withdrawal_reason` are the record's, already decrypted."""
     owner = record.owner_id == caller.agency_id
     rules = {name: value for name, value in record.rules.items()}
     rules["distribution"] = {
@@ -52,19 +59,21 @@ def present(
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "withdrawn_at": record.withdrawn_at,
-        "withdrawal_reason": record.withdrawal_reason,
+        "withdrawal_reason": withdrawal_reason,
         "rules": rules,
         "links": links,
         "status": record.status,
     }
-    return kind.read.model_validate(_readable_body(record, record.body, caller) | envelope)
+    return kind.read.model_validate(_readable_body(record, body, caller) | envelope)
 
 
-def present_revision(record: Record, revision: RecordRevision, caller: Caller) -> dict[str, Any]:
+def present_revision(
+    record: Record, revision: RecordRevision, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "version": revision.version,
         "changed_at": revision.changed_at,
         "changed_by": revision.changed_by,
         "status": revision.status,
-        "body": _readable_body(record, revision.body, caller),
+        "body": _readable_body(record, body, caller),
     }

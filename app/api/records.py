@@ -16,13 +16,14 @@ from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, AlertCategory, AlertStatus, Urgency
 from app.schemas.common import CountryCode, PageInfo, Slug
 from app.schemas.leads import AssetKind, LeadStatus
-from app.schemas.records import CountRead, RecordId, RevisionList, WithdrawRequest
+from app.schemas.records import CountRead, PurgeRead, RecordId, RevisionList, WithdrawRequest
 from app.schemas.suspects import SuspectStatus
 from app.services import idempotency
 from app.services import records as service
 from app.services.authentication import Caller
 from app.services.kinds import ALERTS, LEADS, SUSPECTS, KindSpec
 from app.services.notices import note_views
+from app.services.vault import Vault, secrets_for
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -44,15 +45,33 @@ def expected_version(if_match: str | None) -> int:
     return int(text[2:-1])
 
 
-def present_many(session: Session, kind: KindSpec, caller: Caller, records: list[Record]) -> list[Any]:
+def present_many(
+    session: Session, kind: KindSpec, caller: Caller, records: list[Record], vault: Vault
+) -> list[Any]:
     ids = [record.id for record in records]
     links = service.visible_links(session, caller.agency_id, ids)
     grants = service.grants(session, ids)
-    return [present(kind, record, caller, links[record.id], grants[record.id]) for record in records]
+    return [
+        present(
+            kind,
+            record,
+            caller,
+            links[record.id],
+            grants[record.id],
+            service.readable_body(record, vault),
+            service.withdrawal_reason(record, vault),
+        )
+        for record in records
+    ]
 
 
-def present_one(session: Session, kind: KindSpec, caller: Caller, record: Record) -> Any:
-    return present_many(session, kind, caller, [record])[0]
+def present_one(session: Session, kind: KindSpec, caller: Caller, record: Record, vault: Vault) -> Any:
+    return present_many(session, kind, caller, [record], vault)[0]
+
+
+def vault_of(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
 
 
 def _note_views(request: Request, caller: Caller, records: list[Record]) -> None:
@@ -81,14 +100,15 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
     ) -> Any:
         if key is not None:
             digest = idempotency.request_digest("POST", request.url.path, body.model_dump(mode="json"))
-            stored = idempotency.claim(session, caller.agency_id, key, digest)
+            stored = idempotency.claim(session, caller.agency_id, key, digest, vault_of(request))
             if stored is not None:
                 headers = {"ETag": stored.response.get("etag", ""), "Idempotent-Replayed": "true"}
                 return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
-        record = service.create_record(session, kind, _actor(caller), body)
-        result = present_one(session, kind, caller, record)
+        vault = vault_of(request)
+        record = service.create_record(session, kind, _actor(caller), body, vault)
+        result = present_one(session, kind, caller, record, vault)
         if key is not None:
-            idempotency.complete(session, caller.agency_id, key, 201, result.model_dump(mode="json"))
+            idempotency.complete(session, caller.agency_id, key, 201, result.model_dump(mode="json"), vault)
         return JSONResponse(
             result.model_dump(mode="json"),
             status_code=201,
@@ -143,7 +163,8 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         next_cursor = (
             cursors.encode(scope, service.cursor_position(page[-1], sort)) if len(rows) > limit else None
         )
-        return {"items": present_many(session, kind, caller, page), "page": PageInfo(next_cursor=next_cursor)}
+        items = present_many(session, kind, caller, page, vault_of(request))
+        return {"items": items, "page": PageInfo(next_cursor=next_cursor)}
 
     @router.get("/count", response_model=CountRead, summary=f"Count {kind.path} the caller may see")
     def count(
@@ -165,34 +186,62 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         record = service.get_visible(session, kind, caller.agency_id, record_id)
         _note_views(request, caller, [record])
         response.headers["ETag"] = etag(record)
-        return present_one(session, kind, caller, record)
+        return present_one(session, kind, caller, record, vault_of(request))
 
     @router.patch("/{record_id}", response_model=kind.read, summary=f"Change a {name} (owner only, If-Match)")
     def update(
         record_id: RecordId,
         body: Update,
+        request: Request,
         caller: Writer,
         session: DbSession,
         response: Response,
         if_match: IfMatch = None,
     ) -> Any:
         version = expected_version(if_match)
-        record = service.update_record(session, kind, _actor(caller), record_id, version, body)
+        vault = vault_of(request)
+        record = service.update_record(session, kind, _actor(caller), record_id, version, body, vault)
         response.headers["ETag"] = etag(record)
-        return present_one(session, kind, caller, record)
+        return present_one(session, kind, caller, record, vault)
 
     @router.post("/{record_id}/withdraw", response_model=kind.read, summary=f"Withdraw a {name} (owner only)")
     def withdraw(
-        record_id: RecordId, body: WithdrawRequest, caller: Writer, session: DbSession, response: Response
+        record_id: RecordId,
+        body: WithdrawRequest,
+        request: Request,
+        caller: Writer,
+        session: DbSession,
+        response: Response,
     ) -> Any:
-        record = service.withdraw_record(session, kind, _actor(caller), record_id, body.reason)
+        vault = vault_of(request)
+        record = service.withdraw_record(session, kind, _actor(caller), record_id, body.reason, vault)
         response.headers["ETag"] = etag(record)
-        return present_one(session, kind, caller, record)
+        return present_one(session, kind, caller, record, vault)
+
+    @router.post(
+        "/{record_id}/purge",
+        response_model=PurgeRead,
+        summary=f"Purge a {name} (owner only): its data key is destroyed, its content unreadable for good",
+    )
+    def purge(record_id: RecordId, caller: Writer, session: DbSession) -> PurgeRead:
+        record = service.purge_record(session, kind, _actor(caller), record_id)
+        return PurgeRead(id=record.id, status="purged", purged_at=record.updated_at)
 
     @router.get("/{record_id}/revisions", response_model=RevisionList, summary="Every version, oldest first")
-    def revisions(record_id: RecordId, caller: Reader, session: DbSession) -> Any:
+    def revisions(record_id: RecordId, request: Request, caller: Reader, session: DbSession) -> Any:
         record, items = service.revisions(session, kind, caller.agency_id, record_id)
-        return {"items": [present_revision(record, revision, caller) for revision in items]}
+        secrets = secrets_for(vault_of(request), record.id, record.data_key)
+        return {
+            "items": [
+                present_revision(
+                    record,
+                    revision,
+                    caller,
+                    secrets.open_body(record.kind, revision.body, version=revision.version),
+                )
+                for revision in items
+            ]
+        }
 
     return router
 

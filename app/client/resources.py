@@ -105,6 +105,9 @@ class RecordsApi(AdminApi):
     def withdraw_record(self, kind: str, record_id: str, reason: str) -> Any:
         return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/withdraw", json={"reason": reason})
 
+    def purge_record(self, kind: str, record_id: str) -> Any:
+        return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/purge")
+
     def record_revisions(self, kind: str, record_id: str) -> Any:
         return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/revisions")
 

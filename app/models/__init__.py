@@ -2,7 +2,7 @@
 
 from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
-from app.models.nonce import ClaimedNonce
+from app.models.nonce import ClaimedNonce, StorageKeyCheck
 from app.models.records import (
     Contribution,
     IdempotencyKey,
@@ -33,4 +33,5 @@ __all__ = [
     "RecordRevision",
     "RecordView",
     "ShareRequest",
+    "StorageKeyCheck",
 ]

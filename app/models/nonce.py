@@ -16,3 +16,13 @@ class ClaimedNonce(Base):
     nonce: Mapped[str] = mapped_column(String(256), primary_key=True)
     # After this instant the signature carrying the nonce is too old to be accepted anyway.
     forget_after: Mapped[datetime]
+
+
+class StorageKeyCheck(Base):
+    """A value wrapped under each master key version, so a node started with the wrong master key
+    refuses to serve instead of failing on every record."""
+
+    __tablename__ = "storage_key_checks"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    sample: Mapped[str] = mapped_column(String(200))

@@ -41,7 +41,10 @@ class Record(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
-    withdrawal_reason: Mapped[str | None] = mapped_column(String(1000))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)  # sealed
+    # The record's data key, wrapped by the master key. NULL once purged: every ciphertext of the
+    # record (body, revisions, texts) is then unreadable for good.
+    data_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class RecordGrant(Base):
@@ -103,7 +106,7 @@ class Contribution(Base):
     author_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     actor: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # sealed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -117,9 +120,9 @@ class ShareRequest(Base):
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     requester_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     target_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
-    reason: Mapped[str] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(Text)  # sealed
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    decision_reason: Mapped[str | None] = mapped_column(String(1000))
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # sealed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
 
@@ -134,7 +137,7 @@ class Notice(Base):
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # "withdrawal" or "correction"
     version: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(String(1000))
+    message: Mapped[str] = mapped_column(Text)  # sealed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -157,5 +160,6 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[str] = mapped_column(Text)  # sealed under data_key: it holds the record as returned
+    data_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -265,3 +265,9 @@ class NoticeWithReceipts(NoticeRead):
 
 class NoticeReceiptsList(BaseModel):
     items: list[NoticeWithReceipts]
+
+
+class PurgeRead(BaseModel):
+    id: str
+    status: Literal["purged"]
+    purged_at: datetime

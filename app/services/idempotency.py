@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import KixError
 from app.models import IdempotencyKey
+from app.services.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,18 @@ def request_digest(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def claim(session: Session, agency_id: str, key: str, digest: str) -> StoredAnswer | None:
+def _owner(agency_id: str, key: str) -> str:
+    return f"idempotency_keys|{agency_id}|{key}"
+
+
+def claim(session: Session, agency_id: str, key: str, digest: str, vault: Vault) -> StoredAnswer | None:
     """None when this is the first use of the key (now reserved); else the answer the first use got."""
-    session.add(IdempotencyKey(agency_id=agency_id, key=key, request_hash=digest, status_code=0, response={}))
+    _, wrapped = vault.new_data_key(_owner(agency_id, key))
+    session.add(
+        IdempotencyKey(
+            agency_id=agency_id, key=key, request_hash=digest, status_code=0, response="", data_key=wrapped
+        )
+    )
     try:
         session.flush()
         return None
@@ -41,12 +51,26 @@ def claim(session: Session, agency_id: str, key: str, digest: str) -> StoredAnsw
         raise KixError("a concurrent request with this Idempotency-Key failed; retry", slug="conflict")
     if stored.request_hash != digest:
         raise KixError("this Idempotency-Key was used for another request", slug="idempotency-key-reused")
-    return StoredAnswer(stored.status_code, stored.response)
+    # The stored answer holds the record as first returned (a victim's name, say): it is sealed.
+    data_key = vault.data_key(stored.data_key, _owner(agency_id, key))
+    plaintext = vault.open_text(
+        data_key, stored.response, table="idempotency_keys", row=f"{agency_id}|{key}", field="response"
+    )
+    return StoredAnswer(stored.status_code, json.loads(plaintext))
 
 
-def complete(session: Session, agency_id: str, key: str, status_code: int, response: dict[str, Any]) -> None:
+def complete(
+    session: Session, agency_id: str, key: str, status_code: int, response: dict[str, Any], vault: Vault
+) -> None:
     row = session.get(IdempotencyKey, (agency_id, key))
     if row is not None:
+        data_key = vault.data_key(row.data_key, _owner(agency_id, key))
         row.status_code = status_code
-        row.response = response
+        row.response = vault.seal_text(
+            data_key,
+            json.dumps(response),
+            table="idempotency_keys",
+            row=f"{agency_id}|{key}",
+            field="response",
+        )
         session.flush()

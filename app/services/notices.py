@@ -14,6 +14,7 @@ from app.errors import NotFound
 from app.ids import uuid7
 from app.models import Notice, NoticeReceipt, Record, RecordView
 from app.models.base import utcnow
+from app.services.vault import RecordSecrets, Vault, secrets_for
 
 
 def note_views(connection: Connection, agency_id: str, records: Sequence[Record]) -> None:
@@ -34,13 +35,15 @@ def note_views(connection: Connection, agency_id: str, records: Sequence[Record]
     connection.execute(dialect_insert(RecordView).on_conflict_do_nothing(), rows)
 
 
-def notify_recipients(session: Session, record: Record, kind: str, message: str) -> Notice | None:
+def notify_recipients(
+    session: Session, record: Record, kind: str, message: str, secrets: RecordSecrets
+) -> Notice | None:
     recipients = session.scalars(select(RecordView.agency_id).where(RecordView.record_id == record.id)).all()
     if not recipients:
         return None
-    notice = Notice(
-        id=uuid7(), record_id=record.id, kind=kind, version=record.version, message=message[:1000]
-    )
+    notice_id = uuid7()
+    sealed = secrets.seal_text(message[:1000], table="notices", row=notice_id, field="message")
+    notice = Notice(id=notice_id, record_id=record.id, kind=kind, version=record.version, message=sealed)
     session.add(notice)
     session.flush()
     session.add_all(NoticeReceipt(notice_id=notice.id, agency_id=agency) for agency in sorted(recipients))
@@ -98,3 +101,18 @@ def receipts_of(session: Session, record_id: str) -> list[tuple[Notice, list[Not
         .order_by(NoticeReceipt.agency_id)
     ).all()
     return [(notice, [r for r in receipts if r.notice_id == notice.id]) for notice in notices]
+
+
+def notice_message(session: Session, notice: Notice, vault: Vault) -> str:
+    record = session.get(Record, notice.record_id)
+    if record is None:
+        return ""
+    secrets = secrets_for(vault, record.id, record.data_key)
+    return secrets.open_text(notice.message, table="notices", row=notice.id, field="message")
+
+
+def get_notice(session: Session, notice_id: str) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"no notice {notice_id}")
+    return notice

@@ -18,6 +18,7 @@ from app.schemas.common import InputModel
 from app.schemas.records import Distribution, DistributionMode, SharingRules, SharingRulesUpdate
 from app.services.kinds import INITIAL_STATUS, KindSpec
 from app.services.notices import notify_recipients
+from app.services.vault import RecordSecrets, Vault, new_secrets, secrets_for
 from app.services.visibility import AGENCY_GRANT, GROUP_GRANT, visible_to
 
 _SERVER_FIELDS = {"rules", "links", "status"}
@@ -130,13 +131,15 @@ def _apply_rules(record: Record, rules: SharingRules, review_by: date) -> None:
     record.rules = _rules_json(rules, review_by)
 
 
-def _snapshot(session: Session, record: Record, actor: Actor) -> None:
+def _snapshot(
+    session: Session, record: Record, actor: Actor, secrets: RecordSecrets, body: dict[str, Any]
+) -> None:
     session.add(
         RecordRevision(
             record_id=record.id,
             version=record.version,
             status=record.status,
-            body=record.body,
+            body=secrets.seal_body(record.kind, body, version=record.version),
             rules=record.rules | {"distribution": record.distribution},
             changed_by=actor.agency_id,
             actor=actor.name,
@@ -149,7 +152,7 @@ def _body(data: InputModel) -> dict[str, Any]:
     return data.model_dump(mode="json", exclude=_SERVER_FIELDS)
 
 
-def create_record(session: Session, kind: KindSpec, actor: Actor, data: InputModel) -> Record:
+def create_record(session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault) -> Record:
     rules: SharingRules = data.rules  # type: ignore[attr-defined]
     body = _body(data)
     _check_distribution(session, rules.distribution)
@@ -157,13 +160,16 @@ def create_record(session: Session, kind: KindSpec, actor: Actor, data: InputMod
         _check_agencies(session, body["victim_recipients"], "victim_recipients")
     now = utcnow()
     review_by = rules.review_by or (now + kind.default_review).date()
+    record_id = uuid7()
+    secrets, wrapped_key = new_secrets(vault, record_id)
     record = Record(
-        id=uuid7(),
+        id=record_id,
         kind=kind.kind.value,
         owner_id=actor.agency_id,
         status=str(getattr(data, "status", None) or INITIAL_STATUS[kind.kind]),
         distribution=rules.distribution.mode.value,
-        body=body,
+        body=secrets.seal_body(kind.kind.value, body),
+        data_key=wrapped_key,
         version=1,
         created_at=now,
         updated_at=now,
@@ -174,7 +180,7 @@ def create_record(session: Session, kind: KindSpec, actor: Actor, data: InputMod
     session.flush()
     _set_distribution(session, record, rules.distribution)
     _set_links(session, kind, record, actor.agency_id, data.links)  # type: ignore[attr-defined]
-    _snapshot(session, record, actor)
+    _snapshot(session, record, actor, secrets, body)
     session.flush()
     return record
 
@@ -200,7 +206,13 @@ def _current_distribution(session: Session, record: Record) -> Distribution:
 
 
 def update_record(
-    session: Session, kind: KindSpec, actor: Actor, record_id: str, expected_version: int, data: InputModel
+    session: Session,
+    kind: KindSpec,
+    actor: Actor,
+    record_id: str,
+    expected_version: int,
+    data: InputModel,
+    vault: Vault,
 ) -> Record:
     record = get_owned(session, kind, actor.agency_id, record_id, lock=True)
     if record.version != expected_version:
@@ -218,11 +230,13 @@ def update_record(
         record.status = new_status
     rules_update = changes.pop("rules", None)
     links = changes.pop("links", None)
-    body = record.body | {name: value for name, value in changes.items()}
-    record.body = _body(_revalidate(kind.create, body | {"rules": _placeholder_rules(), "links": []}))
-    if record.body.get("victim_recipients"):
-        _check_agencies(session, record.body["victim_recipients"], "victim_recipients")
-    for column, value in kind.columns(record.body).items():
+    secrets = secrets_for(vault, record.id, record.data_key)
+    merged = secrets.open_body(record.kind, record.body) | dict(changes)
+    body = _body(_revalidate(kind.create, merged | {"rules": _placeholder_rules(), "links": []}))
+    if body.get("victim_recipients"):
+        _check_agencies(session, body["victim_recipients"], "victim_recipients")
+    record.body = secrets.seal_body(record.kind, body)
+    for column, value in kind.columns(body).items():
         setattr(record, column, value)
     if rules_update is not None:
         update = SharingRulesUpdate.model_validate(rules_update)
@@ -236,8 +250,8 @@ def update_record(
         _set_links(session, kind, record, actor.agency_id, links)
     record.version += 1
     record.updated_at = utcnow()
-    _snapshot(session, record, actor)
-    notify_recipients(session, record, "correction", f"corrected to version {record.version}")
+    _snapshot(session, record, actor, secrets, body)
+    notify_recipients(session, record, "correction", f"corrected to version {record.version}", secrets)
     session.flush()
     return record
 
@@ -264,16 +278,19 @@ def _placeholder_rules() -> dict[str, Any]:
     }
 
 
-def withdraw_record(session: Session, kind: KindSpec, actor: Actor, record_id: str, reason: str) -> Record:
+def withdraw_record(
+    session: Session, kind: KindSpec, actor: Actor, record_id: str, reason: str, vault: Vault
+) -> Record:
     record = get_owned(session, kind, actor.agency_id, record_id, lock=True)
     if record.withdrawn_at is not None:
         return record
+    secrets = secrets_for(vault, record.id, record.data_key)
     record.status = "withdrawn"
     record.withdrawn_at = record.updated_at = utcnow()
-    record.withdrawal_reason = reason
+    record.withdrawal_reason = secrets.seal_text(reason, table="records", row="withdrawal", field="reason")
     record.version += 1
-    _snapshot(session, record, actor)
-    notify_recipients(session, record, "withdrawal", reason)
+    _snapshot(session, record, actor, secrets, secrets.open_body(record.kind, record.body))
+    notify_recipients(session, record, "withdrawal", reason, secrets)
     session.flush()
     return record
 
@@ -346,6 +363,17 @@ def count_records(session: Session, kind: KindSpec, agency_id: str, filters: Rec
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+def readable_body(record: Record, vault: Vault) -> dict[str, Any]:
+    return secrets_for(vault, record.id, record.data_key).open_body(record.kind, record.body)
+
+
+def withdrawal_reason(record: Record, vault: Vault) -> str | None:
+    if record.withdrawal_reason is None:
+        return None
+    secrets = secrets_for(vault, record.id, record.data_key)
+    return secrets.open_text(record.withdrawal_reason, table="records", row="withdrawal", field="reason")
+
+
 def revisions(
     session: Session, kind: KindSpec, agency_id: str, record_id: str
 ) -> tuple[Record, Sequence[RecordRevision]]:
@@ -381,3 +409,18 @@ def grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[
     for record_id, grantee_type, grantee_id in rows:
         result[record_id].append((grantee_type, grantee_id))
     return result
+
+
+def purge_record(session: Session, kind: KindSpec, actor: Actor, record_id: str) -> Record:
+    """Destroy the record's data key: its body, revisions and texts stay as ciphertext nobody can open
+    (crypto-shredding); metadata (owner, kind, dates) stays for the audit trail."""
+    record = get_owned(session, kind, actor.agency_id, record_id, lock=True)
+    record.data_key = None
+    record.status = "purged"
+    record.version += 1
+    record.updated_at = utcnow()
+    session.execute(
+        delete(RecordLink).where(or_(RecordLink.record_id == record.id, RecordLink.linked_id == record.id))
+    )
+    session.flush()
+    return record
