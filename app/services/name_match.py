@@ -1,0 +1,56 @@
+"""How alike two names are, from 0 to 1, across scripts, spellings and token order.
+
+Tokens are paired greedily, best pair first; a pair scores the better of Jaro-Winkler on the Latin
+tokens and on their phonetic skeletons (the skeleton only counts when it is long enough to mean
+something). The name scores the mean of its pairs, scaled down for tokens left without a partner, so a
+missing middle name costs a little and a different surname costs a lot.
+"""
+
+from rapidfuzz.distance import JaroWinkler
+
+from app.services.normalize import name_tokens, skeleton
+
+MATCH_THRESHOLD = 0.90
+_MIN_SKELETON = 3
+
+
+def _strip_article(token: str) -> str:
+    # "ALRASHID" and "ALSAUD" share an article, not a name: Jaro-Winkler would reward the common prefix.
+    return token[2:] if token[:2] in ("AL", "EL", "UL") and len(token) > 4 else token
+
+
+def _token_similarity(a: str, b: str) -> float:
+    a, b = _strip_article(a), _strip_article(b)
+    score = JaroWinkler.similarity(a, b)
+    skeleton_a, skeleton_b = skeleton(a), skeleton(b)
+    if min(len(skeleton_a), len(skeleton_b)) >= _MIN_SKELETON or skeleton_a == skeleton_b != "":
+        score = max(score, JaroWinkler.similarity(skeleton_a, skeleton_b))
+    return score
+
+
+def name_similarity(first: str, second: str) -> float:
+    tokens_a, tokens_b = name_tokens(first), name_tokens(second)
+    if not tokens_a or not tokens_b:
+        return 0.0
+    pairs = sorted(
+        ((_token_similarity(a, b), i, j) for i, a in enumerate(tokens_a) for j, b in enumerate(tokens_b)),
+        reverse=True,
+    )
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    scores: list[float] = []
+    for score, i, j in pairs:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        scores.append(score)
+    weakest = min(scores)
+    mean = sum(scores) / len(scores)
+    unpaired = max(len(tokens_a), len(tokens_b)) - len(scores)
+    # A weak pair (a different surname) sinks the name; an unpaired extra token only dents it.
+    return min(mean, weakest + 0.1) * (0.97**unpaired)
+
+
+def names_match(first: str, second: str) -> bool:
+    return name_similarity(first, second) >= MATCH_THRESHOLD

@@ -1,0 +1,118 @@
+"""Normalisers for matching: names across scripts, documents, IBANs, wallets, phones and dates.
+
+Names go through three steps: script-specific spellings that transliteration gets wrong (Greek "ντ" is
+a "d"), transliteration to Latin (anyascii), then tokens: upper case, punctuation dropped, honorifics
+dropped, Arabic articles joined to the word they belong to ("Al Rashid" = "Al-Rashid" = "Alrashid").
+A coarse phonetic skeleton per token (digraphs reduced, vowels dropped, doubles collapsed) makes
+"Mohammed", "Muhammad", "Мухаммад" and "محمد" the same key; it serves candidate retrieval and scoring.
+"""
+
+import re
+import unicodedata
+from datetime import date
+
+import phonenumbers
+from anyascii import anyascii
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+HONORIFICS = frozenset(
+    "MR MRS MS MISS DR PROF SHEIKH SHAIKH SHAYKH HAJI HAJJI HADJI SAYYID SAYED SIR DON DONA SR SRA "
+    "SENOR SENORA HERR FRAU SIGNOR SIGNORA GOSPODIN".split()
+)
+ARTICLES = frozenset({"AL", "EL", "UL"})
+_SCRIPT_FIXES = [
+    ("ντ", "d"),
+    ("ΝΤ", "D"),
+    ("Ντ", "D"),
+    ("μπ", "b"),
+    ("ΜΠ", "B"),
+    ("Μπ", "B"),
+    ("γκ", "g"),
+    ("ΓΚ", "G"),
+]
+_DIGRAPHS = [
+    *[("KH", "H"), ("CH", "H"), ("SH", "S"), ("TH", "T"), ("PH", "F"), ("GH", "G"), ("DH", "D")],
+    *[("Q", "K"), ("CK", "K"), ("C", "K"), ("Z", "S"), ("J", "Y")],
+]
+_W_CONSONANT = re.compile(
+    r"^W|W(?=[AEIOU])"
+)  # Slavic "Kowalski" = "Kovalski"; elsewhere W is a vowel (Arabic "و")
+_NOT_LETTER = re.compile(r"[^A-Z ]+")
+_VOWELS = re.compile(r"[AEIOUYW]")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def latin(text: str) -> str:
+    for wrong, right in _SCRIPT_FIXES:
+        text = text.replace(wrong, right)
+    return anyascii(unicodedata.normalize("NFC", text))
+
+
+def name_tokens(name: str) -> list[str]:
+    """Upper-case Latin tokens, honorifics dropped, articles joined, in the order written."""
+    words = _NOT_LETTER.sub(" ", latin(name).upper().replace("-", " ").replace("'", "")).split()
+    words = [word for word in words if word not in HONORIFICS]
+    tokens: list[str] = []
+    for word in words:
+        if tokens and tokens[-1] in ARTICLES:
+            tokens[-1] += word
+        else:
+            tokens.append(word)
+    # An Arabic article transliterated without its vowel ("al" -> "l") stays attached as written.
+    return tokens
+
+
+def skeleton(token: str) -> str:
+    """A coarse phonetic key of one token."""
+    for digraph, replacement in _DIGRAPHS:
+        token = token.replace(digraph, replacement)
+    token = _W_CONSONANT.sub("V", token)
+    if token.startswith("AL") and len(token) > 4:
+        token = "L" + token[2:]
+    consonants = _VOWELS.sub("", token[1:])
+    head = token[0] if token[0] not in "AEIOUYW" else ""
+    return _REPEATS.sub(r"\1", head + consonants)
+
+
+def name_key(name: str) -> str:
+    """Exact key: normalised tokens in sorted order (so token order does not matter)."""
+    return " ".join(sorted(name_tokens(name)))
+
+
+def name_skeletons(name: str) -> list[str]:
+    return [key for key in (skeleton(token) for token in name_tokens(name)) if key]
+
+
+def document_number(number: str, country: str | None = None) -> str:
+    compact = re.sub(r"[^A-Z0-9]", "", number.upper())
+    return f"{country or ''}:{compact}"
+
+
+def iban(value: str) -> str:
+    try:
+        return str(IBAN(value).compact)
+    except SchwiftyException as exc:
+        raise ValueError(f"not a valid IBAN: {exc}") from exc
+
+
+def wallet(address: str, chain: str) -> str:
+    address = address.strip()
+    # Hex (EVM) and bech32 addresses are case-insensitive; base58 ones are not.
+    if address.lower().startswith(("0x", "bc1", "ltc1", "tb1")):
+        address = address.lower()
+    return f"{chain}:{address}"
+
+
+def phone(number: str, region: str | None = None) -> str:
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("not a possible phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def birth_date(value: date | str) -> str:
+    return value.isoformat() if isinstance(value, date) else date.fromisoformat(value).isoformat()

