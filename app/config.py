@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     nonce_max_length: int = Field(default=64, ge=16, le=256)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
+    # Hit/no-hit queries an agency may make per hour: enough for casework, not for dictionary fishing.
+    match_budget_per_hour: int = Field(default=120, ge=1)
 
     @property
     def is_production(self) -> bool:

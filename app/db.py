@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -20,6 +20,18 @@ def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
+def _sqlite_manual_transactions(dbapi_connection: object, _record: ConnectionPoolEntry) -> None:
+    # pysqlite's own BEGIN is deferred and skips SELECTs; take over (SQLAlchemy's documented recipe).
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes fails at once (SQLITE_BUSY, no waiting) when
+    # another connection wrote in between; write transactions take the lock up front and wait for it.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     parsed = make_url(url)
     # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
@@ -33,6 +45,9 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
             options |= {"pool_size": 40, "max_overflow": 10}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not autocommit:
+            event.listen(engine, "connect", _sqlite_manual_transactions)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pool_pre_ping: it costs a round trip on every checkout. A connection found dead fails one
     # request, and SQLAlchemy then invalidates the whole pool, so the next requests reconnect.

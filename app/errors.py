@@ -37,6 +37,7 @@ _CATALOGUE = [
     ProblemType("idempotency-key-reused", 422, "This Idempotency-Key was used for a different request"),
     ProblemType("body-too-large", 413, "The request body exceeds the size limit"),
     ProblemType("plaintext-refused", 415, "Bodies must be JWE (application/jose)"),
+    ProblemType("rate-limited", 429, "Too many requests: see Retry-After"),
     ProblemType("validation-failed", 422, "The body or parameters fail validation"),
     ProblemType("internal-error", 500, "Internal error"),
     ProblemType("data-integrity", 500, "Stored data fails its integrity check and is not returned"),
@@ -69,8 +70,11 @@ class KixError(Exception):
 
     slug = "internal-error"
 
-    def __init__(self, detail: str, *, slug: str | None = None) -> None:
+    def __init__(
+        self, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
+        self.headers = headers or {}
         if slug is not None:
             if slug not in PROBLEM_TYPES:
                 raise ValueError(f"unknown problem type {slug!r}")

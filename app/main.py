@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
-from app.api import admin, public, record_sharing, records, session
+from app.api import admin, matching, public, record_sharing, records, session
 from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
 from app.api.pagination import CursorCodec
@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(public.router)
     app.include_router(session.router)
     app.include_router(admin.router)
+    app.include_router(matching.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + [
         records.alerts_router,

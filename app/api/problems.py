@@ -48,7 +48,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(KixError)
     async def kix_error(_request: Request, exc: KixError) -> Response:
-        return problem_response(exc.slug, exc.detail)
+        return problem_response(exc.slug, exc.detail, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:

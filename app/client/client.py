@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from app.client.codec import Codec, load_server_keys_file
-from app.client.resources import RecordsApi
+from app.client.resources import MatchingApi
 from app.crypto.keys import KeyPair, load_key_file
 
 
@@ -18,7 +18,7 @@ def _server_keys(server_keys: dict[str, Any] | str | Path) -> dict[str, Any]:
     return server_keys if isinstance(server_keys, dict) else load_server_keys_file(server_keys)
 
 
-class KixClient(RecordsApi):
+class KixClient(MatchingApi):
     """Synchronous client. `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path).
 
     Pass `http_client` to reuse a configured httpx.Client (TLS client certificates, proxies, or a
@@ -63,7 +63,7 @@ class KixClient(RecordsApi):
         self.close()
 
 
-class AsyncKixClient(RecordsApi):
+class AsyncKixClient(MatchingApi):
     """Asynchronous client with the same methods as KixClient; each returns an awaitable."""
 
     def __init__(

@@ -139,3 +139,22 @@ class RecordsApi(AdminApi):
 
     def notice_receipts(self, kind: str, record_id: str) -> Any:
         return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/notices")
+
+
+class MatchingApi(RecordsApi):
+    def match(self, criteria: dict[str, Any]) -> Any:
+        """Hit/no-hit: names, dates_of_birth, documents, accounts, wallets, phones."""
+        return self.request("POST", "/v1/matches", json=criteria)
+
+    def hits(self) -> Any:
+        return self.request("GET", "/v1/hits")
+
+    def request_access(self, hit_id: str, reason: str) -> Any:
+        return self.request("POST", f"/v1/hits/{_seg(hit_id)}/access-requests", json={"reason": reason})
+
+    def access_requests(self) -> Any:
+        return self.request("GET", "/v1/access-requests")
+
+    def decide_access(self, request_id: str, grant: bool, reason: str) -> Any:
+        path = f"/v1/access-requests/{_seg(request_id)}/decision"
+        return self.request("POST", path, json={"grant": grant, "reason": reason})

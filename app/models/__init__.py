@@ -2,6 +2,7 @@
 
 from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
+from app.models.matching import AccessRequest, BlindIndex, Hit, MatchQuery
 from app.models.nonce import ClaimedNonce, StorageKeyCheck
 from app.models.records import (
     Contribution,
@@ -17,7 +18,11 @@ from app.models.records import (
 )
 
 __all__ = [
+    "AccessRequest",
     "Agency",
+    "BlindIndex",
+    "Hit",
+    "MatchQuery",
     "Base",
     "ClaimedNonce",
     "Contribution",

@@ -3,6 +3,7 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
+import phonenumbers
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -45,6 +46,18 @@ Slug = Annotated[
     StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
     Field(description="Lower-case letters, digits and inner hyphens", examples=["de-bka"]),
 ]
+
+
+def e164(number: str, region: str | None = None) -> str:
+    """A phone number in E.164 form ("+4930123456"), or ValueError."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("not a possible phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText
+from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText, e164
 from app.schemas.records import LinkList, RecordEnvelope, SharingRules, SharingRulesUpdate
 
 
@@ -57,6 +57,14 @@ def _past_date(day: date) -> date:
 PastDate = Annotated[date, AfterValidator(_past_date)]
 
 
+PhoneNumber = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(e164),
+    Field(description="International format, +..."),
+]
+
+
 class Name(InputModel):
     full_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     script: Script = Script.LATIN
@@ -82,6 +90,7 @@ class SuspectCreate(InputModel):
     nationalities: Annotated[list[CountryCode], Field(max_length=10)] = Field(default_factory=list)
     documents: Annotated[list[IdentityDocument], Field(max_length=20)] = Field(default_factory=list)
     group_affiliation: ShortText | None = None
+    phones: Annotated[list[PhoneNumber], Field(max_length=20)] = Field(default_factory=list)
     warrants: Annotated[list[Warrant], Field(max_length=20)] = Field(default_factory=list)
     links: LinkList = Field(default_factory=list)
     rules: SharingRules
@@ -94,6 +103,7 @@ class SuspectUpdate(InputModel):
     nationalities: Annotated[list[CountryCode], Field(max_length=10)] | None = None
     documents: Annotated[list[IdentityDocument], Field(max_length=20)] | None = None
     group_affiliation: ShortText | None = None
+    phones: Annotated[list[PhoneNumber], Field(max_length=20)] | None = None
     warrants: Annotated[list[Warrant], Field(max_length=20)] | None = None
     links: LinkList | None = None
     rules: SharingRulesUpdate | None = None
@@ -106,6 +116,7 @@ class SuspectRead(RecordEnvelope):
     nationalities: list[str]
     documents: list[dict[str, Any]]
     group_affiliation: str | None
+    phones: list[str] = Field(default_factory=list)
     warrants: list[dict[str, Any]]
 
 

@@ -11,10 +11,11 @@ import re
 import unicodedata
 from datetime import date
 
-import phonenumbers
 from anyascii import anyascii
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
+
+from app.schemas.common import e164
 
 HONORIFICS = frozenset(
     "MR MRS MS MISS DR PROF SHEIKH SHAIKH SHAYKH HAJI HAJJI HADJI SAYYID SAYED SIR DON DONA SR SRA "
@@ -105,13 +106,7 @@ def wallet(address: str, chain: str) -> str:
 
 
 def phone(number: str, region: str | None = None) -> str:
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError("not a possible phone number")
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return e164(number, region)
 
 
 def birth_date(value: date | str) -> str:

@@ -16,6 +16,7 @@ from app.models import Agency, Group, Record, RecordGrant, RecordLink, RecordRev
 from app.models.base import utcnow
 from app.schemas.common import InputModel
 from app.schemas.records import Distribution, DistributionMode, SharingRules, SharingRulesUpdate
+from app.services.indexing import reindex, unindex
 from app.services.kinds import INITIAL_STATUS, KindSpec
 from app.services.notices import notify_recipients
 from app.services.vault import RecordSecrets, Vault, new_secrets, secrets_for
@@ -181,6 +182,7 @@ def create_record(session: Session, kind: KindSpec, actor: Actor, data: InputMod
     _set_distribution(session, record, rules.distribution)
     _set_links(session, kind, record, actor.agency_id, data.links)  # type: ignore[attr-defined]
     _snapshot(session, record, actor, secrets, body)
+    reindex(session, vault.keys.index, record.id, record.kind, body)
     session.flush()
     return record
 
@@ -251,6 +253,7 @@ def update_record(
     record.version += 1
     record.updated_at = utcnow()
     _snapshot(session, record, actor, secrets, body)
+    reindex(session, vault.keys.index, record.id, record.kind, body)
     notify_recipients(session, record, "correction", f"corrected to version {record.version}", secrets)
     session.flush()
     return record
@@ -416,6 +419,7 @@ def purge_record(session: Session, kind: KindSpec, actor: Actor, record_id: str)
     (crypto-shredding); metadata (owner, kind, dates) stays for the audit trail."""
     record = get_owned(session, kind, actor.agency_id, record_id, lock=True)
     record.data_key = None
+    unindex(session, record.id)
     record.status = "purged"
     record.version += 1
     record.updated_at = utcnow()

@@ -24,7 +24,7 @@ from app.errors import KixError
 
 SENSITIVE_FIELDS: dict[str, tuple[str, ...]] = {
     "alert": ("victim", "modus_operandi"),
-    "suspect": ("names", "date_of_birth", "documents", "group_affiliation"),
+    "suspect": ("names", "date_of_birth", "documents", "group_affiliation", "phones"),
     "lead": ("identifiers",),
 }
 

@@ -1,0 +1,163 @@
+"""Hit/no-hit matching through the SDK: references for what the caller may see, bare hits for what it
+may not (when discoverable), nothing otherwise; owners see hits; budgets; access requests on hits."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from app.client import KixClient, KixProblem
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+from app.models import AccessRequest, BlindIndex
+from app.models.base import utcnow
+from tests.asgi import in_process_client
+from tests.conftest import BASE_URL, Member
+from tests.records_data import lead, rules, suspect
+
+
+def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
+    with pytest.raises(KixProblem) as caught:
+        call(*args, **kwargs)
+    return caught.value.status, caught.value.type.removeprefix("urn:kix:problem:")
+
+
+@pytest.fixture
+def pair(enrol: Any) -> tuple[Member, Member]:
+    return enrol("jo-psd"), enrol("de-bka")
+
+
+def _hidden_suspect(owner: Member, *, discoverable: bool = True) -> dict[str, Any]:
+    body = suspect(
+        names=[
+            {"full_name": "Mohammed Al-Rashid"},
+            {"full_name": "Мухаммад Аль-Рашид", "script": "Cyrl", "alias": True},
+        ],
+        documents=[{"kind": "passport", "number": "N 123-4567", "issuing_country": "JO"}],
+        phones=["+962 7 9123 4567"],
+        rules=rules(mode="owner_only", discoverable=discoverable),
+    )
+    created: dict[str, Any] = owner.client.create_record("suspects", body)
+    return created
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"names": ["Muhammad Alrashid"]},
+        {"names": ["محمد الرشيد"]},
+        {"names": ["Sheikh Mohamed al Rashid"]},
+        {"documents": ["n1234567"]},
+        {"phones": ["+962791234567"]},
+    ],
+)
+def test_a_hidden_discoverable_record_comes_back_as_a_bare_hit(
+    pair: tuple[Member, Member], criteria: dict[str, Any]
+) -> None:
+    owner, querier = pair
+    _hidden_suspect(owner)
+    answer = querier.client.match(criteria)
+    assert answer["references"] == []
+    assert len(answer["hits"]) == 1
+    hit = answer["hits"][0]
+    assert set(hit) == {"hit_id", "owner", "kind", "strength"}  # no content, no record id
+    assert (hit["owner"], hit["kind"]) == ("jo-psd", "suspect")
+    told = owner.client.hits()["items"]
+    assert [(h["querier"], h["querier_can_see"]) for h in told] == [("de-bka", False)]
+
+
+def test_no_hit_for_unrelated_names_or_hidden_undiscoverable_records(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    _hidden_suspect(owner, discoverable=False)
+    assert querier.client.match({"names": ["Mohammed Al-Rashid"]})["hits"] == []
+    other = suspect(names=[{"full_name": "Giulia Ferraro"}], documents=[], rules=rules(mode="owner_only"))
+    owner.client.create_record("suspects", other)
+    answer = querier.client.match({"names": ["Mohammed Al-Rashid", "Marco Rossi"], "documents": ["N1234567"]})
+    assert (answer["references"], answer["hits"]) == ([], [])
+    assert owner.client.hits()["items"] == []
+
+
+def test_visible_records_come_back_as_references(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    shared = owner.client.create_record("suspects", suspect())  # all members
+    leads = owner.client.create_record("leads", lead(identifiers={"iban": "DE89370400440532013000"}))
+    answer = querier.client.match(
+        {"names": ["Мухаммад Аль-Рашид"], "accounts": ["de89 3704 0044 0532 0130 00"]}
+    )
+    by_id = {ref["record_id"]: ref for ref in answer["references"]}
+    assert by_id[shared["id"]]["matched_on"] == ["name"]
+    assert by_id[shared["id"]]["score"] >= 0.9
+    assert (by_id[leads["id"]]["matched_on"], by_id[leads["id"]]["strength"]) == (["account"], "exact")
+    assert answer["hits"] == []
+
+
+def test_wallets_match_whatever_the_case(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    address = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    wallet = {"wallet": {"address": address, "chain": "bitcoin"}}
+    owner.client.create_record(
+        "leads", lead(asset_kind="crypto_wallet", identifiers=wallet, rules=rules(mode="owner_only"))
+    )
+    answer = querier.client.match({"wallets": [{"address": address.upper(), "chain": "bitcoin"}]})
+    assert [hit["strength"] for hit in answer["hits"]] == ["exact"]
+
+
+def test_bad_queries(pair: tuple[Member, Member], enrol: Any) -> None:
+    _, querier = pair
+    assert _problem(querier.client.match, {}) == (422, "validation-failed")
+    assert _problem(querier.client.match, {"names": ["x"] * 21}) == (422, "validation-failed")
+    assert _problem(querier.client.match, {"names": ["n" * 201]}) == (422, "validation-failed")
+    assert _problem(querier.client.match, {"accounts": ["DE00 0000"]}) == (422, "validation-failed")
+    no_scope = enrol("fr-ocrb", key_scopes=["alerts:read"])
+    assert _problem(no_scope.client.match, {"names": ["Mohammed Al-Rashid"]}) == (403, "forbidden")
+
+
+def test_query_budget(
+    settings: Settings, db: Database, pair: tuple[Member, Member], server_jwks: dict[str, Any]
+) -> None:
+    _, querier = pair
+    tight = create_app(settings.model_copy(update={"match_budget_per_hour": 3}), database=db)
+    with in_process_client(tight, BASE_URL) as http:
+        client = KixClient(BASE_URL, querier.key, server_jwks, http_client=http)
+        assert [client.match({"names": [f"Name {i}"]})["remaining_budget"] for i in range(3)] == [2, 1, 0]
+        with pytest.raises(KixProblem) as refused:
+            client.match({"names": ["One more"]})
+    assert refused.value.status == 429
+    assert refused.value.type == "urn:kix:problem:rate-limited"
+
+
+def test_access_request_on_a_hit(pair: tuple[Member, Member], db: Database) -> None:
+    owner, querier = pair
+    record = _hidden_suspect(owner)
+    hit = querier.client.match({"documents": ["N1234567"]})["hits"][0]
+    asked = querier.client.request_access(hit["hit_id"], "Same passport used in a Frankfurt kidnapping")
+    assert (asked["status"], asked["record_id"], asked["overdue"]) == ("pending", None, False)
+    hours = (asked["due_at"], asked["created_at"])
+    assert hours[0] > hours[1]
+    assert _problem(querier.client.get_record, "suspects", record["id"]) == (404, "not-found")
+    incoming = owner.client.access_requests()["items"]
+    assert [(r["requester"], r["record_id"], r["reason"]) for r in incoming] == [
+        ("de-bka", record["id"], "Same passport used in a Frankfurt kidnapping")
+    ]
+    with db.transaction() as session:  # the deadline passes
+        session.execute(update(AccessRequest).values(due_at=utcnow() - timedelta(minutes=1)))
+    assert owner.client.access_requests()["items"][0]["overdue"] is True
+    assert querier.client.access_requests()["items"][0]["overdue"] is True
+    assert _problem(querier.client.decide_access, asked["id"], True, "self-service") == (403, "forbidden")
+    granted = owner.client.decide_access(asked["id"], True, "Agreed, call our desk")
+    assert (granted["status"], granted["overdue"]) == ("granted", False)
+    assert (
+        querier.client.get_record("suspects", record["id"])["names"][0]["full_name"] == "Mohammed Al-Rashid"
+    )
+    assert querier.client.access_requests()["items"][0]["record_id"] == record["id"]
+
+
+def test_purge_removes_the_blind_indexes(pair: tuple[Member, Member], db: Database) -> None:
+    owner, querier = pair
+    record = _hidden_suspect(owner)
+    owner.client.purge_record("suspects", record["id"])
+    with db.sessions() as session:
+        assert session.scalars(select(BlindIndex).where(BlindIndex.record_id == record["id"])).all() == []
+    assert querier.client.match({"documents": ["N1234567"]})["hits"] == []
