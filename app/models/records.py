@@ -18,8 +18,8 @@ class Record(Base):
         Index("ix_records_kind_urgency", "kind", "urgency_rank", "created_at", "id"),
         Index("ix_records_kind_updated", "kind", "updated_at"),
         Index("ix_records_owner_id", "owner_id"),
-        Index("ix_records_kind_status", "kind", "status"),
-        Index("ix_records_kind_country", "kind", "country"),
+        Index("ix_records_kind_status", "kind", "status", "created_at", "id"),
+        Index("ix_records_kind_country", "kind", "country", "status", "created_at", "id"),
         Index("ix_records_kind_category", "kind", "category"),
     )
 

@@ -46,7 +46,8 @@ class Urgency(StrEnum):
     LOW = "low"
 
 
-URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.MEDIUM: 2, Urgency.LOW: 3}
+# Higher is more urgent, so "most urgent, then newest" is one descending order an index serves as is.
+URGENCY_RANK = {Urgency.CRITICAL: 3, Urgency.HIGH: 2, Urgency.MEDIUM: 1, Urgency.LOW: 0}
 
 
 class RansomChannel(StrEnum):

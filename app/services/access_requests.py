@@ -29,7 +29,7 @@ class AccessRequestView:
 
 
 def _deadline(record: Record) -> timedelta:
-    urgent = record.kind == "alert" and record.urgency_rank is not None and record.urgency_rank <= 1
+    urgent = record.kind == "alert" and record.urgency_rank is not None and record.urgency_rank >= 2
     return URGENT_DEADLINE if urgent else DEFAULT_DEADLINE
 
 

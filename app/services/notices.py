@@ -31,6 +31,18 @@ def note_views(connection: Connection, agency_id: str, records: Sequence[Record]
     ]
     if not rows:
         return
+    # Most views are repeats: read first, so a list request usually writes nothing.
+    seen = set(
+        connection.scalars(
+            select(RecordView.record_id).where(
+                RecordView.agency_id == agency_id,
+                RecordView.record_id.in_([row["record_id"] for row in rows]),
+            )
+        )
+    )
+    rows = [row for row in rows if row["record_id"] not in seen]
+    if not rows:
+        return
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(dialect_insert(RecordView).on_conflict_do_nothing(), rows)
 

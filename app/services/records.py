@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, KixError, NotFound, ValidationFailed
@@ -336,12 +336,12 @@ def list_records(
     """One page. Keyset order: newest first, or (alerts) most urgent first, then newest."""
     query = _apply_filters(_visible(kind, agency_id), filters)
     if sort == "urgency":
-        query = query.order_by(Record.urgency_rank, Record.created_at.desc(), Record.id.desc())
+        query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
             rank, created, last_id = after[0], datetime.fromisoformat(after[1]), after[2]
             query = query.where(
                 or_(
-                    Record.urgency_rank > rank,
+                    Record.urgency_rank < rank,
                     and_(Record.urgency_rank == rank, _before(created, last_id)),
                 )
             )
@@ -353,7 +353,10 @@ def list_records(
 
 
 def _before(created: datetime, last_id: str) -> Any:
-    return or_(Record.created_at < created, and_(Record.created_at == created, Record.id < last_id))
+    # A row-value comparison, which PostgreSQL applies inside the index scan (an OR of the two parts
+    # it would apply as a filter, re-reading every earlier page).
+    position = tuple_(literal(created, type_=Record.created_at.type), literal(last_id, type_=Record.id.type))
+    return tuple_(Record.created_at, Record.id) < position
 
 
 def cursor_position(record: Record, sort: str) -> list[Any]:
