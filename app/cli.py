@@ -40,6 +40,7 @@ cli.add_typer(openapi_cli, name="openapi")
 cli.add_typer(records_cli.alerts_cli, name="alerts")
 cli.add_typer(records_cli.suspects_cli, name="suspects")
 cli.add_typer(records_cli.leads_cli, name="leads")
+cli.command("match")(records_cli.match_command)
 
 
 # ---------------------------------------------------------------- serve

@@ -205,3 +205,42 @@ def build(kind: str) -> typer.Typer:
 alerts_cli = build("alerts")
 suspects_cli = build("suspects")
 leads_cli = build("leads")
+
+
+def match_command(
+    key: KeyFile,
+    server_keys: ServerKeys,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="A name, in any script (repeatable)")
+    ] = None,
+    dob: Annotated[
+        list[str] | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD (repeatable)")
+    ] = None,
+    document: Annotated[
+        list[str] | None, typer.Option("--document", help="Document number (repeatable)")
+    ] = None,
+    account: Annotated[list[str] | None, typer.Option("--account", help="IBAN (repeatable)")] = None,
+    wallet: Annotated[list[str] | None, typer.Option("--wallet", help="CHAIN:ADDRESS (repeatable)")] = None,
+    phone: Annotated[
+        list[str] | None, typer.Option("--phone", help="Phone, international form (repeatable)")
+    ] = None,
+    url: Url = DEFAULT_URL,
+    actor: Actor = "cli",
+) -> None:
+    """Hit/no-hit: is any of this known to KIX? Records you may see come back as references; others only
+    as a hit naming the owner to ask (when the owner allows it)."""
+    wallets = []
+    for item in wallet or []:
+        chain, _, address = item.partition(":")
+        if not address:
+            raise typer.BadParameter("--wallet takes CHAIN:ADDRESS, e.g. bitcoin:bc1q...")
+        wallets.append({"chain": chain, "address": address})
+    criteria = {
+        "names": name or [],
+        "dates_of_birth": dob or [],
+        "documents": document or [],
+        "accounts": account or [],
+        "wallets": wallets,
+        "phones": phone or [],
+    }
+    print_json(_run(url, key, server_keys, actor, lambda c: c.match(criteria)))

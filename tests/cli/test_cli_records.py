@@ -13,7 +13,7 @@ from app.crypto.keys import write_key_file
 from app.crypto.keystore import jwks_json, load_server_keys
 from tests.conftest import Member
 from tests.live import kix_server
-from tests.records_data import alert, lead
+from tests.records_data import alert, lead, suspect
 
 runner = CliRunner()
 
@@ -93,3 +93,10 @@ def test_record_commands(settings: Settings, enrol: Any, tmp_path: Path) -> None
         assert [r["version"] for r in history] == [1, 2, 3]
         assert json.loads(kix("leads", "count"))["count"] == 1
         assert "DE" in kix("leads", "list", "--table")
+        (tmp_path / "suspect.json").write_text(json.dumps(suspect()))
+        suspect_id = json.loads(kix("suspects", "create", "--file", str(tmp_path / "suspect.json")))["id"]
+        answer = json.loads(
+            kix("match", "--name", "Мухаммад Аль-Рашид", "--account", "DE89 3704 0044 0532 0130 00")
+        )
+        assert {ref["record_id"] for ref in answer["references"]} >= {suspect_id}
+        assert answer["remaining_budget"] == 119
