@@ -32,7 +32,7 @@ all_members, some groups, agencies and owner_only; statuses over the whole lifec
 years; ids from app.ids.uuid7). Then VACUUM ANALYZE, and it-dcsa pages through three list shapes through
 the full stack: 50 per page, following next_cursor for --pages pages, --scale-rounds times each. Round 1
 is reported apart: it is the first time it-dcsa sees those rows, so the endpoint's record_views insert
-adds rows (in later rounds it finds them there). Finally the SQL that services.records.list_records
+adds rows (in later rounds it finds them there). Finally the SQL that services.record_queries.list_records
 issues for each shape (first and last page), captured from SQLAlchemy, is run under EXPLAIN (ANALYZE,
 BUFFERS).
 
@@ -74,14 +74,8 @@ from app.schemas.alerts import AlertCreate
 from app.schemas.common import Scope
 from app.services.agencies import add_group_member, create_agency, create_group
 from app.services.kinds import ALERTS
-from app.services.records import (
-    RecordFilters,
-    _body,
-    _rules_json,
-    count_records,
-    cursor_position,
-    list_records,
-)
+from app.services.record_queries import RecordFilters, count_records, cursor_position, list_records
+from app.services.records import _body, _rules_json
 from app.services.vault import Vault, new_secrets
 from bench.roundtrip import (
     ACTOR,
@@ -720,7 +714,7 @@ def report_paging(timings: list[PageTiming], rounds: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- part 2: the plans
 def captured_list_sql(db: Database, params: dict[str, str], page: int) -> tuple[str, Any, int]:
-    """The records query services.records.list_records issues for READER's `page` of a shape (following
+    """The records query services.record_queries.list_records issues for READER's `page` of a shape (following
     the cursor position in process), as SQL and parameters; and the page actually reached."""
     filters, sort = shape_filters(params)
     statements: list[tuple[str, Any]] = []
@@ -749,7 +743,9 @@ def captured_list_sql(db: Database, params: dict[str, str], page: int) -> tuple[
 
 def explain(db: Database, pages: int) -> None:
     print()
-    print(f"EXPLAIN (ANALYZE, BUFFERS) of services.records.list_records's query, caller {READER}, limit 51")
+    print(
+        f"EXPLAIN (ANALYZE, BUFFERS) of the list query (services.record_queries), caller {READER}, limit 51"
+    )
     for number, (shape, params) in enumerate(SCALE_SHAPES.items()):
         for page in (1, pages):
             statement, parameters, reached = captured_list_sql(db, params, page)

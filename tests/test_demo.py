@@ -11,7 +11,7 @@ from app.db import Database
 from app.demo import fill
 from app.models import Agency, Group, Record, RecordLink
 from app.services.kinds import ALERTS
-from app.services.records import RecordFilters, count_records
+from app.services.record_queries import RecordFilters, count_records
 from app.services.vault import Vault
 
 

@@ -19,6 +19,7 @@ from app.schemas.leads import AssetKind, LeadStatus
 from app.schemas.records import CountRead, PurgeRead, RecordId, RevisionList, WithdrawRequest
 from app.schemas.suspects import SuspectStatus
 from app.services import idempotency
+from app.services import record_queries as queries
 from app.services import records as service
 from app.services.authentication import Caller
 from app.services.kinds import ALERTS, LEADS, SUSPECTS, KindSpec
@@ -49,8 +50,8 @@ def present_many(
     session: Session, kind: KindSpec, caller: Caller, records: list[Record], vault: Vault
 ) -> list[Any]:
     ids = [record.id for record in records]
-    links = service.visible_links(session, caller.agency_id, ids)
-    grants = service.grants(session, ids)
+    links = queries.visible_links(session, caller.agency_id, ids)
+    grants = queries.grants(session, ids)
     return [
         present(
             kind,
@@ -138,7 +139,7 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Any:
-        filters = service.RecordFilters(
+        filters = queries.RecordFilters(
             category=category_.value if category is not None and category_ is not None else None,
             status=status_.value if status_ is not None else None,
             urgency_rank=URGENCY_RANK[urgency_] if urgency_ is not None else None,
@@ -154,14 +155,14 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         scope = filter_scope(kind.path, sort=sort, **vars(filters))
         after = cursors.decode(cursor, scope) if cursor else None
         rows = list(
-            service.list_records(
+            queries.list_records(
                 session, kind, caller.agency_id, filters, sort=sort, after=after, limit=limit + 1
             )
         )
         page = rows[:limit]
         _note_views(request, caller, page)
         next_cursor = (
-            cursors.encode(scope, service.cursor_position(page[-1], sort)) if len(rows) > limit else None
+            cursors.encode(scope, queries.cursor_position(page[-1], sort)) if len(rows) > limit else None
         )
         items = present_many(session, kind, caller, page, vault_of(request))
         return {"items": items, "page": PageInfo(next_cursor=next_cursor)}
@@ -174,10 +175,10 @@ def build_router(kind: KindSpec, *, category: type | None, status: type, urgency
         country: Annotated[CountryCode | None, Query()] = None,
         owner: Annotated[Slug | None, Query()] = None,
     ) -> CountRead:
-        filters = service.RecordFilters(
+        filters = queries.RecordFilters(
             status=status_.value if status_ is not None else None, country=country, owner=owner
         )
-        return CountRead(count=service.count_records(session, kind, caller.agency_id, filters))
+        return CountRead(count=queries.count_records(session, kind, caller.agency_id, filters))
 
     @router.get("/{record_id}", response_model=kind.read, summary=f"One {name}")
     def get(

@@ -3,11 +3,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, delete, func, literal, or_, select, tuple_
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, KixError, NotFound, ValidationFailed
@@ -33,26 +33,12 @@ class Actor:
     name: str
 
 
-@dataclass(frozen=True)
-class RecordFilters:
-    category: str | None = None
-    status: str | None = None
-    urgency_rank: int | None = None
-    country: str | None = None
-    occurred_from: datetime | None = None
-    occurred_to: datetime | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
-    owner: str | None = None
-    linked: str | None = None
-
-
-def _visible(kind: KindSpec, agency_id: str) -> Select[Record]:
+def visible_records(kind: KindSpec, agency_id: str) -> Select[Record]:
     return select(Record).where(Record.kind == kind.kind.value, visible_to(agency_id))
 
 
 def get_visible(session: Session, kind: KindSpec, agency_id: str, record_id: str) -> Record:
-    record = session.scalars(_visible(kind, agency_id).where(Record.id == record_id)).first()
+    record = session.scalars(visible_records(kind, agency_id).where(Record.id == record_id)).first()
     if record is None:
         raise NotFound(f"no {kind.kind.value} {record_id}")
     return record
@@ -62,7 +48,7 @@ def get_owned(
     session: Session, kind: KindSpec, agency_id: str, record_id: str, *, lock: bool = False
 ) -> Record:
     """The caller's own record: 404 when it may not see it, 403 when it sees it but does not own it."""
-    query = _visible(kind, agency_id).where(Record.id == record_id)
+    query = visible_records(kind, agency_id).where(Record.id == record_id)
     record = session.scalars(query.with_for_update() if lock else query).first()
     if record is None:
         raise NotFound(f"no {kind.kind.value} {record_id}")
@@ -298,77 +284,6 @@ def withdraw_record(
     return record
 
 
-def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Record]:
-    conditions = []
-    for column, value in (
-        (Record.category, filters.category),
-        (Record.status, filters.status),
-        (Record.urgency_rank, filters.urgency_rank),
-        (Record.country, filters.country),
-        (Record.owner_id, filters.owner),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    for moment, low, high in (
-        (Record.occurred_at, filters.occurred_from, filters.occurred_to),
-        (Record.updated_at, filters.updated_from, filters.updated_to),
-    ):
-        if low is not None:
-            conditions.append(moment >= low)
-        if high is not None:
-            conditions.append(moment < high)
-    if filters.linked is not None:
-        linked = select(RecordLink.record_id).where(RecordLink.linked_id == filters.linked)
-        conditions.append(Record.id.in_(linked))
-    return query.where(and_(*conditions)) if conditions else query
-
-
-def list_records(
-    session: Session,
-    kind: KindSpec,
-    agency_id: str,
-    filters: RecordFilters,
-    *,
-    sort: str,
-    after: list[Any] | None,
-    limit: int,
-) -> Sequence[Record]:
-    """One page. Keyset order: newest first, or (alerts) most urgent first, then newest."""
-    query = _apply_filters(_visible(kind, agency_id), filters)
-    if sort == "urgency":
-        query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
-        if after is not None:
-            rank, created, last_id = after[0], datetime.fromisoformat(after[1]), after[2]
-            query = query.where(
-                or_(
-                    Record.urgency_rank < rank,
-                    and_(Record.urgency_rank == rank, _before(created, last_id)),
-                )
-            )
-    else:
-        query = query.order_by(Record.created_at.desc(), Record.id.desc())
-        if after is not None:
-            query = query.where(_before(datetime.fromisoformat(after[0]), after[1]))
-    return session.scalars(query.limit(limit)).all()
-
-
-def _before(created: datetime, last_id: str) -> Any:
-    # A row-value comparison, which PostgreSQL applies inside the index scan (an OR of the two parts
-    # it would apply as a filter, re-reading every earlier page).
-    position = tuple_(literal(created, type_=Record.created_at.type), literal(last_id, type_=Record.id.type))
-    return tuple_(Record.created_at, Record.id) < position
-
-
-def cursor_position(record: Record, sort: str) -> list[Any]:
-    created = record.created_at.astimezone(UTC).isoformat()
-    return [record.urgency_rank, created, record.id] if sort == "urgency" else [created, record.id]
-
-
-def count_records(session: Session, kind: KindSpec, agency_id: str, filters: RecordFilters) -> int:
-    query = _apply_filters(_visible(kind, agency_id), filters)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
-
-
 def readable_body(record: Record, vault: Vault) -> dict[str, Any]:
     return secrets_for(vault, record.id, record.data_key).open_body(record.kind, record.body)
 
@@ -389,32 +304,6 @@ def revisions(
         select(RecordRevision).where(RecordRevision.record_id == record.id).order_by(RecordRevision.version)
     )
     return record, session.scalars(query).all()
-
-
-def visible_links(session: Session, agency_id: str, record_ids: Sequence[str]) -> dict[str, list[str]]:
-    """For each record, the linked records `agency_id` may see."""
-    links: dict[str, list[str]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(
-        select(RecordLink.record_id, RecordLink.linked_id)
-        .join(Record, Record.id == RecordLink.linked_id)
-        .where(RecordLink.record_id.in_(record_ids), visible_to(agency_id))
-        .order_by(RecordLink.linked_id)
-    )
-    for record_id, linked_id in rows:
-        links[record_id].append(linked_id)
-    return links
-
-
-def grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    result: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(
-        select(RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id)
-        .where(RecordGrant.record_id.in_(record_ids))
-        .order_by(RecordGrant.grantee_id)
-    )
-    for record_id, grantee_type, grantee_id in rows:
-        result[record_id].append((grantee_type, grantee_id))
-    return result
 
 
 def purge_record(session: Session, kind: KindSpec, actor: Actor, record_id: str) -> Record:
