@@ -267,9 +267,17 @@ def keys_register(
     """Register an agency's public keys."""
     public = json.loads(public_keys.read_text(encoding="utf-8"))
     _call(
-        url, key, server_keys, actor, "register_key", agency_id, public, _scopes(scopes),
-        not_before=not_before, expires_at=expires_at,
-    )  # fmt: skip
+        url,
+        key,
+        server_keys,
+        actor,
+        "register_key",
+        agency_id,
+        public,
+        _scopes(scopes),
+        not_before=not_before,
+        expires_at=expires_at,
+    )
 
 
 @keys_admin_cli.command("list")

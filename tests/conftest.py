@@ -124,9 +124,19 @@ def admin(admin_key: KeyPair, server_jwks: dict[str, Any], http: httpx.Client) -
 
 
 ALL_BUT_ADMIN = [
-    "alerts:read", "alerts:write", "suspects:read", "suspects:write", "leads:read", "leads:write",
-    "victims:read", "matches:query", "requests:read", "requests:write", "stats:read", "audit:read",
-]  # fmt: skip
+    "alerts:read",
+    "alerts:write",
+    "suspects:read",
+    "suspects:write",
+    "leads:read",
+    "leads:write",
+    "victims:read",
+    "matches:query",
+    "requests:read",
+    "requests:write",
+    "stats:read",
+    "audit:read",
+]
 
 
 def agency_body(agency_id: str, country: str = "DE", scopes: list[str] | None = None) -> dict[str, Any]:

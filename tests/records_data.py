@@ -4,8 +4,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
-def rules(mode: str = "all_members", agencies: list[str] | None = None, groups: list[str] | None = None,
-          discoverable: bool = True) -> dict[str, Any]:  # fmt: skip
+def rules(
+    mode: str = "all_members",
+    agencies: list[str] | None = None,
+    groups: list[str] | None = None,
+    discoverable: bool = True,
+) -> dict[str, Any]:
     distribution: dict[str, Any] = {"mode": mode}
     if agencies:
         distribution["agencies"] = agencies
@@ -26,28 +30,40 @@ def alert(**changes: Any) -> dict[str, Any]:
         "category": "ransom_extortion",
         "urgency": "critical",
         "occurred_at": (datetime.now(UTC) - timedelta(hours=6)).isoformat(),
-        "place": {"country": "IT", "region": "Calabria", "locality": "Reggio Calabria",
-                  "coordinates": {"lat": 38.11, "lon": 15.65}},
+        "place": {
+            "country": "IT",
+            "region": "Calabria",
+            "locality": "Reggio Calabria",
+            "coordinates": {"lat": 38.11, "lon": 15.65},
+        },
         "victim": {"name": "Giulia Ferraro", "sex": "female", "age": 34, "nationality": "IT"},
         "ransom": {"amount": "500000.00", "currency": "EUR", "channel": "crypto"},
         "modus_operandi": "Taken from her car at a fake checkpoint",
         "rules": rules(),
-    }  # fmt: skip
+    }
     return body | changes
 
 
 def suspect(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "names": [{"full_name": "Mohammed Al-Rashid", "script": "Latn"},
-                  {"full_name": "Мухаммад Аль-Рашид", "script": "Cyrl", "alias": True}],
+        "names": [
+            {"full_name": "Mohammed Al-Rashid", "script": "Latn"},
+            {"full_name": "Мухаммад Аль-Рашид", "script": "Cyrl", "alias": True},
+        ],
         "date_of_birth": "1985-03-14",
         "nationalities": ["JO"],
         "documents": [{"kind": "passport", "number": "N1234567", "issuing_country": "JO"}],
         "group_affiliation": "Calabrian cell",
-        "warrants": [{"issued_by": "Tribunale di Reggio Calabria", "reference": "GIP 123/2026",
-                      "issued_on": "2026-10-01", "extradition": "requested"}],
+        "warrants": [
+            {
+                "issued_by": "Tribunale di Reggio Calabria",
+                "reference": "GIP 123/2026",
+                "issued_on": "2026-10-01",
+                "extradition": "requested",
+            }
+        ],
         "rules": rules(),
-    }  # fmt: skip
+    }
     return body | changes
 
 

@@ -138,9 +138,12 @@ def test_mutual_tls(
     mutual.load_cert_chain(str(client_crt), str(client_key_file))
     tls_args = ["--tls-cert", str(server_crt), "--tls-key", str(server_key_file), "--client-ca", str(ca_file)]
 
-    with httpx.Client(verify=mutual) as ready, kix_server(
-        settings.database_url, settings.keys_dir, *tls_args, scheme="https", ready_client=ready
-    ) as base_url:  # fmt: skip
+    with (
+        httpx.Client(verify=mutual) as ready,
+        kix_server(
+            settings.database_url, settings.keys_dir, *tls_args, scheme="https", ready_client=ready
+        ) as base_url,
+    ):
         with KixClient(base_url, admin_key, served_keys, http_client=httpx.Client(verify=mutual)) as admin:
             assert admin.whoami()["agency_id"] == "kix-operator"
         with httpx.Client(verify=trust) as no_certificate, pytest.raises(httpx.HTTPError):

@@ -43,8 +43,12 @@ def _alert_columns(body: dict[str, Any]) -> Columns:
 
 def _suspect_columns(body: dict[str, Any]) -> Columns:
     nationalities = body.get("nationalities") or []
-    return {"category": None, "urgency_rank": None, "country": nationalities[0] if nationalities else None,
-            "occurred_at": None}  # fmt: skip
+    return {
+        "category": None,
+        "urgency_rank": None,
+        "country": nationalities[0] if nationalities else None,
+        "occurred_at": None,
+    }
 
 
 def _lead_columns(body: dict[str, Any]) -> Columns:

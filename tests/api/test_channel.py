@@ -170,9 +170,13 @@ def test_content_digest_mismatch_and_uncovered_digest(
     wrong.headers["content-digest"] = content_digest(b"something else")
     probe(wrong, 401, "signature-invalid")  # the digest is covered, so changing it breaks the signature
     uncovered = build_request(
-        admin_key, server_jwks, "POST", "/v1/admin/groups", body=body,
+        admin_key,
+        server_jwks,
+        "POST",
+        "/v1/admin/groups",
+        body=body,
         components=[("@method", {}), ("@target-uri", {}), ("content-type", {}), ("kix-actor", {})],
-    )  # fmt: skip
+    )
     probe(uncovered, 401, "component-missing")
 
 
@@ -249,9 +253,13 @@ def test_replayed_nonce(
     assert send(http, replay, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
     # Same nonce, fresh signature and another body: still a replay of the nonce.
     nonce_reuse = build_request(
-        admin_key, server_jwks, "POST", "/v1/admin/groups", {"id": "other", "name": "x"},
+        admin_key,
+        server_jwks,
+        "POST",
+        "/v1/admin/groups",
+        {"id": "other", "name": "x"},
         nonce=request.headers["signature-input"].split('nonce="')[1].split('"')[0],
-    )  # fmt: skip
+    )
     assert send(http, nonce_reuse, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
     assert [group["id"] for group in admin.list_groups()["items"]] == ["probe"]
 
@@ -345,10 +353,16 @@ def test_malformed_json_inside_the_jwe(probe: Any, admin_key: KeyPair, server_jw
     server_enc = next(jwk for jwk in server_jwks["keys"] if jwk["use"] == "enc")
     from app.crypto.keys import x25519_public_from_jwk
 
-    token = JweCodec().encrypt(
-        b'{"id": "probe", "name": ', x25519_public_from_jwk(server_enc),
-        recipient_kid=server_enc["kid"], sender_kid=admin_key.kid,
-    ).encode()  # fmt: skip
+    token = (
+        JweCodec()
+        .encrypt(
+            b'{"id": "probe", "name": ',
+            x25519_public_from_jwk(server_enc),
+            recipient_kid=server_enc["kid"],
+            sender_kid=admin_key.kid,
+        )
+        .encode()
+    )
     probe(
         build_request(admin_key, server_jwks, "POST", "/v1/admin/groups", body=token),
         422,

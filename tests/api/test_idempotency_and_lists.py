@@ -120,8 +120,10 @@ def test_filters_and_urgency_order(enrol: Any, admin: KixClient) -> None:
     assert ids(country="FR") == [old["id"]]
     assert ids(occurred_to=(now - timedelta(days=30)).isoformat()) == [old["id"]]
     assert ids(occurred_from=(now - timedelta(days=30)).isoformat(), sort="urgency") == [
-        critical["id"], medium["id"], low["id"],
-    ]  # fmt: skip
+        critical["id"],
+        medium["id"],
+        low["id"],
+    ]
     assert ids(owner="de-bka") == []
     assert _problem(member.client.list_records, "alerts", category="pirate")[0] == 422
     assert _problem(member.client.list_records, "alerts", limit=1000)[0] == 422
