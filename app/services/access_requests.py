@@ -12,6 +12,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.ids import uuid7
 from app.models import AccessRequest, Hit, Record, RecordGrant
 from app.models.base import utcnow
+from app.services.notices import PURGED_TEXT
 from app.services.vault import Vault, secrets_for
 from app.services.visibility import CONSENT_GRANT
 
@@ -36,11 +37,12 @@ def _deadline(record: Record) -> timedelta:
 def _view(
     request: AccessRequest, record: Record, vault: Vault, agency_id: str, now: datetime
 ) -> AccessRequestView:
-    secrets = secrets_for(vault, record.id, record.data_key)
-
     def open_(token: str | None, field: str) -> str | None:
         if token is None:
             return None
+        if record.data_key is None:  # purged since: the texts went with its data key
+            return PURGED_TEXT
+        secrets = secrets_for(vault, record.id, record.data_key)
         return secrets.open_text(token, table="access_requests", row=request.id, field=field)
 
     return AccessRequestView(

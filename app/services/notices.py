@@ -16,6 +16,8 @@ from app.models import Notice, NoticeReceipt, Record, RecordView
 from app.models.base import utcnow
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
+PURGED_TEXT = "[purged: the record's data key is destroyed]"
+
 
 def note_views(connection: Connection, agency_id: str, records: Sequence[Record]) -> None:
     """Remember that `agency_id` has seen these records (the owner's own views are not recipients).
@@ -117,8 +119,8 @@ def receipts_of(session: Session, record_id: str) -> list[tuple[Notice, list[Not
 
 def notice_message(session: Session, notice: Notice, vault: Vault) -> str:
     record = session.get(Record, notice.record_id)
-    if record is None:
-        return ""
+    if record is None or record.data_key is None:
+        return PURGED_TEXT
     secrets = secrets_for(vault, record.id, record.data_key)
     return secrets.open_text(notice.message, table="notices", row=notice.id, field="message")
 

@@ -161,3 +161,14 @@ def test_purge_removes_the_blind_indexes(pair: tuple[Member, Member], db: Databa
     with db.sessions() as session:
         assert session.scalars(select(BlindIndex).where(BlindIndex.record_id == record["id"])).all() == []
     assert querier.client.match({"documents": ["N1234567"]})["hits"] == []
+
+
+def test_lists_survive_a_purge(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    record = _hidden_suspect(owner)
+    hit = querier.client.match({"documents": ["N1234567"]})["hits"][0]
+    querier.client.request_access(hit["hit_id"], "same passport")
+    owner.client.purge_record("suspects", record["id"])
+    for client in (owner.client, querier.client):
+        reasons = [item["reason"] for item in client.access_requests()["items"]]
+        assert reasons == ["[purged: the record's data key is destroyed]"]

@@ -123,3 +123,15 @@ def test_owner_allowing_onward_sharing_grants_in_advance(trio: tuple[Member, Mem
     assert asked["status"] == "granted"
     assert ocrb.client.get_record("alerts", record["id"])["id"] == record["id"]
     assert [r["status"] for r in owner.client.share_requests("alerts", record["id"])["items"]] == ["granted"]
+
+
+def test_notices_of_a_purged_record_still_list(trio: tuple[Member, Member, Member]) -> None:
+    owner, bka, _ = trio
+    record = owner.client.create_record("alerts", alert())
+    bka.client.get_record("alerts", record["id"])
+    owner.client.withdraw_record("alerts", record["id"], "mistaken identity")
+    owner.client.purge_record("alerts", record["id"])
+    notices = bka.client.notices("alerts")["items"]
+    assert [(n["kind"], n["message"]) for n in notices] == [
+        ("withdrawal", "[purged: the record's data key is destroyed]")
+    ]
