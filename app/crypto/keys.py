@@ -96,7 +96,8 @@ class KeyPair:
         signing = Ed25519PrivateKey.generate()
         encryption = X25519PrivateKey.generate()
         if kid is None:
-            kid = thumbprint(public_jwk(signing.public_key(), kid=""))[:22]
+            # From the thumbprint, behind a letter: a key id starting with "-" reads as an option in a shell.
+            kid = "k" + thumbprint(public_jwk(signing.public_key(), kid=""))[:21]
         return cls(kid=kid, signing=signing, encryption=encryption)
 
     @property

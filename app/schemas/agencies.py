@@ -90,7 +90,7 @@ OkpJwk = Annotated[dict[str, Any], Field(description="Public OKP JWK (RFC 8037)"
 class CredentialCreate(InputModel):
     """An agency's public keys, as `kix keys generate` prints them."""
 
-    kid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{8,64}$")]
+    kid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{7,63}$")]
     sign: OkpJwk = Field(description="Ed25519 public JWK used to verify the agency's request signatures")
     encrypt: OkpJwk = Field(description="X25519 public JWK that responses are encrypted to")
     scopes: ScopeList

@@ -17,11 +17,11 @@ from app.models import BlindIndex, Hit, MatchQuery, Record
 from app.models.base import utcnow
 from app.schemas.matching import MatchRequest
 from app.services import indexing, normalize
-from app.services.name_match import MATCH_THRESHOLD, name_similarity
+from app.services.name_match import MATCH_THRESHOLD, PreparedName, prepared_similarity
 from app.services.vault import Vault, secrets_for
 from app.services.visibility import visible_to
 
-_CANDIDATE_LIMIT = 1000
+_CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
 _WINDOW = timedelta(hours=1)
 
 
@@ -90,22 +90,12 @@ def run_match(
     labels: dict[tuple[str, str], str] = {}
     for term, value, label in _exact_terms(request):
         labels[(term, blind_index(key, term, value))] = label
-    for name in request.names:
-        for skeleton in normalize.name_skeletons(name):
-            labels.setdefault((indexing.NAME_TOKEN, blind_index(key, indexing.NAME_TOKEN, skeleton)), "name?")
-    by_term: dict[str, list[str]] = defaultdict(list)
-    for term, digest in labels:
-        by_term[term].append(digest)
-    rows = session.execute(
-        select(BlindIndex.record_id, BlindIndex.term, BlindIndex.digest)
-        .where(or_(*(and_(BlindIndex.term == term, BlindIndex.digest.in_(d)) for term, d in by_term.items())))
-        .limit(_CANDIDATE_LIMIT)
-    ).all()
+    rows = _exact_rows(session, labels) + _name_candidates(session, key, request.names)
     records = {
         record.id: record
         for record in session.scalars(
             select(Record).where(
-                Record.id.in_({row.record_id for row in rows}),
+                Record.id.in_({record_id for record_id, _term, _digest in rows}),
                 Record.status.not_in(("withdrawn", "purged")),
                 Record.data_key.is_not(None),
             )
@@ -116,14 +106,15 @@ def run_match(
         if record_id not in records:
             continue
         candidate = candidates.setdefault(record_id, _Candidate(records[record_id]))
-        label = labels[(term, digest)]
+        label = labels.get((term, digest), "name?")
         if label != "name?":
             candidate.matched_on.add(label)
             candidate.exact = candidate.exact or label in ("document", "account", "wallet", "phone", "name")
             candidate.score = 1.0 if candidate.exact else candidate.score
+    query_names = [PreparedName.of(name) for name in request.names]
     for candidate in candidates.values():
-        if request.names and candidate.record.kind == "suspect" and "name" not in candidate.matched_on:
-            _score_names(vault, candidate, request.names)
+        if query_names and candidate.record.kind == "suspect" and "name" not in candidate.matched_on:
+            _score_names(vault, candidate, query_names)
     found = {
         record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
     }
@@ -170,17 +161,60 @@ def run_match(
     return MatchOutcome(query.id, references, hits, remaining)
 
 
-def _score_names(vault: Vault, candidate: _Candidate, names: list[str]) -> None:
+def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:
     record = candidate.record
-    body = secrets_for(vault, record.id, record.data_key).open_body(record.kind, record.body)
+    secrets = secrets_for(vault, record.id, record.data_key)
+    stored = secrets.open_body(record.kind, record.body, only=("names",)).get("names") or []
     best = max(
         (
-            name_similarity(query, stored["full_name"])
+            prepared_similarity(query, PreparedName.of(entry["full_name"]))
             for query in names
-            for stored in body.get("names") or []
+            for entry in stored
         ),
         default=0.0,
     )
     if best >= MATCH_THRESHOLD:
         candidate.matched_on.add("name")
         candidate.score = max(candidate.score, best)
+
+
+def _exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:
+    """Every record holding one of the exact values: these are selective, so never capped."""
+    by_term: dict[str, list[str]] = defaultdict(list)
+    for term, digest in labels:
+        by_term[term].append(digest)
+    if not by_term:
+        return []
+    query = select(BlindIndex.record_id, BlindIndex.term, BlindIndex.digest).where(
+        or_(
+            *(
+                and_(BlindIndex.term == term, BlindIndex.digest.in_(digests))
+                for term, digests in by_term.items()
+            )
+        )
+    )
+    return [(row.record_id, row.term, row.digest) for row in session.execute(query)]
+
+
+def _name_candidates(session: Session, key: bytes, names: list[str]) -> list[tuple[str, str, str]]:
+    """Records sharing phonetic tokens with the queried names, those sharing the most first, capped.
+
+    Skeletons shorter than three letters ("RS" for Rajesh, Rossi, Reyes...) find thousands of records and
+    tell little; they are used only for names that have no longer one.
+    """
+    digests: set[str] = set()
+    for name in names:
+        skeletons = normalize.name_skeletons(name)
+        useful = [s for s in skeletons if len(s) >= 3] or [s for s in skeletons if len(s) >= 2]
+        digests.update(blind_index(key, indexing.NAME_TOKEN, s) for s in useful)
+    if not digests:
+        return []
+    shared = func.count(BlindIndex.digest)
+    ranked = (
+        select(BlindIndex.record_id)
+        .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest.in_(digests))
+        .group_by(BlindIndex.record_id)
+        .order_by(shared.desc(), BlindIndex.record_id)
+        .limit(_CANDIDATE_LIMIT)
+    )
+    return [(record_id, indexing.NAME_TOKEN, "") for record_id in session.scalars(ranked)]

@@ -22,6 +22,8 @@ HONORIFICS = frozenset(
     "SENOR SENORA HERR FRAU SIGNOR SIGNORA GOSPODIN".split()
 )
 ARTICLES = frozenset({"AL", "EL", "UL"})
+# Often written or left out ("Ana Paula da Silva" = "Ana Paula Silva"): they carry no identity.
+PARTICLES = frozenset("DA DE DI DO DOS DAS DEL LA LE VAN VON DER DEN TER".split())
 _SCRIPT_FIXES = [
     ("ντ", "d"),
     ("ΝΤ", "D"),
@@ -50,17 +52,22 @@ def latin(text: str) -> str:
     return anyascii(unicodedata.normalize("NFC", text))
 
 
+def _is_latin_script(word: str) -> bool:
+    return all(ord(char) < 0x250 for char in word if char.isalpha())
+
+
 def name_tokens(name: str) -> list[str]:
-    """Upper-case Latin tokens, honorifics dropped, articles joined, in the order written."""
-    words = _NOT_LETTER.sub(" ", latin(name).upper().replace("-", " ").replace("'", "")).split()
-    words = [word for word in words if word not in HONORIFICS]
+    """Upper-case Latin tokens, in the order written: honorifics and name particles (written in Latin
+    script: Arabic "عمر" transliterates to "MR" and must stay) dropped, Arabic articles joined."""
     tokens: list[str] = []
-    for word in words:
-        if tokens and tokens[-1] in ARTICLES:
-            tokens[-1] += word
-        else:
-            tokens.append(word)
-    # An Arabic article transliterated without its vowel ("al" -> "l") stays attached as written.
+    for written in re.split(r"[\s\-]+", unicodedata.normalize("NFC", name)):
+        for word in _NOT_LETTER.sub(" ", latin(written).upper().replace("'", "")).split():
+            if _is_latin_script(written) and (word in HONORIFICS or word in PARTICLES):
+                continue
+            if tokens and tokens[-1] in ARTICLES:
+                tokens[-1] += word
+            else:
+                tokens.append(word)
     return tokens
 
 

@@ -81,9 +81,19 @@ class Vault:
                 sealed[field] = encrypt_field(key, plaintext, table=table, row=row, field=field)
         return sealed
 
-    def open(self, key: bytes, kind: str, sealed: dict[str, Any], *, table: str, row: str) -> dict[str, Any]:
+    def open(
+        self,
+        key: bytes,
+        kind: str,
+        sealed: dict[str, Any],
+        *,
+        table: str,
+        row: str,
+        only: tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
+        """The body with its sensitive fields decrypted (`only` these, when given; the rest stay sealed)."""
         body = dict(sealed)
-        for field in SENSITIVE_FIELDS[kind]:
+        for field in only if only is not None else SENSITIVE_FIELDS[kind]:
             if body.get(field) is not None:
                 try:
                     plaintext = decrypt_field(key, body[field], table=table, row=row, field=field)
@@ -114,9 +124,16 @@ class RecordSecrets:
         table, row = self._place(version)
         return self.vault.seal(self.key, kind, body, table=table, row=row)
 
-    def open_body(self, kind: str, sealed: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+    def open_body(
+        self,
+        kind: str,
+        sealed: dict[str, Any],
+        *,
+        version: int | None = None,
+        only: tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
         table, row = self._place(version)
-        return self.vault.open(self.key, kind, sealed, table=table, row=row)
+        return self.vault.open(self.key, kind, sealed, table=table, row=row, only=only)
 
     def _place(self, version: int | None) -> tuple[str, str]:
         # The live body and each revision are bound to their own place, so neither can stand in for the other.
