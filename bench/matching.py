@@ -1112,11 +1112,16 @@ def tracing(db: Database, trace: Trace) -> Iterator[None]:
             trace.unwrap += time.perf_counter() - started
 
     def timed_open(
-        self: RecordSecrets, kind: str, sealed: dict[str, Any], *, version: int | None = None
+        self: RecordSecrets,
+        kind: str,
+        sealed: dict[str, Any],
+        *,
+        version: int | None = None,
+        only: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return open_body(self, kind, sealed, version=version)
+            return open_body(self, kind, sealed, version=version, only=only)
         finally:
             trace.opening += time.perf_counter() - started
 
