@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Agency, Group, Record
@@ -184,6 +185,30 @@ def _lead(rng: random.Random, country: str) -> dict[str, Any]:
     }
 
 
+def add_directory(session: Session) -> None:
+    """The demo agencies and groups, those not there yet."""
+    existing = set(session.scalars(select(Agency.id)))
+    for agency_id, country, name, kind, _region in AGENCIES:
+        if agency_id in existing:
+            continue
+        contact = ContactPoint(name="24/7 desk", phone="+3220000000", email=f"{agency_id}@example.org")
+        agency = AgencyCreate(
+            id=agency_id,
+            country=country,
+            name=f"{name} (demo)",
+            kind=AgencyKind(kind),
+            scopes=[scope for scope in Scope if scope is not Scope.ADMIN],
+            contact=contact,
+            jurisdictions=[country],
+        )
+        create_agency(session, agency)
+    existing_groups = set(session.scalars(select(Group.id)))
+    for group_id, group_name, member_filter in GROUPS:
+        if group_id not in existing_groups:
+            members = [a[0] for a in AGENCIES if member_filter(a)]
+            create_group(session, GroupCreate(id=group_id, name=group_name, members=members))
+
+
 def fill(db: Database, vault: Vault, records_per_kind: int = 3000, seed: int = 2026) -> DemoSummary:
     """Add the demo agencies, groups and records (skipped when the database already holds records)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
@@ -191,26 +216,7 @@ def fill(db: Database, vault: Vault, records_per_kind: int = 3000, seed: int = 2
     with db.transaction() as session:
         if session.scalar(select(func.count()).select_from(Record)):
             return DemoSummary(0, 0, 0)
-        existing = set(session.scalars(select(Agency.id)))
-        for agency_id, country, name, kind, _region in AGENCIES:
-            if agency_id in existing:
-                continue
-            contact = ContactPoint(name="24/7 desk", phone="+3220000000", email=f"{agency_id}@example.org")
-            agency = AgencyCreate(
-                id=agency_id,
-                country=country,
-                name=f"{name} (demo)",
-                kind=AgencyKind(kind),
-                scopes=[scope for scope in Scope if scope is not Scope.ADMIN],
-                contact=contact,
-                jurisdictions=[country],
-            )
-            create_agency(session, agency)
-        existing_groups = set(session.scalars(select(Group.id)))
-        for group_id, group_name, member_filter in GROUPS:
-            if group_id not in existing_groups:
-                members = [a[0] for a in AGENCIES if member_filter(a)]
-                create_group(session, GroupCreate(id=group_id, name=group_name, members=members))
+        add_directory(session)
         agency_ids = sorted(set(session.scalars(select(Agency.id).where(Agency.kind != "operator"))))
         group_ids = [g[0] for g in GROUPS]
         made = 0

@@ -67,12 +67,10 @@ from app.crypto.jwe import MEDIA_TYPE as JOSE_MEDIA_TYPE
 from app.crypto.keys import load_key_file
 from app.crypto.storage_keys import load_storage_keys
 from app.db import Database
-from app.demo import AGENCIES, GROUPS, _alert, _rules
+from app.demo import AGENCIES, GROUPS, _alert, _rules, add_directory
 from app.ids import uuid7
-from app.schemas.agencies import AgencyCreate, AgencyKind, ContactPoint, GroupCreate
 from app.schemas.alerts import AlertCreate
-from app.schemas.common import Scope
-from app.services.agencies import add_group_member, create_agency, create_group
+from app.services.agencies import add_group_member
 from app.services.kinds import ALERTS
 from app.services.record_queries import RecordFilters, count_records, cursor_position, list_records
 from app.services.records import _body, _rules_json
@@ -480,21 +478,7 @@ def prepare_directory(db: Database) -> Directory:
     with db.engine.begin() as connection:
         connection.execute(text("TRUNCATE records CASCADE"))
     with db.transaction() as session:
-        for agency_id, country, name, kind, _region in AGENCIES:
-            contact = ContactPoint(name="24/7 desk", phone="+3220000000", email=f"{agency_id}@example.org")
-            agency = AgencyCreate(
-                id=agency_id,
-                country=country,
-                name=f"{name} (bench)",
-                kind=AgencyKind(kind),
-                scopes=[scope for scope in Scope if scope is not Scope.ADMIN],
-                contact=contact,
-                jurisdictions=[country],
-            )
-            create_agency(session, agency)
-        for group_id, group_name, member_filter in GROUPS:
-            members = [a[0] for a in AGENCIES if member_filter(a)]
-            create_group(session, GroupCreate(id=group_id, name=group_name, members=members))
+        add_directory(session)
         add_group_member(session, READER_GROUP, READER)
     owners = sorted({a[0] for a in AGENCIES} | {CREATOR, READER})
     print(
