@@ -192,6 +192,27 @@ def build(kind: str) -> typer.Typer:
         """Withdraw your own record; every agency that saw it is notified and asked to acknowledge."""
         print_json(_run(url, key, server_keys, actor, lambda c: c.withdraw_record(kind, record_id, reason)))
 
+    @app.command("close")
+    def close(
+        record_id: str,
+        key: KeyFile,
+        server_keys: ServerKeys,
+        if_match: Annotated[str, typer.Option(help="ETag of the version you close, e.g. '\"v3\"'")],
+        url: Url = DEFAULT_URL,
+        actor: Actor = "cli",
+    ) -> None:
+        """Close your own record, when its lifecycle allows (an active alert is first released, rescued...)."""
+        changes = {"status": "closed"}
+        print_json(
+            _run(
+                url,
+                key,
+                server_keys,
+                actor,
+                lambda c: c.update_record(kind, record_id, changes, etag=if_match),
+            )
+        )
+
     @app.command("revisions")
     def revisions(
         record_id: str, key: KeyFile, server_keys: ServerKeys, url: Url = DEFAULT_URL, actor: Actor = "cli"

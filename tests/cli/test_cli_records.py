@@ -92,6 +92,8 @@ def test_record_commands(settings: Settings, enrol: Any, tmp_path: Path) -> None
         history = json.loads(kix("alerts", "revisions", created["id"]))["items"]
         assert [r["version"] for r in history] == [1, 2, 3]
         assert json.loads(kix("leads", "count"))["count"] == 1
+        lead_id = json.loads(kix("leads", "list"))["items"][0]["id"]
+        assert json.loads(kix("leads", "close", lead_id, "--if-match", '"v1"'))["status"] == "closed"
         assert "DE" in kix("leads", "list", "--table")
         (tmp_path / "suspect.json").write_text(json.dumps(suspect()))
         suspect_id = json.loads(kix("suspects", "create", "--file", str(tmp_path / "suspect.json")))["id"]
