@@ -201,7 +201,7 @@ def build(kind: str) -> typer.Typer:
         url: Url = DEFAULT_URL,
         actor: Actor = "cli",
     ) -> None:
-        """Close your own record, when its lifecycle allows (an active alert is first released, rescued...)."""
+        """Close your own record, when its lifecycle allows (an active alert is first released...)."""
         changes = {"status": "closed"}
         print_json(
             _run(
