@@ -78,22 +78,19 @@ from app.services.vault import Vault, new_secrets
 from bench.roundtrip import (
     ACTOR,
     HOST,
-    KIX_CLI,
     VERIFY_SAMPLE,
     BenchError,
     PhaseResult,
     RawResponse,
     Server,
     close_connection,
-    free_port,
     kix_env,
     positive_int,
     read_response,
     serialise,
     set_up_kix,
-    start_server,
+    start_kix_and_bare,
     stop_server,
-    wait_ready,
 )
 
 CREATOR = "de-bka"  # the agency set_up_kix returns a Codec for
@@ -808,17 +805,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_dir = workdir / "demo"
         server_jwks = json.loads((demo_dir / "server.jwks.json").read_text(encoding="utf-8"))
         reader = Codec(load_key_file(demo_dir / f"{READER}.key.json"), server_jwks, actor=ACTOR)
-        kix_port, bare_port = free_port(), free_port()
-        workers = str(args.workers)
-        kix_command = [*KIX_CLI, "serve", "--host", HOST, "--port", str(kix_port), "--workers", workers]
-        bare_command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", HOST]
-        bare_command += ["--port", str(bare_port), "--workers", workers]
-        bare_command += ["--log-level", "warning", "--no-access-log"]
-        servers.append(start_server("kix", kix_command, env, kix_port, workdir))
-        servers.append(start_server("bare", bare_command, env, bare_port, workdir))
-        for server in servers:
-            wait_ready(server)
-        kix, bare = servers
+        kix, bare = start_kix_and_bare(env, args.workers, workdir, servers)
         backend = "PostgreSQL" if args.postgres else "SQLite"
         print(
             f"KIX on :{kix.port} ({backend}), bare on :{bare.port}; {args.workers} worker(s) each; {workdir}"

@@ -475,6 +475,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def start_kix_and_bare(
+    env: dict[str, str], workers: int, workdir: Path, servers: list[Server]
+) -> tuple[Server, Server]:
+    """`kix serve` and the bare app with the same worker count, both ready; appended to `servers` as they
+    start, so the caller stops whatever did start if the other fails."""
+    kix_port, bare_port = free_port(), free_port()
+    kix_command = [*KIX_CLI, "serve", "--host", HOST, "--port", str(kix_port), "--workers", str(workers)]
+    bare_command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", HOST]
+    bare_command += ["--port", str(bare_port), "--workers", str(workers)]
+    bare_command += ["--log-level", "warning", "--no-access-log"]
+    servers.append(start_server("kix", kix_command, env, kix_port, workdir))
+    servers.append(start_server("bare", bare_command, env, bare_port, workdir))
+    for server in servers:
+        wait_ready(server)
+    return servers[0], servers[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="kix-bench-"))
@@ -483,17 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = kix_env(workdir)
         codec = set_up_kix(workdir, env)
-        kix_port, bare_port = free_port(), free_port()
-        workers = str(args.workers)
-        kix_command = [*KIX_CLI, "serve", "--host", HOST, "--port", str(kix_port), "--workers", workers]
-        bare_command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", HOST]
-        bare_command += ["--port", str(bare_port), "--workers", workers]
-        bare_command += ["--log-level", "warning", "--no-access-log"]
-        servers.append(start_server("kix", kix_command, env, kix_port, workdir))
-        servers.append(start_server("bare", bare_command, env, bare_port, workdir))
-        for server in servers:
-            wait_ready(server)
-        kix, bare = servers
+        kix, bare = start_kix_and_bare(env, args.workers, workdir, servers)
         print(f"KIX on :{kix.port}, bare on :{bare.port}; {args.workers} worker(s) each; temp dir {workdir}")
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             summary = benchmark(Run(args=args, bare=bare, kix=kix, codec=codec, runner=runner))
