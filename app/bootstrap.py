@@ -1,21 +1,50 @@
-"""Set-up that runs on the database host, not through the API: the operator agency and demo agencies."""
+"""Set-up that runs on the database host, not through the API: the server's keys, the database schema,
+the operator agency and demo agencies."""
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
+from app.config import Settings
 from app.crypto.keys import KeyPair, write_key_file
+from app.crypto.keystore import load_server_keys
+from app.crypto.storage_keys import load_storage_keys
 from app.db import Database
 from app.errors import Conflict
 from app.models import Agency
 from app.schemas.agencies import AgencyCreate, AgencyKind, ContactPoint, CredentialCreate
 from app.schemas.common import Scope
-from app.services.agencies import create_agency
-from app.services.credentials import register_credential
+from app.services.identity.agencies import create_agency
+from app.services.identity.credentials import register_credential
 
 OPERATOR_ID = "kix-operator"
+log = logging.getLogger("kix")
+
+
+def prepare_server(settings: Settings, *, create_keys: bool | None = None) -> Database:
+    """What a node needs before it serves: the server's key pair and the storage keys (created when
+    missing if `create_keys`, by default in development only), and the database at the latest schema
+    with its storage-key check values. Returns the open Database."""
+    from app.migrate import upgrade
+    from app.services.vault.custody import verify_storage_keys
+
+    create = not settings.is_production if create_keys is None else create_keys
+    _, server_created = load_server_keys(settings.keys_dir, create=create)
+    storage_keys, storage_created = load_storage_keys(settings.keys_dir, create=create)
+    if server_created or storage_created:
+        log.warning("created the server's keys in %s", settings.keys_dir)
+    db = Database(settings.database_url)
+    try:
+        settings.check_file_modes()
+        upgrade(db.engine)
+        verify_storage_keys(db, storage_keys)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
 
 
 @dataclass(frozen=True)

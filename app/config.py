@@ -1,12 +1,28 @@
 """Settings, read once from the environment (prefix KIX_) and passed down; no module-level globals."""
 
+import stat
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_URL = "sqlite:///./kix.db"
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+class ConfigurationError(RuntimeError):
+    """The settings can not be served safely (plaintext in production, files readable by others...)."""
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite database URL; None for other databases and in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
 
 
 class Settings(BaseSettings):
@@ -25,9 +41,32 @@ class Settings(BaseSettings):
     nonce_max_length: int = Field(default=64, ge=16, le=256)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
-    # Hit/no-hit queries an agency may make per hour: enough for casework, not for dictionary fishing.
+    # Values an agency may test by hit/no-hit per hour (each name, document, account... costs one):
+    # enough for casework, not for dictionary fishing.
     match_budget_per_hour: int = Field(default=120, ge=1)
+    # How long a stored answer to a POST with an Idempotency-Key is replayed to retries.
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Run the periodic jobs in each API worker (leases pick one). Off when `kix worker` runs them apart.
+    scheduler: bool = True
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_ttl_hours)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def check_file_modes(self) -> None:
+        """In production, refuse a SQLite database (or its WAL, shared-memory or journal file) or a key
+        file that others than its owner may read: they hold every record and every key."""
+        if not self.is_production:
+            return
+        candidates = [path for path in self.keys_dir.glob("*.json")] if self.keys_dir.is_dir() else []
+        database = sqlite_path(self.database_url)
+        if database is not None:
+            candidates += [database.with_name(database.name + suffix) for suffix in SQLITE_COMPANIONS]
+        for path in candidates:
+            if path.exists() and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                mode = oct(path.stat().st_mode & 0o777)
+                raise ConfigurationError(f"{path} is readable by others (mode {mode}); chmod 600 it")

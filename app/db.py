@@ -1,13 +1,17 @@
 """Engine and session factory. One session, one transaction, per request."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.config import sqlite_path
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> None:
@@ -54,11 +58,24 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, **options)
 
 
+def _create_private_file(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only; SQLite gives its WAL and shared-memory
+    files the same mode, so none of the three is ever readable by others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 class Database:
     """The engine and its session factory, created once per app (or CLI command) and passed down."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        sqlite_file = sqlite_path(url)
+        if sqlite_file is not None:
+            _create_private_file(sqlite_file)
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # For requests that write: on SQLite they take the write lock when they begin (see _sqlite_begin).

@@ -17,9 +17,9 @@ from app.schemas.alerts import AlertCreate
 from app.schemas.common import Scope
 from app.schemas.leads import LeadCreate
 from app.schemas.suspects import SuspectCreate
-from app.services.agencies import create_agency, create_group
-from app.services.kinds import ALERTS, LEADS, SUSPECTS
-from app.services.records import Actor, create_record
+from app.services.identity.agencies import create_agency, create_group
+from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
+from app.services.records.store import Actor, create_record
 from app.services.vault import Vault
 
 # (id, country, name, kind, region)
@@ -229,13 +229,15 @@ def fill(db: Database, vault: Vault, records_per_kind: int = 3000, seed: int = 2
                 return _rules(rng, owner, agency_ids, group_ids)  # noqa: B023 - used within this iteration
 
             alert_body = _alert(rng, now, country) | {"rules": rules()}
-            alert = create_record(session, ALERTS, actor, AlertCreate.model_validate(alert_body), vault)
+            alert = create_record(
+                session, ALERTS, actor, AlertCreate.model_validate(alert_body), vault, now=now
+            )
             suspect_body = _suspect(rng, country) | {"links": [alert.id], "rules": rules()}
             suspect = create_record(
-                session, SUSPECTS, actor, SuspectCreate.model_validate(suspect_body), vault
+                session, SUSPECTS, actor, SuspectCreate.model_validate(suspect_body), vault, now=now
             )
             lead_body = _lead(rng, country) | {"links": [alert.id, suspect.id], "rules": rules()}
-            create_record(session, LEADS, actor, LeadCreate.model_validate(lead_body), vault)
+            create_record(session, LEADS, actor, LeadCreate.model_validate(lead_body), vault, now=now)
             made += 3
             if index % 500 == 499:
                 session.flush()

@@ -1,6 +1,9 @@
 """create_app(settings): the FastAPI application with its secure channel, routers and error handlers."""
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,28 +15,30 @@ from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
 from app.api.pagination import CursorCodec
 from app.api.problems import install_problem_handlers
-from app.config import Settings
+from app.clock import Clock, SystemClock
+from app.config import ConfigurationError, Settings
 from app.crypto.jwe import JweCodec
 from app.crypto.keystore import load_server_keys
 from app.crypto.storage_keys import load_storage_keys, storage_key_source
 from app.db import Database
 from app.logs import configure_logging
-from app.services.key_custody import verify_storage_keys
+from app.scheduler import Scheduler
 from app.services.vault import Vault
+from app.services.vault.custody import verify_storage_keys
 
 log = logging.getLogger("kix")
 
 
-class ConfigurationError(RuntimeError):
-    """The settings can not be served safely (plaintext in production...)."""
-
-
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, database: Database | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """The app. `clock` is the time every service reads (tests pass a settable one)."""
     configure_logging(settings.log_level)
     if settings.is_production and settings.allow_plaintext:
         raise ConfigurationError(
             "KIX_ALLOW_PLAINTEXT is for development only; refusing to start in production"
         )
+    settings.check_file_modes()
     server_key, created = load_server_keys(settings.keys_dir, create=not settings.is_production)
     if created:
         log.warning("created a new server key in %s (development only)", settings.keys_dir)
@@ -45,16 +50,35 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         log.warning("created new storage keys in %s (development only)", settings.keys_dir)
     verify_storage_keys(db, storage_keys)
 
+    clock = clock or SystemClock()
+    scheduler = Scheduler(db, settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=scheduler.run_forever, args=(stop,), name="kix-scheduler", daemon=True
+        )
+        if settings.scheduler:
+            worker.start()
+        yield
+        stop.set()
+        if worker.is_alive():
+            worker.join(timeout=10)
+
     app = FastAPI(
         title="KIX - Kidnapping Information eXchange",
         version=__version__,
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.server_key = server_key
+    app.state.clock = clock
+    app.state.scheduler = scheduler
     app.state.vault = Vault(storage_keys, storage_key_source(settings.keys_dir))
     app.state.cursors = CursorCodec(server_key.derive_secret(b"kix pagination cursors"))
     install_problem_handlers(app)
@@ -63,11 +87,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(admin.router)
     app.include_router(matching.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
-    for router in record_sharing.routers + [
-        records.alerts_router,
-        records.suspects_router,
-        records.leads_router,
-    ]:
+    for router in record_sharing.routers + records.routers:
         app.include_router(router)
     app.add_middleware(
         SecureChannel,
@@ -75,6 +95,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         db=db,
         server_key=server_key,
         jwe=JweCodec(max_bytes=settings.max_body_bytes * 2),
+        clock=clock,
     )
 
     def openapi() -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Bring a database to the latest schema with Alembic (used by `kix admin migrate`, `kix serve`, tests)."""
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -8,7 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The top-level migrations/ folder, installed as the package app.migrations (see setup.py).
+MIGRATIONS_DIR = Path(str(files("app.migrations")))
 
 
 def alembic_config() -> Config:

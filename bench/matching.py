@@ -89,13 +89,14 @@ from app.schemas.common import InputModel, Scope
 from app.schemas.matching import MatchRequest
 from app.schemas.records import SharingRules
 from app.schemas.suspects import SuspectCreate
-from app.services import indexing, matching, normalize
-from app.services.agencies import add_group_member, create_agency, create_group
-from app.services.kinds import INITIAL_STATUS, LEADS, SUSPECTS, KindSpec
-from app.services.name_match import name_similarity
-from app.services.records import Actor, _body, _rules_json, create_record, get_visible, readable_body
+from app.services.matching import indexing, normalize
+from app.services.matching import search as matching
+from app.services.identity.agencies import add_group_member, create_agency, create_group
+from app.services.records.kinds import INITIAL_STATUS, LEADS, SUSPECTS, KindSpec
+from app.services.matching.names import name_similarity
+from app.services.records.store import Actor, _body, _rules_json, create_record, get_visible, readable_body
 from app.services.vault import RecordSecrets, Vault, new_secrets
-from app.services.visibility import AGENCY_GRANT, GROUP_GRANT
+from app.services.records.visibility import AGENCY_GRANT, GROUP_GRANT
 from bench.records import RECORD_COLUMNS, admin_engine, open_raw, percentile, psycopg_connect, signed
 from bench.roundtrip import (
     HOST,

@@ -70,10 +70,10 @@ from app.db import Database
 from app.demo import AGENCIES, GROUPS, _alert, _rules, add_directory
 from app.ids import uuid7
 from app.schemas.alerts import AlertCreate
-from app.services.agencies import add_group_member
-from app.services.kinds import ALERTS
-from app.services.record_queries import RecordFilters, count_records, cursor_position, list_records
-from app.services.records import _body, _rules_json
+from app.services.identity.agencies import add_group_member
+from app.services.records.kinds import ALERTS
+from app.services.records.queries import RecordFilters, count_records, cursor_position, list_records
+from app.services.records.store import _body, _rules_json
 from app.services.vault import Vault, new_secrets
 from bench.roundtrip import (
     ACTOR,

@@ -36,12 +36,14 @@ def build_request(
     drop_params: Iterable[str] = (),
     body: bytes | None = None,
     content_type: str = "application/jose",
+    accept: str = "application/jose",
+    extra_headers: dict[str, str] | None = None,
 ) -> httpx.Request:
     """A request signed like the SDK signs, with any part overridable to make it wrong on purpose."""
     codec = Codec(key, server_jwks, actor)
     if body is None:
         body = codec.seal_body(payload)[0] if payload is not None else b""
-    headers = {"kix-actor": actor, "accept": "application/jose"}
+    headers = {"kix-actor": actor, "accept": accept} | (extra_headers or {})
     if body:
         headers |= {"content-type": content_type, "content-digest": content_digest(body)}
     request = httpx.Request(method, BASE_URL + path, headers=headers, content=body)
@@ -60,7 +62,8 @@ def build_request(
         method=method,
         target_uri=str(request.url),
     )
-    covered = components if components is not None else request_components(bool(body))
+    lowered = {name.lower(): value for name, value in request.headers.items()}
+    covered = components if components is not None else request_components(bool(body), lowered)
     signature_input, signature = sign(
         message, label=LABEL, components=covered, params=params, private_key=key.signing
     )

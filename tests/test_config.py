@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from app.config import ConfigurationError, Settings
 from app.crypto.keystore import KeyStoreError, load_server_keys
 from app.crypto.storage_keys import StorageKeyError, load_storage_keys
-from app.main import ConfigurationError, create_app
+from app.main import create_app
 
 
 def test_production_refuses_without_server_keys(tmp_path: Path) -> None:

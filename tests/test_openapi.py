@@ -19,7 +19,7 @@ def test_spec_declares_security_and_every_problem_type() -> None:
     spec = json.loads(export_openapi())
     assert spec["components"]["securitySchemes"]["kixSignature"]["name"] == "Signature"
     assert set(spec["components"]["schemas"]["ProblemType"]["enum"]) == {
-        p.uri for p in PROBLEM_TYPES.values()
+        p.uri() for p in PROBLEM_TYPES.values()
     }
     operations = [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items()]
     for path, method, operation in operations:

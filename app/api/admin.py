@@ -22,7 +22,7 @@ from app.schemas.agencies import (
     GroupRead,
 )
 from app.schemas.common import PageInfo
-from app.services import agencies, credentials
+from app.services.identity import agencies, credentials
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -1,7 +1,7 @@
 """The secure channel: an ASGI middleware around every route but the public ones.
 
 Inbound: read the body (413 past the limit), authenticate the RFC 9421 signature and claim its nonce
-(app.services.authentication), decrypt the JWE body, and hand the route plain JSON with the caller in
+(app.services.identity.authentication), decrypt the JWE body, and hand the route plain JSON with the caller in
 `scope["state"]`. Outbound: encrypt the body to the caller's X25519 key, add Content-Digest, and sign
 the response bound to the request. Refusals before authentication go out as signed, unencrypted
 problem+json, since there is no trusted key to encrypt to.
@@ -17,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from app.clock import Clock
 from app.config import Settings
 from app.crypto.digest import content_digest
 from app.crypto.httpsig import HttpMessage
@@ -25,9 +26,16 @@ from app.crypto.jwe import JweCodec, JweError
 from app.crypto.keys import KeyPair
 from app.crypto.profile import sign_response
 from app.db import Database
-from app.errors import PROBLEM_TYPES, KixError
+from app.errors import (
+    BodyTooLarge,
+    BodyUndecryptable,
+    InternalError,
+    KixError,
+    PlaintextRefused,
+    Unauthenticated,
+)
 from app.metrics import record
-from app.services.authentication import Caller, authenticate
+from app.services.identity.authentication import Caller, authenticate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,13 +46,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/kix-keys"})
 JSON_MEDIA_TYPE = "application/json"
 log = logging.getLogger("kix.access")
-
-
-class _Refusal(Exception):
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(detail)
-        self.slug = slug
-        self.detail = detail
 
 
 @dataclass
@@ -70,7 +71,7 @@ def _media_type(content_type: str) -> str:
 async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> bytes:
     declared = headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _Refusal("body-too-large", f"the body limit is {limit} bytes")
+        raise BodyTooLarge(f"the body limit is {limit} bytes")
     body = bytearray()
     while True:
         message = await receive()
@@ -78,7 +79,7 @@ async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> b
             break
         body += message.get("body", b"")
         if len(body) > limit:
-            raise _Refusal("body-too-large", f"the body limit is {limit} bytes")
+            raise BodyTooLarge(f"the body limit is {limit} bytes")
         if not message.get("more_body", False):
             break
     return bytes(body)
@@ -86,13 +87,21 @@ async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> b
 
 class SecureChannel:
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, db: Database, server_key: KeyPair, jwe: JweCodec
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        db: Database,
+        server_key: KeyPair,
+        jwe: JweCodec,
+        clock: Clock,
     ) -> None:
         self.app = app
         self.settings = settings
         self.db = db
         self.server_key = server_key
         self.jwe = jwe
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -109,18 +118,16 @@ class SecureChannel:
         encrypt_response = True
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
-            try:
-                caller = await self._authenticate(request, body)
-            except KixError as exc:
-                raise _Refusal(exc.slug, exc.detail) from exc
+            caller = await self._authenticate(request, body)
             encrypt_response = self._wants_encrypted_response(headers)
             plaintext = self._open_body(caller, headers, body)
-        except _Refusal as refusal:
-            refusal_reason = refusal.slug
+        except KixError as refusal:
+            # The precise reason (an unknown key, say) is logged and counted, not told to the client.
+            refusal_reason = refusal.reason if isinstance(refusal, Unauthenticated) else refusal.slug
             response = _CapturedResponse(
-                status=PROBLEM_TYPES[refusal.slug].status,
+                status=refusal.status,
                 headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
-                body=bytearray(problem_body(refusal.slug, refusal.detail, instance=f"urn:uuid:{request_id}")),
+                body=bytearray(problem_body(refusal, instance=f"urn:uuid:{request_id}")),
             )
         else:
             response = await self._call_route(scope, receive, caller, plaintext)
@@ -150,7 +157,8 @@ class SecureChannel:
         # In a worker thread, never on the event loop: the nonce claim may wait for a database lock, and
         # on SQLite the transaction holding that lock needs the event loop to finish (its commit runs
         # when the loop resumes the route), so waiting on the loop would deadlock until the timeout.
-        return await anyio.to_thread.run_sync(authenticate, self.db, self.settings, request, body)
+        now = self.clock.now()
+        return await anyio.to_thread.run_sync(authenticate, self.db, self.settings, request, body, now)
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()
@@ -179,15 +187,15 @@ class SecureChannel:
             try:
                 opened = self.jwe.decrypt(body, self.server_key.encryption)
             except JweError as exc:
-                raise _Refusal("body-undecryptable", str(exc)) from exc
+                raise BodyUndecryptable(str(exc)) from exc
             if opened.header.get("kid") != self.server_key.kid:
-                raise _Refusal("body-undecryptable", "the JWE names another recipient key")
+                raise BodyUndecryptable("the JWE names another recipient key")
             if opened.header.get("skid") != caller.kid:
-                raise _Refusal("body-undecryptable", "the JWE's skid is not the signing key id")
+                raise BodyUndecryptable("the JWE's skid is not the signing key id")
             return opened.plaintext
         if media_type == JSON_MEDIA_TYPE and self.settings.allow_plaintext:
             return body
-        raise _Refusal("plaintext-refused", "send the body as a JWE compact serialisation (application/jose)")
+        raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
     async def _call_route(
         self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes
@@ -230,7 +238,7 @@ class SecureChannel:
             return _CapturedResponse(
                 status=500,
                 headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
-                body=bytearray(problem_body("internal-error", "internal error")),
+                body=bytearray(problem_body(InternalError("internal error"))),
             )
         return response
 

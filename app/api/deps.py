@@ -1,26 +1,62 @@
-"""Dependencies every router uses: the request's database session and the checked caller."""
+"""Dependencies every router uses: the request's session, the checked caller, and the app's services
+(settings, vault, cursors, clock), typed, so no route reaches into `request.app.state` itself."""
 
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from app.api.pagination import CursorCodec
+from app.clock import Clock
+from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthenticated
 from app.schemas.common import Scope
-from app.services.authentication import Caller
+from app.services.identity.authentication import Caller
+from app.services.vault import Vault
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    database: Database = request.app.state.db
-    with database.transaction(write=request.method not in ("GET", "HEAD")) as session:
+    with get_database(request).transaction(write=request.method not in ("GET", "HEAD")) as session:
         yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+def get_cursors(request: Request) -> CursorCodec:
+    cursors: CursorCodec = request.app.state.cursors
+    return cursors
+
+
+def get_now(request: Request) -> datetime:
+    """The request's moment, from the app's clock: one instant for everything a request writes."""
+    clock: Clock = request.app.state.clock
+    return clock.now()
 
 
 # scope="function": commit before the response is sent, so a failed commit can not follow a 2xx.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
+CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
+Now = Annotated[datetime, Depends(get_now)]
 
 SCOPES_ATTRIBUTE = "__kix_scopes__"
 

@@ -2,25 +2,29 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from app.api.deps import DbSession, require
-from app.config import Settings
+from app.api.deps import DbSession, Now, SettingsDep, VaultDep, require
+from app.api.presenters import consent_request
+from app.models import AccessRequest
 from app.schemas.common import Scope
 from app.schemas.matching import (
     AccessDecision,
     AccessRequestCreate,
     AccessRequestList,
     AccessRequestRead,
+    AccessWithdrawal,
     HitList,
     MatchRequest,
     MatchResponse,
 )
-from app.schemas.records import RecordId
-from app.services import access_requests as access
-from app.services.authentication import Caller
-from app.services.matching import run_match
-from app.services.vault import Vault
+from app.schemas.records import ConsentState, RecordId
+from app.services.budgets import Budget
+from app.services.identity.authentication import Caller
+from app.services.matching.search import run_match
+from app.services.records.consents import RequestView
+from app.services.records.store import Actor
+from app.services.workflows import access_requests as access
 
 router = APIRouter(prefix="/v1", tags=["matching"])
 Matcher = Annotated[Caller, Depends(require(Scope.MATCHES_QUERY))]
@@ -28,35 +32,30 @@ RequestReader = Annotated[Caller, Depends(require(Scope.REQUESTS_READ))]
 RequestWriter = Annotated[Caller, Depends(require(Scope.REQUESTS_WRITE))]
 
 
-def _vault(request: Request) -> Vault:
-    vault: Vault = request.app.state.vault
-    return vault
-
-
-def _access(view: access.AccessRequestView) -> dict[str, Any]:
-    item = view.request
-    return {
-        "id": item.id,
+def _access(view: RequestView, caller: Caller) -> dict[str, Any]:
+    item = view.item
+    assert isinstance(item, AccessRequest)  # noqa: S101 - access_requests returns views of access requests
+    # The requester learns which record it matched only once the owner grants access.
+    show_record = caller.agency_id == item.owner_id or item.state == ConsentState.GRANTED.value
+    return consent_request(view) | {
         "hit_id": item.hit_id,
-        "record_id": item.record_id if view.show_record else None,
-        "owner": item.owner_id,
-        "requester": item.requester_id,
-        "reason": view.reason,
-        "status": item.status,
-        "decision_reason": view.decision_reason,
-        "due_at": item.due_at,
-        "overdue": view.overdue,
-        "created_at": item.created_at,
-        "decided_at": item.decided_at,
+        "record_id": item.record_id if show_record else None,
     }
 
 
-@router.post("/matches", response_model=MatchResponse, summary="Hit/no-hit: is any of this known elsewhere?")
-def match(body: MatchRequest, request: Request, caller: Matcher, session: DbSession) -> Any:
-    settings: Settings = request.app.state.settings
-    outcome = run_match(
-        session, _vault(request), caller.agency_id, caller.actor, body, settings.match_budget_per_hour
-    )
+@router.post(
+    "/matches",
+    response_model=MatchResponse,
+    summary="Hit/no-hit: is any of this known elsewhere?",
+    description="Each value tested (name, date of birth, document, account, wallet, phone) spends one unit "
+    "of the agency's hourly budget; the answer says how many are left.",
+    responses={429: {"description": "The hourly budget is spent: see Retry-After and remaining_budget"}},
+)
+def match(
+    body: MatchRequest, caller: Matcher, session: DbSession, vault: VaultDep, settings: SettingsDep, now: Now
+) -> Any:
+    budget = Budget.per_hour(settings.match_budget_per_hour)
+    outcome = run_match(session, vault, caller, body, budget, now=now)
     return {
         "query_id": outcome.query_id,
         "references": outcome.references,
@@ -91,31 +90,53 @@ def hits(caller: RequestReader, session: DbSession) -> Any:
     summary="Ask the owner for access to the record behind your hit",
 )
 def ask_access(
-    hit_id: RecordId, body: AccessRequestCreate, request: Request, caller: RequestWriter, session: DbSession
+    hit_id: RecordId,
+    body: AccessRequestCreate,
+    caller: RequestWriter,
+    session: DbSession,
+    vault: VaultDep,
+    now: Now,
 ) -> Any:
-    return _access(access.request_access(session, _vault(request), caller.agency_id, hit_id, body.reason))
+    actor = Actor(caller.agency_id, caller.actor)
+    return _access(access.ask(session, vault, actor, hit_id, body.reason, now=now), caller)
 
 
 @router.get(
     "/access-requests", response_model=AccessRequestList, summary="Access requests you made or must decide"
 )
-def list_access(request: Request, caller: RequestReader, session: DbSession) -> Any:
-    return {
-        "items": [
-            _access(view) for view in access.access_requests(session, _vault(request), caller.agency_id)
-        ]
-    }
+def list_access(caller: RequestReader, session: DbSession, vault: VaultDep, now: Now) -> Any:
+    return {"items": [_access(view, caller) for view in access.listed(session, vault, caller.agency_id, now)]}
 
 
 @router.post(
     "/access-requests/{request_id}/decision",
     response_model=AccessRequestRead,
-    summary="Owner: grant (the requester joins the distribution) or refuse, with a reason",
+    summary="Owner: grant (the requester sees the record from now on) or refuse, with a reason",
 )
 def decide_access(
-    request_id: RecordId, body: AccessDecision, request: Request, caller: RequestWriter, session: DbSession
+    request_id: RecordId,
+    body: AccessDecision,
+    caller: RequestWriter,
+    session: DbSession,
+    vault: VaultDep,
+    now: Now,
 ) -> Any:
-    view = access.decide_access(
-        session, _vault(request), caller.agency_id, request_id, body.grant, body.reason
-    )
-    return _access(view)
+    actor = Actor(caller.agency_id, caller.actor)
+    return _access(access.decide(session, vault, actor, request_id, body.grant, body.reason, now=now), caller)
+
+
+@router.post(
+    "/access-requests/{request_id}/withdraw",
+    response_model=AccessRequestRead,
+    summary="Requester: take a pending request back",
+)
+def withdraw_access(
+    request_id: RecordId,
+    body: AccessWithdrawal,
+    caller: RequestWriter,
+    session: DbSession,
+    vault: VaultDep,
+    now: Now,
+) -> Any:
+    actor = Actor(caller.agency_id, caller.actor)
+    return _access(access.withdraw(session, vault, actor, request_id, body.reason, now=now), caller)

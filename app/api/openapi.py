@@ -52,8 +52,8 @@ def customise_openapi(
     schemas = components.setdefault("schemas", {})
     schemas["ProblemType"] = {
         "type": "string",
-        "enum": [problem.uri for problem in PROBLEM_TYPES.values()],
-        "description": "\n".join(f"- `{p.uri}` ({p.status}): {p.title}" for p in PROBLEM_TYPES.values()),
+        "enum": [problem.uri() for problem in PROBLEM_TYPES.values()],
+        "description": "\n".join(f"- `{p.uri()}` ({p.status}): {p.title}" for p in PROBLEM_TYPES.values()),
     }
     schemas["Problem"] = {
         "type": "object",

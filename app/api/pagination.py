@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from app.crypto.encoding import b64url_decode, b64url_encode
-from app.errors import KixError
+from app.errors import InvalidCursor
 
 _TAG_BYTES = 16
 
@@ -28,13 +28,13 @@ class CursorCodec:
         try:
             raw = b64url_decode(cursor)
         except ValueError as exc:
-            raise KixError("the cursor is not one this list issued", slug="invalid-cursor") from exc
+            raise InvalidCursor("the cursor is not one this list issued") from exc
         payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
         if len(raw) <= _TAG_BYTES or not hmac.compare_digest(tag, self._tag(payload)):
-            raise KixError("the cursor is not one this list issued", slug="invalid-cursor")
+            raise InvalidCursor("the cursor is not one this list issued")
         data = json.loads(payload)
         if data.get("s") != scope:
-            raise KixError("the cursor belongs to another list or other filters", slug="invalid-cursor")
+            raise InvalidCursor("the cursor belongs to another list or other filters")
         position: list[Any] = data["p"]
         return position
 

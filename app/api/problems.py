@@ -9,34 +9,39 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PROBLEM_TYPES, KixError
+from app.errors import (
+    BadRequest,
+    InternalError,
+    KixError,
+    MethodNotAllowed,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("kix.errors")
 
 
-def problem_body(slug: str, detail: str, *, instance: str | None = None, **extra: Any) -> bytes:
-    problem = PROBLEM_TYPES[slug]
+def problem_body(error: KixError, *, instance: str | None = None) -> bytes:
     body: dict[str, Any] = {
-        "type": problem.uri,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": detail,
+        "type": error.uri(),
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
     }
     if instance:
         body["instance"] = instance
-    body.update(extra)
+    body.update(error.extra)
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def problem_response(
-    slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
-) -> Response:
+def problem_response(error: KixError) -> Response:
     return Response(
-        content=problem_body(slug, detail, **extra),
-        status_code=PROBLEM_TYPES[slug].status,
+        content=problem_body(error),
+        status_code=error.status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers=error.headers or None,
     )
 
 
@@ -48,25 +53,24 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(KixError)
     async def kix_error(_request: Request, exc: KixError) -> Response:
-        return problem_response(exc.slug, exc.detail, headers=exc.headers or None)
+        return problem_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
-        return problem_response(
-            "validation-failed", "the request fails validation", errors=_validation_errors(exc)
-        )
+        errors = _validation_errors(exc)
+        return problem_response(ValidationFailed("the request fails validation", extra={"errors": errors}))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return problem_response("not-found", "no such resource")
+            return problem_response(NotFound("no such resource"))
         if exc.status_code == 405:
-            return problem_response("method-not-allowed", "method not allowed on this resource")
+            return problem_response(MethodNotAllowed("method not allowed on this resource"))
         if exc.status_code == 503:
-            return problem_response("service-unavailable", str(exc.detail))
-        return problem_response("bad-request", "the request is malformed")
+            return problem_response(ServiceUnavailable(str(exc.detail)))
+        return problem_response(BadRequest("the request is malformed"))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return problem_response("internal-error", "internal error")
+        return problem_response(InternalError("internal error"))

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.api.problems import problem_response
 from app.db import Database
+from app.errors import ServiceUnavailable
 from app.migrate import is_current
 
 router = APIRouter(tags=["public"])
@@ -28,9 +29,9 @@ def readyz(request: Request) -> Any:
             connection.execute(text("SELECT 1"))
         current = is_current(database.engine)
     except Exception:  # noqa: BLE001 - any database failure means "not ready"
-        return problem_response("service-unavailable", "the database is unreachable")
+        return problem_response(ServiceUnavailable("the database is unreachable"))
     if not current:
-        return problem_response("service-unavailable", "the database schema is not at the latest revision")
+        return problem_response(ServiceUnavailable("the database schema is not at the latest revision"))
     return {"status": "ready"}
 
 

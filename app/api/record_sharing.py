@@ -2,10 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import DbSession, require
+from app.api.deps import DbSession, Now, VaultDep, require
+from app.api.presenters import consent_request, contribution
+from app.models import ShareRequest
+from app.schemas.common import Scope, Slug
 from app.schemas.records import (
+    ConsentRevoke,
+    ConsentRevokeRead,
     ContributionCreate,
     ContributionList,
     ContributionRead,
@@ -17,50 +22,20 @@ from app.schemas.records import (
     ShareRequestCreate,
     ShareRequestList,
     ShareRequestRead,
+    ShareWithdrawal,
 )
-from app.services import notices, sharing
-from app.services.authentication import Caller
-from app.services.kinds import KINDS, KindSpec
-from app.services.records import Actor, get_owned
-from app.services.sharing import ContributionView, ShareRequestView
-from app.services.vault import Vault
+from app.services.identity.authentication import Caller
+from app.services.records import contributions, notices
+from app.services.records.consents import RequestView
+from app.services.records.kinds import KINDS, KindSpec
+from app.services.records.store import Actor, get_owned
+from app.services.workflows import share_requests
 
 
-def _vault(request: Request) -> Vault:
-    vault: Vault = request.app.state.vault
-    return vault
-
-
-def _contribution(view: ContributionView) -> ContributionRead:
-    item = view.contribution
-    return ContributionRead.model_validate(
-        {
-            "id": item.id,
-            "record_id": item.record_id,
-            "author": item.author_id,
-            "actor": item.actor,
-            "kind": item.kind,
-            "text": view.text,
-            "created_at": item.created_at,
-        }
-    )
-
-
-def _share_request(view: ShareRequestView) -> ShareRequestRead:
-    item = view.request
-    return ShareRequestRead.model_validate(
-        {
-            "id": item.id,
-            "record_id": item.record_id,
-            "requester": item.requester_id,
-            "target": item.target_id,
-            "reason": view.reason,
-            "status": item.status,
-            "decision_reason": view.decision_reason,
-            "created_at": item.created_at,
-            "decided_at": item.decided_at,
-        }
-    )
+def _share_request(view: RequestView) -> dict[str, Any]:
+    item = view.item
+    assert isinstance(item, ShareRequest)  # noqa: S101 - share_requests returns views of share requests
+    return consent_request(view) | {"record_id": item.record_id, "target": item.target_id}
 
 
 def _notice(notice: Any, message: str, acknowledged_at: Any = None) -> dict[str, Any]:
@@ -75,20 +50,27 @@ def _notice(notice: Any, message: str, acknowledged_at: Any = None) -> dict[str,
     }
 
 
+def _actor(caller: Caller) -> Actor:
+    return Actor(caller.agency_id, caller.actor)
+
+
 def build_router(kind: KindSpec) -> APIRouter:
     router = APIRouter(prefix=f"/v1/{kind.path}", tags=[kind.path])
     Reader = Annotated[Caller, Depends(require(kind.read_scope))]
     Writer = Annotated[Caller, Depends(require(kind.write_scope))]
+    RequestReader = Annotated[Caller, Depends(require(kind.read_scope, Scope.REQUESTS_READ))]
+    # Asking to pass a record on, or taking the request back, changes who may see it: a write.
+    Requester = Annotated[Caller, Depends(require(kind.read_scope, Scope.REQUESTS_WRITE))]
+    Decider = Annotated[Caller, Depends(require(kind.write_scope, Scope.REQUESTS_WRITE))]
 
     @router.get("/notices", response_model=NoticeList, summary="Withdrawals and corrections addressed to you")
     def my_notices(
-        request: Request,
         caller: Reader,
         session: DbSession,
+        vault: VaultDep,
         pending: Annotated[bool, Query(description="Unacknowledged only")] = True,
     ) -> Any:
         found = notices.notices_for(session, caller.agency_id, kind.kind.value, pending_only=pending)
-        vault = _vault(request)
         items = [
             _notice(item.notice, notices.notice_message(session, item.notice, vault), item.acknowledged_at)
             for item in found
@@ -96,18 +78,20 @@ def build_router(kind: KindSpec) -> APIRouter:
         return {"items": items}
 
     @router.post("/notices/{notice_id}/ack", response_model=NoticeRead, summary="Acknowledge a notice")
-    def acknowledge(notice_id: RecordId, request: Request, caller: Reader, session: DbSession) -> Any:
-        receipt = notices.acknowledge(session, caller.agency_id, kind.kind.value, notice_id, caller.actor)
+    def acknowledge(
+        notice_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep, now: Now
+    ) -> Any:
+        receipt = notices.acknowledge(
+            session, caller.agency_id, kind.kind.value, notice_id, caller.actor, now=now
+        )
         notice = notices.get_notice(session, receipt.notice_id)
-        message = notices.notice_message(session, notice, _vault(request))
-        return _notice(notice, message, receipt.acknowledged_at)
+        return _notice(notice, notices.notice_message(session, notice, vault), receipt.acknowledged_at)
 
     @router.get(
         "/{record_id}/notices", response_model=NoticeReceiptsList, summary="Owner: who acknowledged what"
     )
-    def receipts(record_id: RecordId, request: Request, caller: Reader, session: DbSession) -> Any:
+    def receipts(record_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep) -> Any:
         record = get_owned(session, kind, caller.agency_id, record_id)
-        vault = _vault(request)
         items = []
         for notice, notice_receipts in notices.receipts_of(session, record.id):
             receipts = [
@@ -127,41 +111,51 @@ def build_router(kind: KindSpec) -> APIRouter:
         "/{record_id}/contributions", status_code=201, response_model=ContributionRead, summary="Add a note"
     )
     def contribute(
-        record_id: RecordId, body: ContributionCreate, request: Request, caller: Writer, session: DbSession
+        record_id: RecordId,
+        body: ContributionCreate,
+        caller: Writer,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
     ) -> Any:
-        actor = Actor(caller.agency_id, caller.actor)
-        view = sharing.add_contribution(
-            session, kind, actor, record_id, body.kind.value, body.text, _vault(request)
+        view = contributions.add_contribution(
+            session, kind, _actor(caller), record_id, body.kind.value, body.text, vault, now=now
         )
-        return _contribution(view)
+        return contribution(view)
 
     @router.get(
         "/{record_id}/contributions", response_model=ContributionList, summary="Contributions you may see"
     )
-    def list_contributions(record_id: RecordId, request: Request, caller: Reader, session: DbSession) -> Any:
-        views = sharing.contributions(session, kind, caller.agency_id, record_id, _vault(request))
-        return {"items": [_contribution(view) for view in views]}
+    def list_contributions(record_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep) -> Any:
+        views = contributions.contributions(session, kind, caller.agency_id, record_id, vault)
+        return {"items": [contribution(view) for view in views]}
 
     @router.post(
         "/{record_id}/share-requests",
         status_code=201,
         response_model=ShareRequestRead,
-        summary="Ask the owner's consent to pass the record on",
+        summary="Ask the owner's consent to pass the record on (the answer is the same whoever sees it)",
     )
     def ask(
-        record_id: RecordId, body: ShareRequestCreate, request: Request, caller: Reader, session: DbSession
+        record_id: RecordId,
+        body: ShareRequestCreate,
+        caller: Requester,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
     ) -> Any:
-        actor = Actor(caller.agency_id, caller.actor)
-        vault = _vault(request)
-        return _share_request(
-            sharing.request_onward_sharing(session, kind, actor, record_id, body.target, body.reason, vault)
+        view = share_requests.ask(
+            session, kind, _actor(caller), record_id, body.target, body.reason, vault, now=now
         )
+        return _share_request(view)
 
     @router.get(
         "/{record_id}/share-requests", response_model=ShareRequestList, summary="Onward-sharing requests"
     )
-    def list_requests(record_id: RecordId, request: Request, caller: Reader, session: DbSession) -> Any:
-        views = sharing.share_requests(session, kind, caller.agency_id, record_id, _vault(request))
+    def list_requests(
+        record_id: RecordId, caller: RequestReader, session: DbSession, vault: VaultDep, now: Now
+    ) -> Any:
+        views = share_requests.listed(session, kind, caller.agency_id, record_id, vault, now)
         return {"items": [_share_request(view) for view in views]}
 
     @router.post(
@@ -173,15 +167,53 @@ def build_router(kind: KindSpec) -> APIRouter:
         record_id: RecordId,
         request_id: RecordId,
         body: ShareDecision,
-        request: Request,
-        caller: Writer,
+        caller: Decider,
         session: DbSession,
+        vault: VaultDep,
+        now: Now,
     ) -> Any:
-        actor = Actor(caller.agency_id, caller.actor)
-        decided = sharing.decide_onward_sharing(
-            session, kind, actor, record_id, request_id, body.grant, body.reason, _vault(request)
+        view = share_requests.decide(
+            session, kind, _actor(caller), record_id, request_id, body.grant, body.reason, vault, now=now
         )
-        return _share_request(decided)
+        return _share_request(view)
+
+    @router.post(
+        "/{record_id}/share-requests/{request_id}/withdraw",
+        response_model=ShareRequestRead,
+        summary="Requester: take a pending request back",
+    )
+    def withdraw_request(
+        record_id: RecordId,
+        request_id: RecordId,
+        body: ShareWithdrawal,
+        caller: Requester,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
+    ) -> Any:
+        view = share_requests.withdraw(
+            session, kind, _actor(caller), record_id, request_id, body.reason, vault, now=now
+        )
+        return _share_request(view)
+
+    @router.post(
+        "/{record_id}/consents/{agency_id}/revoke",
+        response_model=ConsentRevokeRead,
+        summary="Owner: withdraw the consent that lets an agency see the record (onward sharing or access)",
+    )
+    def revoke_consent(
+        record_id: RecordId,
+        agency_id: Slug,
+        body: ConsentRevoke,
+        caller: Decider,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
+    ) -> ConsentRevokeRead:
+        revoked = share_requests.revoke(
+            session, kind, _actor(caller), record_id, agency_id, body.reason, vault, now=now
+        )
+        return ConsentRevokeRead(record_id=record_id, agency=agency_id, revoked=revoked)
 
     return router
 

@@ -25,6 +25,10 @@ class ResponseVerificationError(Exception):
     """The response is not signed by a pinned server key, not bound to our request, or can not be opened."""
 
 
+class ServerKeysError(ValueError):
+    """The pinned server keys (a JWKS file) are missing, not JSON, or lack the keys KIX needs."""
+
+
 class KixProblem(Exception):
     """The server answered with an RFC 9457 problem (after its signature was verified)."""
 
@@ -48,21 +52,31 @@ class ServerKeys:
     def from_jwks(cls, jwks: dict[str, Any]) -> "ServerKeys":
         signing: dict[str, Ed25519PublicKey] = {}
         encryption: tuple[str, X25519PublicKey] | None = None
-        for jwk in jwks.get("keys", []):
+        keys = jwks.get("keys", [])
+        if not isinstance(keys, list):
+            raise ServerKeysError("the server JWKS has no list of keys")
+        for jwk in keys:
             try:
                 if jwk.get("crv") == "Ed25519":
                     signing[jwk["kid"]] = ed25519_public_from_jwk(jwk)
                 elif jwk.get("crv") == "X25519" and encryption is None:
                     encryption = (jwk["kid"], x25519_public_from_jwk(jwk))
-            except (KeyFormatError, KeyError) as exc:
-                raise ValueError(f"bad key in the server JWKS: {exc}") from exc
+            except (KeyFormatError, KeyError, AttributeError) as exc:
+                raise ServerKeysError(f"bad key in the server JWKS: {exc}") from exc
         if not signing or encryption is None:
-            raise ValueError("the server JWKS needs an Ed25519 (sig) and an X25519 (enc) key")
+            raise ServerKeysError("the server JWKS needs an Ed25519 (sig) and an X25519 (enc) key")
         return cls(signing=signing, encryption_kid=encryption[0], encryption=encryption[1])
 
 
 def load_server_keys_file(path: str | Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ServerKeysError(f"server keys {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ServerKeysError(f"server keys {path} is not a JWKS (JSON): {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise ServerKeysError(f"server keys {path} is not a JWKS object")
     return data
 
 

@@ -127,9 +127,27 @@ class RecordsApi(AdminApi):
 
     def decide_onward_sharing(
         self, kind: str, record_id: str, request_id: str, grant: bool, reason: str
-    ) -> Any:  # noqa: E501
+    ) -> Any:
         path = f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests/{_seg(request_id)}/decision"
         return self.request("POST", path, json={"grant": grant, "reason": reason})
+
+    def withdraw_share_request(self, kind: str, record_id: str, request_id: str, reason: str) -> Any:
+        path = f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests/{_seg(request_id)}/withdraw"
+        return self.request("POST", path, json={"reason": reason})
+
+    def revoke_consent(self, kind: str, record_id: str, agency_id: str, reason: str) -> Any:
+        path = f"/v1/{_seg(kind)}/{_seg(record_id)}/consents/{_seg(agency_id)}/revoke"
+        return self.request("POST", path, json={"reason": reason})
+
+    def links(self, kind: str, record_id: str) -> Any:
+        return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/links")
+
+    def add_link(self, kind: str, record_id: str, target: str, link_type: str = "related") -> Any:
+        body = {"target": target, "type": link_type}
+        return self.request("POST", f"/v1/{_seg(kind)}/{_seg(record_id)}/links", json=body)
+
+    def remove_link(self, kind: str, record_id: str, link_id: str) -> Any:
+        return self.request("DELETE", f"/v1/{_seg(kind)}/{_seg(record_id)}/links/{_seg(link_id)}")
 
     def notices(self, kind: str, *, pending: bool = True) -> Any:
         return self.request("GET", f"/v1/{_seg(kind)}/notices", params={"pending": str(pending).lower()})
@@ -158,3 +176,7 @@ class MatchingApi(RecordsApi):
     def decide_access(self, request_id: str, grant: bool, reason: str) -> Any:
         path = f"/v1/access-requests/{_seg(request_id)}/decision"
         return self.request("POST", path, json={"grant": grant, "reason": reason})
+
+    def withdraw_access_request(self, request_id: str, reason: str) -> Any:
+        path = f"/v1/access-requests/{_seg(request_id)}/withdraw"
+        return self.request("POST", path, json={"reason": reason})

@@ -23,12 +23,19 @@ ACTOR_HEADER = "kix-actor"
 REQUEST_LIFETIME_SECONDS = 60
 REQUIRED_REQUEST_PARAMS = ("created", "expires", "nonce", "keyid", "alg", "tag")
 REQUIRED_RESPONSE_PARAMS = ("created", "keyid", "alg", "tag")
+# Headers that change what the server does: covered whenever a request carries them, so nobody on the
+# path can add, drop or alter one (turn a conditional update into a lost update, graft an
+# Idempotency-Key onto a request, or ask for a plaintext answer).
+COVERED_WHEN_PRESENT = ("accept", "if-match", "if-none-match", "idempotency-key")
 
 
-def request_components(has_body: bool) -> list[Component]:
+def request_components(has_body: bool, headers: Mapping[str, str] | None = None) -> list[Component]:
+    """What a request signature covers. `headers` (lower-case names) are the request's, so that those of
+    COVERED_WHEN_PRESENT it carries are covered too."""
     components: list[Component] = [("@method", {}), ("@target-uri", {})]
     if has_body:
         components += [("content-type", {}), ("content-digest", {})]
+    components += [(name, {}) for name in COVERED_WHEN_PRESENT if name in (headers or {})]
     components.append((ACTOR_HEADER, {}))
     return components
 
@@ -63,7 +70,8 @@ def sign_request(
 ) -> dict[str, str]:
     """Return the headers to add to a request: Content-Digest (with a body), Signature-Input, Signature.
 
-    `headers` must hold lower-case names and include content-type (with a body) and kix-actor.
+    `headers` must hold lower-case names and include content-type (with a body) and kix-actor; those of
+    COVERED_WHEN_PRESENT it holds are covered.
     """
     headers = dict(headers)
     added: dict[str, str] = {}
@@ -81,7 +89,7 @@ def sign_request(
     added["signature-input"], added["signature"] = sign(
         message,
         label=LABEL,
-        components=request_components(bool(body)),
+        components=request_components(bool(body), headers),
         params=params,
         private_key=private_key,
     )
@@ -127,10 +135,11 @@ def _require_params(received: ReceivedSignature, required: tuple[str, ...]) -> N
         raise SignatureError("signature-malformed", f'only alg="{SIGNATURE_ALG}" is accepted')
 
 
-def check_request_profile(received: ReceivedSignature, *, has_body: bool) -> None:
-    """Raise SignatureError unless a request signature covers everything the KIX profile asks for."""
+def check_request_profile(received: ReceivedSignature, *, has_body: bool, headers: Mapping[str, str]) -> None:
+    """Raise SignatureError unless a request signature covers everything the KIX profile asks for of a
+    request with these `headers` (lower-case names)."""
     _require_params(received, REQUIRED_REQUEST_PARAMS)
-    _require_covered(received, request_components(has_body))
+    _require_covered(received, request_components(has_body, headers))
 
 
 def check_response_profile(received: ReceivedSignature, *, request_signed: bool) -> None:

@@ -4,6 +4,7 @@ from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
 from app.models.matching import AccessRequest, BlindIndex, Hit, MatchQuery
 from app.models.nonce import ClaimedNonce, StorageKeyCheck
+from app.models.operations import JobLease, TokenBucket
 from app.models.records import (
     Contribution,
     IdempotencyKey,
@@ -16,6 +17,7 @@ from app.models.records import (
     RecordView,
     ShareRequest,
 )
+from app.models.workflows import WorkflowTransition
 
 __all__ = [
     "AccessRequest",
@@ -30,6 +32,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "IdempotencyKey",
+    "JobLease",
     "Notice",
     "NoticeReceipt",
     "Record",
@@ -39,4 +42,6 @@ __all__ = [
     "RecordView",
     "ShareRequest",
     "StorageKeyCheck",
+    "TokenBucket",
+    "WorkflowTransition",
 ]

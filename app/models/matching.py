@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
+from app.models.workflows import WorkflowItem
 
 
 class BlindIndex(Base):
@@ -48,20 +49,14 @@ class Hit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AccessRequest(Base):
-    """After a hit on a record it can not see, the querying agency asks the owner for access."""
+class AccessRequest(WorkflowItem, Base):
+    """After a hit on a record it can not see, the querying agency asks the owner for access. Its reason
+    and decision are the notes of its workflow transitions."""
 
     __tablename__ = "access_requests"
-    __table_args__ = (Index("ix_access_requests_owner", "owner_id", "status"),)
+    __table_args__ = (Index("ix_access_requests_owner", "owner_id", "state"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hit_id: Mapped[str] = mapped_column(ForeignKey("hits.id"), unique=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     owner_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     requester_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
-    reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    due_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_at: Mapped[datetime | None]

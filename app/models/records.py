@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
+from app.models.workflows import WorkflowItem
 
 
 class Record(Base):
@@ -45,6 +46,8 @@ class Record(Base):
     # The record's data key, wrapped by the master key. NULL once purged: every ciphertext of the
     # record (body, revisions, texts) is then unreadable for good.
     data_key: Mapped[str | None] = mapped_column(String(200))
+    # Set when purged: the body and every copy are gone; only this metadata stays (for the audit).
+    purged_at: Mapped[datetime | None]
 
 
 class RecordGrant(Base):
@@ -75,13 +78,22 @@ class RecordRevision(Base):
 
 
 class RecordLink(Base):
-    """A link between two records, stored in both directions."""
+    """A typed link between two records, made by one agency (the author) and removable only by it or
+    by the owner of both records. It reads the same from either end."""
 
     __tablename__ = "record_links"
-    __table_args__ = (Index("ix_record_links_linked_id", "linked_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "type", name="source_target_type"),
+        Index("ix_record_links_target_id", "target_id"),
+    )
 
-    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
-    linked_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    target_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RecordView(Base):
@@ -110,21 +122,17 @@ class Contribution(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ShareRequest(Base):
-    """A recipient asks the owner's consent to pass a record on to a third agency (Egmont third-party rule)"""
+class ShareRequest(WorkflowItem, Base):
+    """A recipient asks the owner's consent to pass a record on to a third agency (Egmont third-party
+    rule). Its reason and decision are the notes of its workflow transitions."""
 
     __tablename__ = "share_requests"
     __table_args__ = (Index("ix_share_requests_record_id", "record_id"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     requester_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     target_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
-    reason: Mapped[str] = mapped_column(Text)  # sealed
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    decision_reason: Mapped[str | None] = mapped_column(Text)  # sealed
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_at: Mapped[datetime | None]
 
 
 class Notice(Base):
@@ -137,7 +145,7 @@ class Notice(Base):
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # "withdrawal" or "correction"
     version: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)  # sealed
+    message: Mapped[str | None] = mapped_column(Text)  # sealed; NULL once the record is purged
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -152,9 +160,14 @@ class NoticeReceipt(Base):
 
 
 class IdempotencyKey(Base):
-    """The first answer to a POST with an Idempotency-Key, replayed to retries of the same request."""
+    """The first answer to a POST with an Idempotency-Key, replayed to retries of the same request until
+    it expires (then swept). Deleted with the record it returned when that record is purged."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+        Index("ix_idempotency_keys_resource_id", "resource_id"),
+    )
 
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -162,4 +175,6 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[str] = mapped_column(Text)  # sealed under data_key: it holds the record as returned
     data_key: Mapped[str] = mapped_column(String(200))
+    resource_id: Mapped[str | None] = mapped_column(String(36))  # the record the answer holds
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

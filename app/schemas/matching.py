@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.schemas.common import InputModel, ShortText
 from app.schemas.leads import Iban, Wallet
-from app.schemas.records import RecordKind
+from app.schemas.records import ConsentState, RecordKind, TransitionRead
 from app.schemas.suspects import PhoneNumber
 
 MAX_CRITERIA = 50
@@ -65,7 +65,9 @@ class MatchResponse(BaseModel):
     query_id: str
     references: list[MatchReference]
     hits: list[MatchHit]
-    remaining_budget: int
+    remaining_budget: int = Field(
+        description="Units left in the hourly budget after this query (each value tested costs one)"
+    )
 
 
 class HitRead(BaseModel):
@@ -88,6 +90,10 @@ class AccessRequestCreate(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
+class AccessWithdrawal(InputModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
 class AccessDecision(InputModel):
     grant: bool
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
@@ -100,17 +106,14 @@ class AccessRequestRead(BaseModel):
     owner: str
     requester: str
     reason: str
-    status: Literal["pending", "granted", "refused"]
+    status: ConsentState
     decision_reason: str | None
-    due_at: datetime
+    due_at: datetime | None
     overdue: bool
     created_at: datetime
     decided_at: datetime | None
+    transitions: list[TransitionRead]
 
 
 class AccessRequestList(BaseModel):
     items: list[AccessRequestRead]
-
-
-class MatchBudgetExceeded(BaseModel):
-    retry_after: int

@@ -151,6 +151,45 @@ class SharingRulesRead(BaseModel):
     review_by: date
 
 
+class LinkType(StrEnum):
+    """What a link between two records says."""
+
+    RELATED = "related"
+    SAME_PERSON = "same_person"
+    SAME_PHONE = "same_phone"
+    SAME_ACCOUNT = "same_account"
+    SAME_WALLET = "same_wallet"
+    ASSOCIATE_OF = "associate_of"
+    PAID_TO = "paid_to"
+    USED_VEHICLE = "used_vehicle"
+    PROCEEDS_OF = "proceeds_of"
+    SUSPECT_IN = "suspect_in"
+
+
+class LinkCreate(InputModel):
+    target: RecordId = Field(description="The other record (any kind you may see)")
+    type: LinkType = LinkType.RELATED
+
+
+class LinkRead(BaseModel):
+    id: str
+    record_id: str = Field(description="The record this link is listed from")
+    other: str = Field(description="The record at the other end")
+    type: LinkType
+    author: str = Field(description="The agency that made the link")
+    actor: str
+    created_at: datetime
+
+
+class RecordLinkList(BaseModel):
+    items: list[LinkRead]
+
+
+class LinkRemoved(BaseModel):
+    id: str
+    removed: Literal[True] = True
+
+
 class RecordEnvelope(BaseModel):
     """Server-set fields of every record (never taken from a request body)."""
 
@@ -164,7 +203,12 @@ class RecordEnvelope(BaseModel):
     withdrawn_at: datetime | None
     withdrawal_reason: str | None = None
     rules: SharingRulesRead
-    links: list[str] = Field(description="Linked records the caller may see")
+    links: list[str] = Field(description="Linked records the caller may see (typed: .../links)")
+    revoked_consents: list[str] | None = Field(
+        default=None,
+        description="Owner only, in the answer to an update: agencies whose consented access the new "
+        "distribution no longer covers, revoked by it",
+    )
 
 
 class RevisionRead(BaseModel):
@@ -212,8 +256,45 @@ class ContributionList(BaseModel):
     items: list[ContributionRead]
 
 
+class ConsentState(StrEnum):
+    """States of a request for the owner's consent (onward sharing, access after a hit)."""
+
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+
+
+class TransitionRead(BaseModel):
+    """One step of a workflow item: who moved it, when, from which state to which, and why."""
+
+    name: str
+    from_state: str | None
+    to_state: str
+    party: Literal["requester", "owner", "system"]
+    agency: str | None = Field(description="Null when KIX itself acted (a rule applied, a deadline)")
+    actor: str
+    note: str | None
+    at: datetime
+
+
+class ConsentRevoke(InputModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class ConsentRevokeRead(BaseModel):
+    record_id: str
+    agency: str
+    revoked: bool = Field(description="False when the agency held no consent")
+
+
 class ShareRequestCreate(InputModel):
     target: Slug = Field(description="The agency the record would be passed on to")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class ShareWithdrawal(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
@@ -228,10 +309,13 @@ class ShareRequestRead(BaseModel):
     requester: str
     target: str
     reason: str
-    status: Literal["pending", "granted", "refused"]
+    status: ConsentState
     decision_reason: str | None
+    due_at: datetime | None
+    overdue: bool
     created_at: datetime
     decided_at: datetime | None
+    transitions: list[TransitionRead]
 
 
 class ShareRequestList(BaseModel):

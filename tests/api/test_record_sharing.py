@@ -63,7 +63,7 @@ def test_onward_sharing_needs_the_owners_consent(trio: tuple[Member, Member, Mem
     ]
     assert _problem(owner.client.decide_onward_sharing, "alerts", record["id"], again["id"], False, "x") == (
         409,
-        "conflict",
+        "invalid-transition",
     )
 
 

@@ -7,7 +7,7 @@ import hmac
 import pytest
 
 from app.crypto.blind_index import blind_index
-from app.services import normalize
+from app.services.matching import normalize
 
 KEY = bytes(range(32))
 

@@ -44,8 +44,9 @@ from tests.conftest import BASE_URL, Member
 AGENCY_ID = "interop-lab"
 ACTOR = "interop-analyst"
 JOSE = "application/jose"
-REQUEST_COMPONENTS = ("@method", "@target-uri", "content-type", "content-digest", "kix-actor")
-BODYLESS_REQUEST_COMPONENTS = ("@method", "@target-uri", "kix-actor")
+# Accept changes what the server answers, so it is covered whenever sent (httpx always sends one).
+REQUEST_COMPONENTS = ("@method", "@target-uri", "content-type", "content-digest", "accept", "kix-actor")
+BODYLESS_REQUEST_COMPONENTS = ("@method", "@target-uri", "accept", "kix-actor")
 RESPONSE_COMPONENTS = (
     "@status",
     "content-type",
@@ -107,9 +108,18 @@ def seal(payload: dict[str, Any], server_jwks: dict[str, Any], sender_kid: str) 
     return token.encode("ascii")
 
 
-def library_signed(key: KeyPair, method: str, path: str, body: bytes | None = None) -> Request:
-    """A request signed by http-message-signatures with the KIX profile (label, tag, components, params)."""
-    request = Request(method, BASE_URL + path, {"kix-actor": ACTOR}, body or b"")
+def library_signed(
+    key: KeyPair,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    extra: dict[str, str] | None = None,
+) -> Request:
+    """A request signed by http-message-signatures with the KIX profile (label, tag, components, params).
+    `extra` headers are sent and covered (If-Match, Idempotency-Key...)."""
+    request = Request(
+        method, BASE_URL + path, {"kix-actor": ACTOR, "accept": JOSE} | (extra or {}), body or b""
+    )
     if body is not None:
         request.headers["content-type"] = JOSE
     created = datetime.now(UTC)
@@ -126,7 +136,8 @@ def library_signed(key: KeyPair, method: str, path: str, body: bytes | None = No
         nonce=secrets.token_urlsafe(16),
         label="kix",
         tag="kix-request",
-        covered_component_ids=REQUEST_COMPONENTS if body is not None else BODYLESS_REQUEST_COMPONENTS,
+        covered_component_ids=(REQUEST_COMPONENTS if body is not None else BODYLESS_REQUEST_COMPONENTS)
+        + tuple(name.lower() for name in extra or {}),
         body=body,
     )
     return request
@@ -177,7 +188,7 @@ def test_library_signed_post_is_accepted_and_response_verifies(
     payload = {"hello": "from an independent implementation", "n": 42}
     request = library_signed(member.key, "POST", "/v1/echo", seal(payload, server_jwks, member.key.kid))
     assert request.headers["Signature-Input"].startswith(
-        'kix=("@method" "@target-uri" "content-type" "content-digest" "kix-actor");'
+        'kix=("@method" "@target-uri" "content-type" "content-digest" "accept" "kix-actor");'
     )
 
     response, view = send(http, request)

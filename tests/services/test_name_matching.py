@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.name_match import name_similarity, names_match
-from app.services.normalize import name_key, name_skeletons, name_tokens
+from app.services.matching.names import name_similarity, names_match
+from app.services.matching.normalize import name_key, name_skeletons, name_tokens
 from tests.services.name_identities import HARD_NEGATIVES, IDENTITIES
 
 
@@ -62,9 +62,12 @@ def test_normaliser_known_answers(name: str, tokens: list[str], skeletons: list[
 
 
 names = st.text(alphabet=st.characters(categories=["L", "Zs", "Pd"]), max_size=40)
+# Latin-script names only: a name in another script is transliterated first, and a transliteration may
+# spell a Latin name particle ("Да" gives "DA"), which is kept because in its own script it is a name.
+latin_names = st.text(alphabet=st.characters(categories=["L", "Zs", "Pd"], max_codepoint=0x24F), max_size=40)
 
 
-@given(names)
+@given(latin_names)
 def test_normalising_is_idempotent(name: str) -> None:
     once = " ".join(name_tokens(name))
     assert " ".join(name_tokens(once)) == once

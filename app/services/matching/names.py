@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
 
-from app.services.normalize import name_tokens, skeleton
+from app.services.matching.normalize import name_tokens, skeleton
 
 MATCH_THRESHOLD = 0.90
 _MIN_SKELETON = 3

@@ -11,7 +11,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Credential
 from app.models.base import utcnow
 from app.schemas.agencies import CredentialCreate, CredentialScopesUpdate
-from app.services.agencies import get_agency
+from app.services.identity.agencies import get_agency
 
 
 def register_credential(session: Session, agency_id: str, data: CredentialCreate) -> Credential:

@@ -20,13 +20,7 @@ from app.crypto.envelope import (
     wrapped_version,
 )
 from app.crypto.storage_keys import StorageKeys, StorageKeySource
-from app.errors import KixError
-
-SENSITIVE_FIELDS: dict[str, tuple[str, ...]] = {
-    "alert": ("victim", "modus_operandi"),
-    "suspect": ("names", "date_of_birth", "documents", "group_affiliation", "phones"),
-    "lead": ("identifiers",),
-}
+from app.errors import DataIntegrity, Gone
 
 
 class Vault:
@@ -63,19 +57,22 @@ class Vault:
 
     def data_key(self, wrapped: str | None, owner: str) -> bytes:
         if wrapped is None:
-            raise KixError(f"{owner} has been purged: its data key is destroyed", slug="gone")
+            raise Gone(f"{owner} has been purged: its data key is destroyed")
         try:
             return self._unwrap(wrapped, owner)
         except IntegrityError as exc:
-            raise KixError(f"{owner}: {exc}", slug="data-integrity") from exc
+            raise DataIntegrity(f"{owner}: {exc}") from exc
 
     def rewrap(self, wrapped: str, owner: str) -> str:
         """The same data key wrapped under the current master key (master key rotation)."""
         return wrap(self.keys.master, self.data_key(wrapped, owner), owner)
 
-    def seal(self, key: bytes, kind: str, body: dict[str, Any], *, table: str, row: str) -> dict[str, Any]:
+    def seal(
+        self, key: bytes, fields: tuple[str, ...], body: dict[str, Any], *, table: str, row: str
+    ) -> dict[str, Any]:
+        """`body` with each of `fields` replaced by its ciphertext."""
         sealed = dict(body)
-        for field in SENSITIVE_FIELDS[kind]:
+        for field in fields:
             if sealed.get(field) is not None:
                 plaintext = json.dumps(sealed[field], separators=(",", ":")).encode()
                 sealed[field] = encrypt_field(key, plaintext, table=table, row=row, field=field)
@@ -84,21 +81,20 @@ class Vault:
     def open(
         self,
         key: bytes,
-        kind: str,
+        fields: tuple[str, ...],
         sealed: dict[str, Any],
         *,
         table: str,
         row: str,
-        only: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
-        """The body with its sensitive fields decrypted (`only` these, when given; the rest stay sealed)."""
+        """The body with `fields` decrypted (the other sealed fields stay sealed)."""
         body = dict(sealed)
-        for field in only if only is not None else SENSITIVE_FIELDS[kind]:
+        for field in fields:
             if body.get(field) is not None:
                 try:
                     plaintext = decrypt_field(key, body[field], table=table, row=row, field=field)
                 except IntegrityError as exc:
-                    raise KixError(str(exc), slug="data-integrity") from exc
+                    raise DataIntegrity(str(exc)) from exc
                 body[field] = json.loads(plaintext)
         return body
 
@@ -109,7 +105,7 @@ class Vault:
         try:
             return decrypt_field(key, token, table=table, row=row, field=field).decode()
         except IntegrityError as exc:
-            raise KixError(str(exc), slug="data-integrity") from exc
+            raise DataIntegrity(str(exc)) from exc
 
 
 class RecordSecrets:
@@ -120,20 +116,17 @@ class RecordSecrets:
         self.key = key
         self.record_id = record_id
 
-    def seal_body(self, kind: str, body: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
-        table, row = self._place(version)
-        return self.vault.seal(self.key, kind, body, table=table, row=row)
-
-    def open_body(
-        self,
-        kind: str,
-        sealed: dict[str, Any],
-        *,
-        version: int | None = None,
-        only: tuple[str, ...] | None = None,
+    def seal_body(
+        self, fields: tuple[str, ...], body: dict[str, Any], *, version: int | None = None
     ) -> dict[str, Any]:
         table, row = self._place(version)
-        return self.vault.open(self.key, kind, sealed, table=table, row=row, only=only)
+        return self.vault.seal(self.key, fields, body, table=table, row=row)
+
+    def open_body(
+        self, fields: tuple[str, ...], sealed: dict[str, Any], *, version: int | None = None
+    ) -> dict[str, Any]:
+        table, row = self._place(version)
+        return self.vault.open(self.key, fields, sealed, table=table, row=row)
 
     def _place(self, version: int | None) -> tuple[str, str]:
         # The live body and each revision are bound to their own place, so neither can stand in for the other.

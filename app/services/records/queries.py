@@ -1,5 +1,5 @@
-"""Lists and counts of records, and what goes with a page (links, grants): every query goes through the
-one visibility predicate."""
+"""Lists and counts of records: every query goes through the one visibility predicate (which also leaves
+purged records out), and the `linked` filter through the one link rule."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.models import Record, RecordGrant, RecordLink
-from app.services.kinds import KindSpec
-from app.services.records import visible_records
-from app.services.visibility import visible_to
+from app.models import Record
+from app.services.records.kinds import KindSpec
+from app.services.records.links import linked_to
+from app.services.records.store import visible_records
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,14 @@ def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Reco
             conditions.append(moment >= low)
         if high is not None:
             conditions.append(moment < high)
-    if filters.linked is not None:
-        linked = select(RecordLink.record_id).where(RecordLink.linked_id == filters.linked)
-        conditions.append(Record.id.in_(linked))
     return query.where(and_(*conditions)) if conditions else query
+
+
+def _visible_filtered(kind: KindSpec, agency_id: str, filters: RecordFilters) -> Select[Record]:
+    query = _apply_filters(visible_records(kind, agency_id), filters)
+    if filters.linked is not None:
+        query = query.where(linked_to(agency_id, filters.linked))
+    return query
 
 
 def list_records(
@@ -65,7 +69,7 @@ def list_records(
     limit: int,
 ) -> Sequence[Record]:
     """One page. Keyset order: newest first, or (alerts) most urgent first, then newest."""
-    query = _apply_filters(visible_records(kind, agency_id), filters)
+    query = _visible_filtered(kind, agency_id, filters)
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
@@ -96,31 +100,5 @@ def cursor_position(record: Record, sort: str) -> list[Any]:
 
 
 def count_records(session: Session, kind: KindSpec, agency_id: str, filters: RecordFilters) -> int:
-    query = _apply_filters(visible_records(kind, agency_id), filters)
+    query = _visible_filtered(kind, agency_id, filters)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
-
-
-def visible_links(session: Session, agency_id: str, record_ids: Sequence[str]) -> dict[str, list[str]]:
-    """For each record, the linked records `agency_id` may see."""
-    links: dict[str, list[str]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(
-        select(RecordLink.record_id, RecordLink.linked_id)
-        .join(Record, Record.id == RecordLink.linked_id)
-        .where(RecordLink.record_id.in_(record_ids), visible_to(agency_id))
-        .order_by(RecordLink.linked_id)
-    )
-    for record_id, linked_id in rows:
-        links[record_id].append(linked_id)
-    return links
-
-
-def grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    result: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(
-        select(RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id)
-        .where(RecordGrant.record_id.in_(record_ids))
-        .order_by(RecordGrant.grantee_id)
-    )
-    for record_id, grantee_type, grantee_id in rows:
-        result[record_id].append((grantee_type, grantee_id))
-    return result

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -86,7 +86,9 @@ def notices_for(session: Session, agency_id: str, kind: str, *, pending_only: bo
     ]
 
 
-def acknowledge(session: Session, agency_id: str, kind: str, notice_id: str, actor: str) -> NoticeReceipt:
+def acknowledge(
+    session: Session, agency_id: str, kind: str, notice_id: str, actor: str, *, now: datetime
+) -> NoticeReceipt:
     receipt = session.scalars(
         select(NoticeReceipt)
         .join(Notice, Notice.id == NoticeReceipt.notice_id)
@@ -98,7 +100,7 @@ def acknowledge(session: Session, agency_id: str, kind: str, notice_id: str, act
     if receipt is None:
         raise NotFound(f"no notice {notice_id} addressed to you")
     if receipt.acknowledged_at is None:
-        receipt.acknowledged_at = utcnow()
+        receipt.acknowledged_at = now
         receipt.acknowledged_by = actor
         session.flush()
     return receipt
@@ -119,10 +121,16 @@ def receipts_of(session: Session, record_id: str) -> list[tuple[Notice, list[Not
 
 def notice_message(session: Session, notice: Notice, vault: Vault) -> str:
     record = session.get(Record, notice.record_id)
-    if record is None or record.data_key is None:
+    if notice.message is None or record is None or record.data_key is None:
         return PURGED_TEXT
     secrets = secrets_for(vault, record.id, record.data_key)
     return secrets.open_text(notice.message, table="notices", row=notice.id, field="message")
+
+
+def forget_messages(session: Session, record_id: str) -> None:
+    """Drop the sealed texts of a purged record's notices; who was told what kind of notice, and who
+    acknowledged it when, stays."""
+    session.execute(update(Notice).where(Notice.record_id == record_id).values(message=None))
 
 
 def get_notice(session: Session, notice_id: str) -> Notice:

@@ -1,28 +1,40 @@
-"""Hit/no-hit matching over blind indexes. Visible records come back as references; records the caller
-may not see come back, if their owner made them discoverable, as a bare hit (owner, kind, strength);
-others not at all. Owners are told of every hit on their records, and each agency has a query budget."""
+"""Hit/no-hit matching over blind indexes. Records the caller may see, and holds the kind's read scope
+for, come back as references; others come back, if their owner made them discoverable, as a bare hit
+(owner, kind, strength); the rest not at all. Owners are told of every hit on their records, and each
+agency spends one unit of its hourly budget per value it tests."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import blind_index
-from app.errors import KixError
 from app.ids import uuid7
 from app.models import BlindIndex, Hit, MatchQuery, Record
-from app.models.base import utcnow
 from app.schemas.matching import MatchRequest
-from app.services import indexing, normalize
-from app.services.name_match import MATCH_THRESHOLD, PreparedName, prepared_similarity
+from app.services.budgets import Budget, spend
+from app.services.matching import indexing, normalize
+from app.services.matching.names import MATCH_THRESHOLD, PreparedName, prepared_similarity
+from app.services.records.kinds import KINDS, spec_of
+from app.services.records.store import WITHDRAWN
+from app.services.records.visibility import NOT_PURGED, visible_to
 from app.services.vault import Vault, secrets_for
-from app.services.visibility import visible_to
 
 _CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
-_WINDOW = timedelta(hours=1)
+
+
+class Matcher(Protocol):
+    @property
+    def agency_id(self) -> str: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def scopes(self) -> frozenset[str]: ...
 
 
 @dataclass
@@ -39,24 +51,6 @@ class MatchOutcome:
     references: list[dict[str, Any]]
     hits: list[dict[str, Any]]
     remaining_budget: int
-
-
-def _spend_budget(session: Session, agency_id: str, budget: int) -> int:
-    """Refuse (429) past the hourly budget; return how many queries are left after this one."""
-    since = utcnow() - _WINDOW
-    used, oldest = session.execute(
-        select(func.count(), func.min(MatchQuery.asked_at)).where(
-            MatchQuery.agency_id == agency_id, MatchQuery.asked_at >= since
-        )
-    ).one()
-    if used >= budget:
-        retry_after = max(1, int((oldest + _WINDOW - utcnow()).total_seconds()) + 1)
-        raise KixError(
-            f"the hourly budget of {budget} match queries is spent",
-            slug="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-        )
-    return int(budget - used - 1)
 
 
 def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
@@ -80,11 +74,23 @@ def _strength(candidate: _Candidate) -> str:
     return "strong" if candidate.score >= 0.95 else "possible"
 
 
+def _readable_kinds(scopes: frozenset[str]) -> list[str]:
+    return [spec.kind.value for spec in KINDS.values() if spec.read_scope.value in scopes]
+
+
 def run_match(
-    session: Session, vault: Vault, agency_id: str, actor: str, request: MatchRequest, budget: int
+    session: Session,
+    vault: Vault,
+    caller: Matcher,
+    request: MatchRequest,
+    budget: Budget,
+    *,
+    now: datetime,
 ) -> MatchOutcome:
-    remaining = _spend_budget(session, agency_id, budget)
-    query = MatchQuery(id=uuid7(), agency_id=agency_id, actor=actor, criteria=request.criteria_count())
+    agency_id = caller.agency_id
+    cost = request.criteria_count()
+    remaining = spend(session, f"matches:{agency_id}", cost, budget, now, what="hourly match budget")
+    query = MatchQuery(id=uuid7(), agency_id=agency_id, actor=caller.actor, criteria=cost, asked_at=now)
     session.add(query)
     key = vault.keys.index
     labels: dict[tuple[str, str], str] = {}
@@ -96,8 +102,8 @@ def run_match(
         for record in session.scalars(
             select(Record).where(
                 Record.id.in_({record_id for record_id, _term, _digest in rows}),
-                Record.status.not_in(("withdrawn", "purged")),
-                Record.data_key.is_not(None),
+                Record.status != WITHDRAWN,
+                NOT_PURGED,
             )
         )
     }
@@ -113,19 +119,26 @@ def run_match(
             candidate.score = 1.0 if candidate.exact else candidate.score
     query_names = [PreparedName.of(name) for name in request.names]
     for candidate in candidates.values():
-        if query_names and candidate.record.kind == "suspect" and "name" not in candidate.matched_on:
+        if query_names and "name" not in candidate.matched_on:
             _score_names(vault, candidate, query_names)
     found = {
         record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
     }
-    visible = set(session.scalars(select(Record.id).where(Record.id.in_(found), visible_to(agency_id))))
+    # A reference needs both sight of the record and the kind's read scope; without the scope, a hit.
+    visible = set(
+        session.scalars(
+            select(Record.id).where(
+                Record.id.in_(found), Record.kind.in_(_readable_kinds(caller.scopes)), visible_to(agency_id)
+            )
+        )
+    )
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
     for record_id, candidate in sorted(found.items(), key=lambda item: -item[1].score):
         record = candidate.record
         strength = _strength(candidate)
         can_see = record_id in visible
-        if not can_see and not record.discoverable:
+        if not can_see and (not record.discoverable or record.owner_id == agency_id):
             continue
         hit_id = uuid7()
         if record.owner_id != agency_id:
@@ -163,14 +176,11 @@ def run_match(
 
 def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:
     record = candidate.record
+    spec = spec_of(record.kind)
     secrets = secrets_for(vault, record.id, record.data_key)
-    stored = secrets.open_body(record.kind, record.body, only=("names",)).get("names") or []
+    stored = spec.names(secrets.open_body(spec.name_fields, record.body))
     best = max(
-        (
-            prepared_similarity(query, PreparedName.of(entry["full_name"]))
-            for query in names
-            for entry in stored
-        ),
+        (prepared_similarity(query, PreparedName.of(name)) for query in names for name in stored),
         default=0.0,
     )
     if best >= MATCH_THRESHOLD:

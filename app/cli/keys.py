@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli_common import print_json
+from app.cli.common import print_json
+from app.cli.serve import server_settings
 from app.config import Settings
 from app.crypto.keys import KeyPair, write_key_file
 from app.crypto.keystore import jwks_json, load_server_keys
@@ -46,7 +47,7 @@ def keys_server_jwks() -> None:
 @keys_cli.command("init-server")
 def keys_init_server() -> None:
     """Create the server key pair and the storage keys in KIX_KEYS_DIR (keeps those that exist)."""
-    settings = Settings()
+    settings = server_settings()
     key, created = load_server_keys(settings.keys_dir, create=True)
     typer.echo(
         ("created " if created else "exists: ") + f"server key (kid {key.kid}) in {settings.keys_dir}",
@@ -65,9 +66,9 @@ def keys_rotate_master() -> None:
     Running nodes pick up the new version from the key store within seconds. Keep the old version until
     `kix keys drop-master` confirms no data key uses it any more.
     """
-    from app.services.key_custody import rewrap_all
+    from app.services.vault.custody import rewrap_all
 
-    settings = Settings()
+    settings = server_settings()
     source = storage_key_source(settings.keys_dir)
     rotated = source.load().rotated()
     source.save(rotated)
@@ -85,9 +86,9 @@ def keys_drop_master(
     version: Annotated[int, typer.Option(help="The old master key version to destroy")],
 ) -> None:
     """Destroy an old master key version, refusing while any data key is still wrapped under it."""
-    from app.services.key_custody import rewrap_all, rows_under
+    from app.services.vault.custody import rewrap_all, rows_under
 
-    settings = Settings()
+    settings = server_settings()
     source = storage_key_source(settings.keys_dir)
     keys = source.load()
     db = Database(settings.database_url)

@@ -1,0 +1,128 @@
+"""`kix serve` and `kix demo`: run the service, or fill a development database with demo data."""
+
+import os
+import ssl
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app.cli.common import UsageProblem
+from app.config import Settings
+from app.crypto.keystore import jwks_json, load_server_keys
+from app.crypto.storage_keys import load_storage_keys
+from app.db import Database
+from app.services.vault import Vault
+
+
+def server_settings() -> Settings:
+    """Settings for a command that runs on the server: files it creates (database, keys) are 0600."""
+    os.umask(0o077)
+    return Settings()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
+    client_ca: Annotated[
+        Path | None, typer.Option(help="PEM CA bundle: require client certificates (mTLS)")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="First fill an empty database with demo agencies, keys and records")
+    ] = False,
+    demo_records: Annotated[int, typer.Option(help="With --demo: records of each kind")] = 1000,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for the metrics listener")] = "127.0.0.1",
+) -> None:
+    """Migrate the database to the latest schema and serve the API with uvicorn."""
+    from app.bootstrap import prepare_server
+
+    settings = server_settings()
+    if (tls_cert is None) != (tls_key is None):
+        raise UsageProblem("--tls-cert and --tls-key go together")
+    if client_ca is not None and tls_cert is None:
+        raise UsageProblem("--client-ca needs --tls-cert and --tls-key")
+    if demo and settings.is_production:
+        raise UsageProblem("--demo is for development only")
+    if metrics_port is not None:
+        _serve_metrics(metrics_host, metrics_port)
+    db = prepare_server(settings)
+    try:
+        if demo:
+            _demo_setup(db, settings, demo_records)
+    finally:
+        db.dispose()
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        ssl_ca_certs=str(client_ca) if client_ca else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
+    )
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """Expose the workers' metrics, aggregated, from this (the supervising) process."""
+    import tempfile
+
+    # Must be set before prometheus_client is first imported, here and in the workers it spawns.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kix-metrics-"))
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    start_http_server(port, addr=host, registry=registry)
+
+
+def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None:
+    from app.bootstrap import setup_demo
+    from app.demo import fill
+
+    server_key, _ = load_server_keys(settings.keys_dir, create=False)
+    demo_dir = Path(os.environ.get("KIX_DEMO_DIR", "./kix-demo"))
+    issued = setup_demo(db, demo_dir, jwks_json(server_key))
+    typer.echo(f"Demo key files in {demo_dir.resolve()}:", err=True)
+    for path in sorted(demo_dir.glob("*.json")):
+        typer.echo(f"  {path.resolve()}", err=True)
+    if not issued:
+        typer.echo("  (demo agencies existed already; nothing new issued)", err=True)
+    storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
+    summary = fill(db, Vault(storage_keys), records_per_kind)
+    if summary.records:
+        typer.echo(
+            f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records",
+            err=True,
+        )
+    keys = f"--key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json"
+    typer.echo(f"Try: kix alerts list --table {keys}", err=True)
+
+
+def demo(
+    records_per_kind: Annotated[int, typer.Option(help="Alerts, suspects and leads to make, of each")] = 3000,
+) -> None:
+    """Fill the database (KIX_DATABASE_URL) with synthetic agencies, groups, keys and linked records."""
+    from app.bootstrap import prepare_server
+
+    settings = server_settings()
+    if settings.is_production:
+        raise UsageProblem("demo data is for development databases only")
+    db = prepare_server(settings)
+    try:
+        _demo_setup(db, settings, records_per_kind)
+    finally:
+        db.dispose()
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command()(serve)
+    cli.command()(demo)

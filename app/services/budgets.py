@@ -1,0 +1,64 @@
+"""Budgets that refill continuously (token buckets), kept in the database so that every node and worker
+spends from the same one: check-and-spend under the bucket's row lock, so concurrent requests can never
+overspend. Hit/no-hit queries spend from one per agency; rate limits will too."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.errors import RateLimited, ValidationFailed
+from app.models import TokenBucket
+
+
+@dataclass(frozen=True)
+class Budget:
+    capacity: float  # the most that can be spent at once, and what a fresh bucket holds
+    per_second: float  # how fast it refills
+
+    @classmethod
+    def per_hour(cls, units: int) -> "Budget":
+        return cls(capacity=float(units), per_second=units / 3600)
+
+
+def _locked_bucket(session: Session, key: str, budget: Budget, now: datetime) -> TokenBucket:
+    dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        dialect_insert(TokenBucket)
+        .values(key=key, tokens=budget.capacity, updated_at=now)
+        .on_conflict_do_nothing()
+    )
+    bucket = session.scalars(
+        select(TokenBucket)
+        .where(TokenBucket.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return bucket
+
+
+def spend(session: Session, key: str, cost: int, budget: Budget, now: datetime, *, what: str) -> int:
+    """Take `cost` units from the bucket `key`, or refuse (429 with Retry-After) and take nothing.
+    Returns the whole units left. `what` names the budget in the refusal."""
+    if cost > budget.capacity:
+        raise ValidationFailed(
+            f"this needs {cost} units of the {what}, more than it ever holds ({budget.capacity:g})"
+        )
+    bucket = _locked_bucket(session, key, budget, now)
+    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+    tokens = min(budget.capacity, bucket.tokens + elapsed * budget.per_second)
+    if tokens < cost:
+        wait = math.ceil((cost - tokens) / budget.per_second)
+        raise RateLimited(
+            f"the {what} is spent: this needs {cost} units, {math.floor(tokens)} are left",
+            headers={"Retry-After": str(max(1, wait))},
+            extra={"remaining_budget": math.floor(tokens), "cost": cost, "retry_after": max(1, wait)},
+        )
+    bucket.tokens = tokens - cost
+    bucket.updated_at = now
+    session.flush()
+    return math.floor(bucket.tokens)

@@ -1,0 +1,44 @@
+"""Blind indexes: a record's searchable values as keyed hashes (HMAC-SHA256 under the index key), written
+when the record is. What a kind is found by is declared by the kind (its `index_terms`)."""
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from app.crypto.blind_index import blind_index
+from app.models import BlindIndex
+from app.services.matching import normalize
+
+NAME = "name"  # the whole name, tokens sorted
+NAME_TOKEN = "name_token"  # noqa: S105 - an index term, not a secret; the phonetic skeleton of one token: candidates only, then scored
+DOB = "dob"
+DOCUMENT = "document"  # number without issuing country: callers often do not know it
+IBAN = "iban"
+WALLET = "wallet"
+PHONE = "phone"
+
+
+def name_terms(name: str) -> set[tuple[str, str]]:
+    """The exact key of a name and the phonetic skeleton of each of its tokens."""
+    terms = {(NAME, normalize.name_key(name))}
+    terms.update((NAME_TOKEN, key) for key in normalize.name_skeletons(name) if len(key) >= 2)
+    return terms
+
+
+def digests(index_key: bytes, terms: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {(term, blind_index(index_key, term, value)) for term, value in terms if value}
+
+
+def index_rows(index_key: bytes, record_id: str, terms: set[tuple[str, str]]) -> list[BlindIndex]:
+    return [
+        BlindIndex(record_id=record_id, term=term, digest=digest)
+        for term, digest in sorted(digests(index_key, terms))
+    ]
+
+
+def reindex(session: Session, index_key: bytes, record_id: str, terms: set[tuple[str, str]]) -> None:
+    unindex(session, record_id)
+    session.add_all(index_rows(index_key, record_id, terms))
+
+
+def unindex(session: Session, record_id: str) -> None:
+    session.execute(delete(BlindIndex).where(BlindIndex.record_id == record_id))

@@ -1,0 +1,164 @@
+"""Who sees what of a record: the one function every output uses (the API's record and revision views
+today; the change feed, webhooks and console next). Given records the viewer may see (the visibility
+predicate decided that), it decrypts them and keeps what this viewer may read:
+
+- the owner sees its distribution lists and consents; recipients see neither (nor learn of each other);
+- a restricted block (an alert's victim) goes only to agencies the owner names for it now, holding the
+  block's scope: the record's *current* rules decide for every version, so an agency the owner has since
+  removed reads the block in no revision;
+- links show only where the viewer sees the other end;
+- a purged record is gone: nothing of it is disclosed.
+"""
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Gone
+from app.models import Record, RecordGrant, RecordRevision
+from app.services.records.kinds import KindSpec, spec_of
+from app.services.records.links import visible_links
+from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT
+from app.services.vault import RecordSecrets, Vault, secrets_for
+
+
+class Viewer(Protocol):
+    """Whoever a view is for: an authenticated caller, or the agency an event will be sent to."""
+
+    @property
+    def agency_id(self) -> str: ...
+
+    @property
+    def scopes(self) -> frozenset[str]: ...
+
+
+def etag(record: Record) -> str:
+    return f'"v{record.version}"'
+
+
+def _may_read_restricted(spec: KindSpec, record: Record, current: dict[str, Any], viewer: Viewer) -> bool:
+    if spec.restricted is None:
+        return True
+    if viewer.agency_id == record.owner_id:
+        return spec.restricted.scope.value in viewer.scopes
+    named = current.get(spec.restricted.recipients_field) or []
+    return spec.restricted.scope.value in viewer.scopes and viewer.agency_id in named
+
+
+def _readable_body(
+    spec: KindSpec, record: Record, body: dict[str, Any], allowed: bool, viewer: Viewer
+) -> dict[str, Any]:
+    """`body` (a version's, decrypted) as `viewer` may read it; `allowed` says whether the record's
+    current rules let it read the restricted block."""
+    block = spec.restricted
+    if block is None:
+        return dict(body)
+    readable = dict(body)
+    content = readable.pop(block.field, None)
+    recipients = readable.pop(block.recipients_field, None) or []
+    owner = viewer.agency_id == record.owner_id
+    return readable | {
+        block.field: content if allowed else None,
+        block.withheld_flag: content is not None and not allowed,
+        block.recipients_field: recipients if owner else None,
+    }
+
+
+def _grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
+    rows = session.execute(
+        select(RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id)
+        .where(RecordGrant.record_id.in_(record_ids))
+        .order_by(RecordGrant.grantee_id)
+    )
+    for record_id, grantee_type, grantee_id in rows:
+        found[record_id].append((grantee_type, grantee_id))
+    return found
+
+
+def _rules(record: Record, grants: list[tuple[str, str]], owner: bool) -> dict[str, Any]:
+    rules = dict(record.rules)
+    rules["distribution"] = {
+        "mode": record.distribution,
+        "agencies": [g for t, g in grants if t == AGENCY_GRANT] if owner else None,
+        "groups": [g for t, g in grants if t == GROUP_GRANT] if owner else None,
+        "consented": [g for t, g in grants if t == CONSENT_GRANT] if owner else None,
+    }
+    return rules
+
+
+def _withdrawal_reason(record: Record, secrets: RecordSecrets) -> str | None:
+    if record.withdrawal_reason is None:
+        return None
+    return secrets.open_text(record.withdrawal_reason, table="records", row="withdrawal", field="reason")
+
+
+def current_body(record: Record, vault: Vault) -> dict[str, Any]:
+    """The record's live body, decrypted (for its owner's changes; never sent as is)."""
+    if record.purged_at is not None:
+        raise Gone(f"{record.kind} {record.id} was purged")
+    spec = spec_of(record.kind)
+    return secrets_for(vault, record.id, record.data_key).open_body(spec.sensitive_fields, record.body)
+
+
+def disclose(
+    session: Session, vault: Vault, viewer: Viewer, records: Sequence[Record]
+) -> list[dict[str, Any]]:
+    """Each record (all visible to `viewer`) as `viewer` may read it, ready for its kind's read schema."""
+    ids = [record.id for record in records]
+    links = visible_links(session, viewer.agency_id, ids)
+    grants = _grants(session, ids)
+    views = []
+    for record in records:
+        spec = spec_of(record.kind)
+        body = current_body(record, vault)
+        secrets = secrets_for(vault, record.id, record.data_key)
+        owner = record.owner_id == viewer.agency_id
+        allowed = _may_read_restricted(spec, record, body, viewer)
+        envelope = {
+            "id": record.id,
+            "kind": record.kind,
+            "owner": record.owner_id,
+            "version": record.version,
+            "etag": etag(record),
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+            "withdrawn_at": record.withdrawn_at,
+            "withdrawal_reason": _withdrawal_reason(record, secrets),
+            "rules": _rules(record, grants[record.id], owner),
+            "links": sorted({other for other, _link in links[record.id]}),
+            "status": record.status,
+        }
+        views.append(_readable_body(spec, record, body, allowed, viewer) | envelope)
+    return views
+
+
+def disclose_revisions(
+    session: Session, vault: Vault, viewer: Viewer, record: Record
+) -> list[dict[str, Any]]:
+    """Every version of a record visible to `viewer`, oldest first, each disclosed under the record's
+    current rules."""
+    spec = spec_of(record.kind)
+    secrets = secrets_for(vault, record.id, record.data_key)
+    allowed = _may_read_restricted(spec, record, current_body(record, vault), viewer)
+    revisions = session.scalars(
+        select(RecordRevision).where(RecordRevision.record_id == record.id).order_by(RecordRevision.version)
+    )
+    return [
+        {
+            "version": revision.version,
+            "changed_at": revision.changed_at,
+            "changed_by": revision.changed_by,
+            "status": revision.status,
+            "body": _readable_body(
+                spec,
+                record,
+                secrets.open_body(spec.sensitive_fields, revision.body, version=revision.version),
+                allowed,
+                viewer,
+            ),
+        }
+        for revision in revisions
+    ]

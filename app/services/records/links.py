@@ -1,0 +1,155 @@
+"""Typed links between records. Each is made by one agency (its author), reads the same from either end,
+is shown only to agencies that see both ends, and is removed only by its author or by the owner of both
+records: an owner's update never drops the links other agencies made."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, delete, or_, select, union
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.ids import uuid7
+from app.models import Record, RecordLink
+from app.models.base import utcnow
+from app.schemas.records import LinkType
+from app.services.records.visibility import visible_to
+
+
+@dataclass(frozen=True)
+class LinkAuthor:
+    agency_id: str
+    actor: str
+
+
+def _visible_ids(session: Session, agency_id: str, record_ids: Sequence[str]) -> set[str]:
+    return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), visible_to(agency_id))))
+
+
+def _touching(record_id: str) -> ColumnElement[bool]:
+    return or_(RecordLink.source_id == record_id, RecordLink.target_id == record_id)
+
+
+def linked_to(agency_id: str, record_id: str) -> ColumnElement[bool]:
+    """Records linked to `record_id`, if `agency_id` sees it: an unseen record has no links (an empty
+    list, exactly as for an id that does not exist)."""
+    anchor = select(Record.id).where(Record.id == record_id, visible_to(agency_id)).scalar_subquery()
+    ends = union(
+        select(RecordLink.target_id).where(RecordLink.source_id == anchor),
+        select(RecordLink.source_id).where(RecordLink.target_id == anchor),
+    )
+    return Record.id.in_(ends)
+
+
+def set_own_links(
+    session: Session, author: LinkAuthor, record: Record, targets: Sequence[str], *, replace: bool
+) -> None:
+    """Make `record`'s untyped ("related") links by `author` be `targets` (with `replace`, dropping the
+    author's other related links of it; links of other authors and other types stay). Linking to a record
+    the author can not see is answered as for one that does not exist."""
+    wanted = sorted(set(targets) - {record.id})
+    missing = [target for target in wanted if target not in _visible_ids(session, author.agency_id, wanted)]
+    if missing:
+        raise NotFound(f"no linked record {missing[0]}")
+    existing = {
+        (link.source_id if link.target_id == record.id else link.target_id): link
+        for link in session.scalars(
+            select(RecordLink).where(
+                _touching(record.id),
+                RecordLink.author_id == author.agency_id,
+                RecordLink.type == LinkType.RELATED.value,
+            )
+        )
+    }
+    if replace:
+        for other, link in existing.items():
+            if other not in wanted:
+                session.delete(link)
+    for other in wanted:
+        if other not in existing:
+            session.add(_new_link(author, record.id, other, LinkType.RELATED))
+
+
+def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType) -> RecordLink:
+    return RecordLink(
+        id=uuid7(),
+        source_id=source,
+        target_id=target,
+        type=link_type.value,
+        author_id=author.agency_id,
+        actor=author.actor,
+        created_at=utcnow(),
+    )
+
+
+def add_link(
+    session: Session, author: LinkAuthor, source: Record, target_id: str, link_type: LinkType
+) -> RecordLink:
+    """Link two records the author sees; the same link made twice is one link."""
+    if target_id == source.id:
+        raise ValidationFailed("a record can not be linked to itself")
+    if not _visible_ids(session, author.agency_id, [target_id]):
+        raise NotFound(f"no linked record {target_id}")
+    existing = session.scalars(
+        select(RecordLink).where(
+            or_(
+                (RecordLink.source_id == source.id) & (RecordLink.target_id == target_id),
+                (RecordLink.source_id == target_id) & (RecordLink.target_id == source.id),
+            ),
+            RecordLink.type == link_type.value,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    link = _new_link(author, source.id, target_id, link_type)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def visible_links(
+    session: Session, agency_id: str, record_ids: Sequence[str]
+) -> dict[str, list[tuple[str, RecordLink]]]:
+    """For each record, (other end, link) for every link whose other end `agency_id` sees, oldest first.
+    Two queries, one per direction, each joining the other end to test it with the visibility rule."""
+    found: dict[str, list[tuple[str, RecordLink]]] = {record_id: [] for record_id in record_ids}
+    if not record_ids:
+        return found
+    for anchor, other in (
+        (RecordLink.source_id, RecordLink.target_id),
+        (RecordLink.target_id, RecordLink.source_id),
+    ):
+        rows = session.execute(
+            select(anchor, other, RecordLink)
+            .join(Record, Record.id == other)
+            .where(anchor.in_(record_ids), visible_to(agency_id))
+        )
+        for anchor_id, other_id, link in rows:
+            found[anchor_id].append((other_id, link))
+    for pairs in found.values():
+        pairs.sort(key=lambda pair: (pair[1].created_at, pair[1].id))
+    return found
+
+
+def get_link(session: Session, agency_id: str, record_id: str, link_id: str) -> RecordLink:
+    for _other, link in visible_links(session, agency_id, [record_id])[record_id]:
+        if link.id == link_id:
+            return link
+    raise NotFound(f"no link {link_id} of this record")
+
+
+def remove_link(session: Session, agency_id: str, record_id: str, link_id: str) -> None:
+    """Only the link's author, or the owner of both records, removes it."""
+    link = get_link(session, agency_id, record_id, link_id)
+    owners = set(
+        session.scalars(select(Record.owner_id).where(Record.id.in_((link.source_id, link.target_id))))
+    )
+    if link.author_id != agency_id and owners != {agency_id}:
+        raise Forbidden("only the link's author, or the owner of both records, removes it")
+    session.delete(link)
+    session.flush()
+
+
+def unlink_all(session: Session, record_id: str) -> None:
+    """Every link of a record, whoever made it (the record is purged)."""
+    session.execute(delete(RecordLink).where(_touching(record_id)))

@@ -1,0 +1,80 @@
+"""The owner's sharing rules on a record: distribution grants, handling, evaluation, review date."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.errors import ValidationFailed
+from app.models import Agency, Group, Record, RecordGrant
+from app.schemas.records import Distribution, DistributionMode, SharingRules, SharingRulesUpdate
+from app.services.records.visibility import AGENCY_GRANT, GROUP_GRANT
+
+
+def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> None:
+    known = set(session.scalars(select(Agency.id).where(Agency.id.in_(agency_ids))))
+    missing = sorted(set(agency_ids) - known)
+    if missing:
+        raise ValidationFailed(f"{field}: no agency {', '.join(missing)}")
+
+
+def check_distribution(session: Session, distribution: Distribution) -> None:
+    check_agencies(session, distribution.agencies, "rules.distribution.agencies")
+    known = set(session.scalars(select(Group.id).where(Group.id.in_(distribution.groups))))
+    missing = sorted(set(distribution.groups) - known)
+    if missing:
+        raise ValidationFailed(f"rules.distribution.groups: no group {', '.join(missing)}")
+
+
+def distribution_grants(record_id: str, distribution: Distribution) -> list[RecordGrant]:
+    grants = [(AGENCY_GRANT, agency) for agency in sorted(set(distribution.agencies))]
+    grants += [(GROUP_GRANT, group) for group in sorted(set(distribution.groups))]
+    return [RecordGrant(record_id=record_id, grantee_type=t, grantee_id=g) for t, g in grants]
+
+
+def set_distribution(session: Session, record: Record, distribution: Distribution) -> None:
+    """Replace the owner's distribution grants; grants given by consent are the consents' business."""
+    session.execute(
+        delete(RecordGrant).where(
+            RecordGrant.record_id == record.id, RecordGrant.grantee_type.in_((AGENCY_GRANT, GROUP_GRANT))
+        )
+    )
+    session.add_all(distribution_grants(record.id, distribution))
+    record.distribution = distribution.mode.value
+
+
+def current_distribution(session: Session, record: Record) -> Distribution:
+    grants = session.execute(
+        select(RecordGrant.grantee_type, RecordGrant.grantee_id).where(RecordGrant.record_id == record.id)
+    ).all()
+    return Distribution(
+        mode=DistributionMode(record.distribution),
+        agencies=sorted(g for t, g in grants if t == AGENCY_GRANT),
+        groups=sorted(g for t, g in grants if t == GROUP_GRANT),
+    )
+
+
+def rules_json(rules: SharingRules, review_by: date) -> dict[str, Any]:
+    """The rules as stored on the record (distribution lives in its grants)."""
+    data = rules.model_dump(mode="json", exclude={"distribution", "review_by"})
+    return data | {"review_by": review_by.isoformat()}
+
+
+def apply_rules(record: Record, rules: SharingRules, review_by: date) -> None:
+    record.handling = rules.handling.value
+    record.discoverable = rules.discoverable
+    record.review_by = review_by
+    record.rules = rules_json(rules, review_by)
+
+
+def merged_rules(record: Record, update: SharingRulesUpdate, distribution: Distribution) -> SharingRules:
+    """The record's rules with an owner's partial update applied; refused (422) if not valid."""
+    current = {name: value for name, value in record.rules.items() if name != "review_by"}
+    changes = update.model_dump(exclude_unset=True, exclude={"distribution"})
+    merged = current | {name: value for name, value in changes.items() if value is not None}
+    try:
+        return SharingRules.model_validate(merged | {"distribution": distribution, "review_by": None})
+    except ValueError as exc:
+        raise ValidationFailed(f"the rules would not be valid after this change: {exc}") from exc
