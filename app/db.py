@@ -21,6 +21,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> N
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted and overwritten content is zeroed in the file, so a purge leaves no readable trace there.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app.bootstrap import bootstrap_operator
 from app.client import KixClient
+from app.clock import ShiftedClock
 from app.config import Settings
 from app.crypto.keys import KeyPair
 from app.db import Database
@@ -76,7 +77,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(env="development", database_url=database_url, keys_dir=tmp_path / "server-keys")
+    # The scheduler is off: tests run its jobs when they choose, on their clock.
+    return Settings(
+        env="development", database_url=database_url, keys_dir=tmp_path / "server-keys", scheduler=False
+    )
 
 
 @pytest.fixture
@@ -87,8 +91,14 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, database=db)
+def clock() -> ShiftedClock:
+    """The app's clock and its clients': moved forward by tests of deadlines and expiry."""
+    return ShiftedClock()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, clock: ShiftedClock) -> FastAPI:
+    return create_app(settings, database=db, clock=clock)
 
 
 @pytest.fixture
@@ -119,8 +129,12 @@ def admin_key(db: Database, tmp_path: Path) -> KeyPair:
 
 
 @pytest.fixture
-def admin(admin_key: KeyPair, server_jwks: dict[str, Any], http: httpx.Client) -> KixClient:
-    return KixClient(BASE_URL, admin_key, server_jwks, actor="admin-tester", http_client=http)
+def admin(
+    admin_key: KeyPair, server_jwks: dict[str, Any], http: httpx.Client, clock: ShiftedClock
+) -> KixClient:
+    return KixClient(
+        BASE_URL, admin_key, server_jwks, actor="admin-tester", http_client=http, clock=clock.timestamp
+    )
 
 
 ALL_BUT_ADMIN = [
@@ -161,7 +175,7 @@ class Member:
 
 
 @pytest.fixture
-def enrol(admin: KixClient, server_jwks: dict[str, Any], http: httpx.Client) -> Any:
+def enrol(admin: KixClient, server_jwks: dict[str, Any], http: httpx.Client, clock: ShiftedClock) -> Any:
     def enrol_agency(
         agency_id: str, *, scopes: list[str] | None = None, key_scopes: list[str] | None = None
     ) -> Member:
@@ -170,8 +184,9 @@ def enrol(admin: KixClient, server_jwks: dict[str, Any], http: httpx.Client) -> 
         public = {"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk}
         granted = key_scopes if key_scopes is not None else (scopes if scopes is not None else ALL_BUT_ADMIN)
         admin.register_key(agency_id, public, granted)
-        return Member(
-            agency_id, key, KixClient(BASE_URL, key, server_jwks, actor="analyst-1", http_client=http)
+        client = KixClient(
+            BASE_URL, key, server_jwks, actor="analyst-1", http_client=http, clock=clock.timestamp
         )
+        return Member(agency_id, key, client)
 
     return enrol_agency

@@ -274,7 +274,7 @@ class SecureChannel:
             request=request,
             keyid=self.server_key.kid,
             private_key=self.server_key.signing,
-            now=int(time.time()),
+            now=int(self.clock.now().timestamp()),
         )
         out = kept + [(name.encode(), value.encode()) for name, value in signed_headers.items()]
         out += [(b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]

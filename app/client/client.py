@@ -1,5 +1,7 @@
 """KixClient (sync) and AsyncKixClient: the one way national systems, analysts and the CLI call KIX."""
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +36,10 @@ class KixClient(MatchingApi):
         actor: str = "system",
         http_client: httpx.Client | None = None,
         timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.codec = Codec(_key(key), _server_keys(server_keys), actor)
+        self.codec = Codec(_key(key), _server_keys(server_keys), actor, clock)
         self.http = http_client or httpx.Client(timeout=timeout)
 
     def request(
@@ -75,9 +78,10 @@ class AsyncKixClient(MatchingApi):
         actor: str = "system",
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.codec = Codec(_key(key), _server_keys(server_keys), actor)
+        self.codec = Codec(_key(key), _server_keys(server_keys), actor, clock)
         self.http = http_client or httpx.AsyncClient(timeout=timeout)
 
     async def _send(self, request: httpx.Request) -> Any:

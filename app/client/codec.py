@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,16 @@ def load_server_keys_file(path: str | Path) -> dict[str, Any]:
 
 
 class Codec:
-    def __init__(self, key: KeyPair, server_keys: dict[str, Any], actor: str) -> None:
+    """`clock` gives the seconds since the epoch that signatures are dated with and response signatures
+    are checked against (the system clock unless a test moves time)."""
+
+    def __init__(
+        self, key: KeyPair, server_keys: dict[str, Any], actor: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.key = key
         self.server = ServerKeys.from_jwks(server_keys)
         self.actor = actor
+        self.clock = clock
         self.jwe = JweCodec(max_bytes=64 * 1024 * 1024)
 
     def build(
@@ -129,7 +136,7 @@ class Codec:
             body=body,
             keyid=self.key.kid,
             private_key=self.key.signing,
-            now=int(time.time()),
+            now=int(self.clock()),
         )
         request.headers.update(added)
 
@@ -149,7 +156,7 @@ class Codec:
             public_key = self.server.signing.get(received.params["keyid"])
             if public_key is None:
                 raise ResponseVerificationError("the response is signed by a key that is not pinned")
-            if abs(received.params["created"] - time.time()) > RESPONSE_MAX_SKEW_SECONDS:
+            if abs(received.params["created"] - self.clock()) > RESPONSE_MAX_SKEW_SECONDS:
                 raise ResponseVerificationError("the response signature is too old or from the future")
             verify(
                 HttpMessage(headers=headers, status=response.status_code, request=request_message),

@@ -122,6 +122,10 @@ def component_value(message: HttpMessage, name: str, params: Mapping[str, Any]) 
         value = found.strip()
     if "\n" in value or "\r" in value:
         raise SignatureError("signature-malformed", f"component {name} contains a line break")
+    if not value.isascii():
+        # The signature base is ASCII (RFC 9421 section 2.5): either side could otherwise sign other bytes
+        # than the other verifies. (The `bs` parameter, which wraps such values, is not supported.)
+        raise SignatureError("signature-malformed", f"covered component {name} is not ASCII")
     return value
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.client import KixClient
+from app.clock import ShiftedClock
 from app.config import Settings
 from app.crypto.digest import content_digest
 from app.crypto.jwe import JweCodec
@@ -16,6 +17,7 @@ from app.crypto.keys import KeyPair
 from app.crypto.profile import request_components
 from app.db import Database
 from app.main import create_app
+from app.models import Credential
 from tests.asgi import in_process_client
 from tests.conftest import BASE_URL, Member
 from tests.signing import build_request, claimed_nonces, plain_json, problem_type, send
@@ -413,3 +415,98 @@ def test_plaintext_mode_for_development(settings: Settings, db: Database, admin_
             "agency_id": "kix-operator",
             "payload": {"y": 2},
         }
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("if-match", '"v1"'), ("idempotency-key", "retry-1"), ("accept", "application/json")],
+)
+def test_finding_07_headers_that_change_behaviour_are_covered_whenever_present(
+    probe: Any, admin_key: KeyPair, server_jwks: dict[str, Any], header: str, value: str
+) -> None:
+    # Added by someone on the path to a request whose signature does not cover it: refused.
+    uncovered = [
+        component for component in request_components(True, {"accept": "*"}) if component[0] != header
+    ]
+    signed = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, components=uncovered
+    )
+    headers = {name: v for name, v in signed.headers.items() if name.lower() != header} | {header: value}
+    probe(
+        httpx.Request("POST", signed.url, headers=headers, content=signed.content), 401, "component-missing"
+    )
+    # Signed by the client, then altered: the signature no longer verifies.
+    covered = build_request(
+        admin_key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP, extra_headers={header: value}
+    )
+    covered.headers[header] = value + "x"
+    probe(covered, 401, "signature-invalid")
+
+
+def test_finding_07_the_sdk_covers_if_match_and_idempotency_key(
+    enrol: Any, http: httpx.Client, server_jwks: dict[str, Any]
+) -> None:
+    member: Member = enrol("de-bka")
+    from tests.records_data import alert
+
+    created = member.client.create_record("alerts", alert(), idempotency_key="covered-1")
+    updated = member.client.update_record("alerts", created["id"], {"urgency": "low"}, etag=created["etag"])
+    assert updated["version"] == 2
+    request = member.client.codec.build(
+        http, "PATCH", BASE_URL + "/v1/alerts/x", {"urgency": "low"}, None, {"If-Match": '"v2"'}, None
+    )
+    covered = request.headers["signature-input"]
+    assert '"if-match"' in covered
+    assert '"accept"' in covered
+
+
+def test_finding_09_key_status_is_told_only_to_a_request_its_key_signed(
+    enrol: Any, admin: KixClient, server_jwks: dict[str, Any], probe: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    member: Member = enrol("de-bka")
+    admin.revoke_key(member.key.kid)
+    impostor = KeyPair.generate()
+    # Someone probing the revoked key id without its private key learns nothing about it...
+    probe(
+        build_request(impostor, server_jwks, "GET", "/v1/whoami", keyid=member.key.kid),
+        401,
+        "signature-invalid",
+        key=impostor,
+    )
+    # ...nor about an id that was never registered: the same answer.
+    probe(build_request(impostor, server_jwks, "GET", "/v1/whoami"), 401, "signature-invalid", key=impostor)
+    # The key's holder is told the precise status.
+    probe(build_request(member.key, server_jwks, "GET", "/v1/whoami"), 401, "key-revoked", key=member.key)
+    # The server's log always has the precise reason.
+    refusals = [record.__dict__.get("refused") for record in caplog.records if record.name == "kix.access"]
+    assert {"key-unknown", "signature-invalid", "key-revoked"} <= set(refusals)
+
+
+def test_finding_10_a_nonce_outlives_every_node_that_could_accept_its_signature(
+    http: httpx.Client,
+    admin_key: KeyPair,
+    server_jwks: dict[str, Any],
+    settings: Settings,
+    db: Database,
+    clock: Any,
+) -> None:
+    from app.scheduler import Scheduler
+    from app.services.identity.authentication import NONCE_MARGIN_SECONDS
+
+    with db.transaction() as session:  # a key valid for a while, so a node running behind accepts it too
+        session.get(Credential, admin_key.kid).not_before -= timedelta(hours=1)  # type: ignore[union-attr]
+    created = int(time.time())
+    request = build_request(admin_key, server_jwks, "GET", "/v1/whoami", created=created)
+    assert send(http, request, admin_key, server_jwks)[0] == 200
+    # A node whose clock runs max_skew behind accepts the signature until created + max_age + max_skew
+    # of real time; a sweep on any node's clock before that must keep the nonce.
+    last_acceptance = settings.signature_max_age_seconds + settings.signature_max_skew_seconds
+    clock.advance(timedelta(seconds=last_acceptance + NONCE_MARGIN_SECONDS - 1 - (time.time() - created)))
+    assert Scheduler(db, settings, clock).run_due()["nonce-sweep"] == 0
+    lagging_node = ShiftedClock(timedelta(seconds=-settings.signature_max_skew_seconds))
+    lagging_app = create_app(settings, database=db, clock=lagging_node)
+    with in_process_client(lagging_app, BASE_URL) as lagging:
+        replay = httpx.Request("GET", request.url, headers=request.headers)
+        assert send(lagging, replay, admin_key, server_jwks)[:2] == (401, problem_type("nonce-replayed"))
+    clock.advance(timedelta(seconds=31))  # past the window, and the sweep is due again
+    assert Scheduler(db, settings, clock).run_due()["nonce-sweep"] >= 1

@@ -1,17 +1,18 @@
 """Hit/no-hit matching through the SDK: references for what the caller may see, bare hits for what it
 may not (when discoverable), nothing otherwise; owners see hits; budgets; access requests on hits."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.client import KixClient, KixProblem
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import AccessRequest, BlindIndex
+from app.models import AccessRequest, BlindIndex, MatchQuery
 from app.models.base import utcnow
 from tests.asgi import in_process_client
 from tests.conftest import BASE_URL, Member
@@ -172,3 +173,70 @@ def test_lists_survive_a_purge(pair: tuple[Member, Member]) -> None:
     for client in (owner.client, querier.client):
         reasons = [item["reason"] for item in client.access_requests()["items"]]
         assert reasons == ["[purged: the record's data key is destroyed]"]
+
+
+def test_finding_06_the_budget_counts_every_value_tested(
+    settings: Settings, db: Database, pair: tuple[Member, Member], server_jwks: dict[str, Any], clock: Any
+) -> None:
+    _, querier = pair
+    tight = create_app(settings.model_copy(update={"match_budget_per_hour": 10}), database=db, clock=clock)
+    with in_process_client(tight, BASE_URL) as http:
+        client = KixClient(BASE_URL, querier.key, server_jwks, http_client=http, clock=clock.timestamp)
+        many = {"names": [f"Name {i}" for i in range(4)], "documents": ["A1234567", "B1234567", "C1234567"]}
+        assert client.match(many)["remaining_budget"] == 3
+        with pytest.raises(KixProblem) as refused:
+            client.match({"names": ["One", "Two", "Three", "Four"]})
+        assert (refused.value.status, refused.value.type) == (429, "urn:kix:problem:rate-limited")
+        assert refused.value.problem["remaining_budget"] == 3
+        assert int(refused.value.problem["retry_after"]) >= 360  # one unit back every 6 minutes
+        assert client.match({"names": ["One", "Two", "Three"]})["remaining_budget"] == 0
+        clock.advance(timedelta(minutes=13))  # two units back
+        assert client.match({"names": ["One"]})["remaining_budget"] == 1
+        # A query larger than the whole budget can never run: 422, not a Retry-After that never comes.
+        assert _problem(client.match, {"names": [f"N {i}" for i in range(11)]}) == (422, "validation-failed")
+
+
+def test_finding_06_concurrent_queries_never_overspend(
+    settings: Settings, db: Database, pair: tuple[Member, Member], server_jwks: dict[str, Any], clock: Any
+) -> None:
+    _, querier = pair
+    tight = create_app(settings.model_copy(update={"match_budget_per_hour": 10}), database=db, clock=clock)
+    outcomes: list[int] = []
+    with in_process_client(tight, BASE_URL) as http:
+        client = KixClient(BASE_URL, querier.key, server_jwks, http_client=http, clock=clock.timestamp)
+
+        def ask(i: int) -> None:
+            try:
+                client.match({"names": [f"Racer {i} a", f"Racer {i} b", f"Racer {i} c"]})
+                outcomes.append(200)
+            except KixProblem as problem:
+                outcomes.append(problem.status)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(ask, range(8)))
+    assert sorted(outcomes) == [200] * 3 + [429] * 5  # 3 x 3 units fit in 10, no more
+    with db.sessions() as session:
+        spent = session.scalar(select(func.sum(MatchQuery.criteria)).where(MatchQuery.agency_id == "de-bka"))
+    assert spent == 9
+
+
+def test_finding_11_references_need_the_kinds_read_scope(enrol: Any, pair: tuple[Member, Member]) -> None:
+    owner, _ = pair
+    shared = owner.client.create_record("suspects", suspect(rules=rules(discoverable=True)))
+    undiscoverable = owner.client.create_record(
+        "suspects",
+        suspect(
+            names=[{"full_name": "Ivo Undiscoverable"}],
+            documents=[{"kind": "passport", "number": "U9999999", "issuing_country": "HR"}],
+            rules=rules(discoverable=False),
+        ),
+    )
+    matcher_only = enrol("fr-ocrb", key_scopes=["matches:query", "requests:write"])
+    answer = matcher_only.client.match({"documents": ["N1234567", "U9999999"]})
+    assert answer["references"] == []  # it sees both records, but may not read suspects
+    assert [(hit["owner"], hit["kind"]) for hit in answer["hits"]] == [("jo-psd", "suspect")]
+    reader = enrol("es-ucic", key_scopes=["matches:query", "suspects:read"])
+    found = {
+        ref["record_id"] for ref in reader.client.match({"documents": ["N1234567", "U9999999"]})["references"]
+    }
+    assert found == {shared["id"], undiscoverable["id"]}

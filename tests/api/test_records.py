@@ -3,11 +3,17 @@ bad input that must be refused without writing anything."""
 
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from app.api.records import expected_version
 from app.client import KixClient, KixProblem
+from app.errors import PreconditionFailed, PreconditionRequired
 from tests.conftest import Member
 from tests.records_data import alert, lead, rules, suspect
+from tests.signing import build_request, send
 
 
 def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -239,3 +245,60 @@ def test_missing_scope(enrol: Any, owner: Member) -> None:
     assert _problem(reader.client.create_record, "alerts", alert()) == (403, "forbidden")
     assert _problem(reader.client.list_records, "suspects") == (403, "forbidden")
     assert _count(owner.client, "alerts") == 0
+
+
+def test_finding_04_every_version_follows_the_current_victim_recipients(owner: Member, enrol: Any) -> None:
+    named = enrol("fr-ocrb")
+    created = owner.client.create_record("alerts", alert(victim_recipients=["fr-ocrb"]))
+    assert named.client.record_revisions("alerts", created["id"])["items"][0]["body"]["victim"] is not None
+    owner.client.update_record("alerts", created["id"], {"victim_recipients": []}, etag=created["etag"])
+    for revision in named.client.record_revisions("alerts", created["id"])["items"]:
+        assert (revision["body"]["victim"], revision["body"]["victim_withheld"]) == (None, True)
+    seen = named.client.get_record("alerts", created["id"])
+    assert (seen["victim"], seen["victim_withheld"]) == (None, True)
+    # The owner still reads every version's victim block.
+    assert all(r["body"]["victim"] for r in owner.client.record_revisions("alerts", created["id"])["items"])
+
+
+# Any text a header may carry: visible ASCII, space, tab, and obs-text (0x80-0xFF).
+HEADER_TEXT = st.text(
+    alphabet=st.sampled_from([chr(c) for c in [9, *range(0x20, 0x7F), *range(0x80, 0x100)]]), max_size=20
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=HEADER_TEXT)
+@example(value='"v\u00b2"')
+@example(value='"v1\u0660"')
+@example(value='"v99999999999999999999"')
+def test_finding_13_no_if_match_text_gets_a_server_error(
+    value: str, owner: Member, http: httpx.Client, server_jwks: dict[str, Any]
+) -> None:
+    record_id = owner.client.list_records("alerts")["items"]
+    if not record_id:
+        record_id = [owner.client.create_record("alerts", alert())]
+    # Signed over an ASCII stand-in when the value is not ASCII (no signer can sign it), then sent as is.
+    stand_in = value.encode("ascii", "replace").decode()
+    path = f"/v1/alerts/{record_id[0]['id']}"
+    signed = build_request(
+        owner.key, server_jwks, "PATCH", path, {"urgency": "low"}, extra_headers={"if-match": stand_in}
+    )
+    headers = [(k, v) for k, v in signed.headers.raw if k.lower() != b"if-match"] + [
+        (b"if-match", value.encode("utf-8"))
+    ]
+    request = httpx.Request("PATCH", signed.url, headers=headers, content=signed.content)
+    status, problem, _ = send(http, request, owner.key, server_jwks)
+    assert status < 500, (value, problem)
+    if value.isascii():
+        assert status in (200, 412), (value, problem)
+    else:  # a covered header must be ASCII to be signed at all (RFC 9421 section 2.5)
+        assert (status, problem) == (401, "urn:kix:problem:signature-invalid"), value
+
+
+@given(st.text(max_size=30))
+def test_finding_13_the_if_match_parser_only_ever_answers_412_or_428(value: str) -> None:
+    try:
+        version = expected_version(value)
+    except (PreconditionFailed, PreconditionRequired):
+        return
+    assert value.strip() == f'"v{version}"'
