@@ -5,6 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from app.config import ConfigurationError, Settings
 from app.crypto.keystore import KeyStoreError, load_server_keys
@@ -63,3 +64,33 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
         "postgresql+psycopg://db/kix",
         tmp_path,
     )
+
+
+def test_finding_14_the_sqlite_files_are_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # a permissive umask, as a shell usually has
+    try:
+        url = f"sqlite:///{tmp_path}/kix.db"
+        app = create_app(Settings(env="development", keys_dir=tmp_path / "keys", database_url=url))
+        with app.state.db.transaction() as session:  # a write: SQLite makes its WAL and shared-memory files
+            session.execute(text("CREATE TABLE probe (x INTEGER)"))
+        files = sorted(tmp_path.glob("kix.db*"))
+        assert [path.name for path in files] == ["kix.db", "kix.db-shm", "kix.db-wal"]
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+        app.state.db.dispose()
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize("name", ["kix.db", "kix.db-wal", "server.key.json"])
+def test_finding_14_production_refuses_files_others_can_read(tmp_path: Path, name: str) -> None:
+    keys = tmp_path / "keys"
+    load_server_keys(keys, create=True)
+    load_storage_keys(keys, create=True)
+    url = f"sqlite:///{tmp_path}/kix.db"
+    create_app(Settings(env="production", keys_dir=keys, database_url=url)).state.db.dispose()
+    target = (keys if name.endswith(".json") else tmp_path) / name
+    target.touch()
+    os.chmod(target, 0o640)
+    with pytest.raises((ConfigurationError, KeyStoreError), match="readable by others"):
+        create_app(Settings(env="production", keys_dir=keys, database_url=url))

@@ -48,7 +48,7 @@ def bootstrap(
     from app.errors import KixError
 
     settings = server_settings()
-    db = prepare_server(settings)
+    db = prepare_server(settings, create_keys=True)  # the one command that makes a production server's keys
     try:
         issued = bootstrap_operator(db, key_out, country=country, name=name)
     except KixError as exc:

@@ -123,6 +123,41 @@ def demo(
         db.dispose()
 
 
+def worker(
+    once: Annotated[bool, typer.Option(help="Run the jobs that are due once, then exit (for cron)")] = False,
+    tick: Annotated[float, typer.Option(min=0.5, help="Seconds between checks for due jobs")] = 5.0,
+) -> None:
+    """Run the periodic jobs (nonce sweep, idempotency expiry, deadline checks) apart from the API.
+
+    Set KIX_SCHEDULER=false on the API nodes when a worker runs them; with both on, the job leases still
+    let each job run once per period."""
+    import signal
+    import threading
+
+    from app.bootstrap import prepare_server
+    from app.clock import SystemClock
+    from app.scheduler import Scheduler
+
+    settings = server_settings()
+    db = prepare_server(settings)
+    scheduler = Scheduler(db, settings, SystemClock())
+    try:
+        if once:
+            for job, done in scheduler.run_due().items():
+                typer.echo(f"{job}: {done}", err=True)
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        typer.echo(f"running {', '.join(job.name for job in scheduler.jobs)} until stopped", err=True)
+        try:
+            scheduler.run_forever(stop, tick_seconds=tick)
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        db.dispose()
+
+
 def register(cli: typer.Typer) -> None:
     cli.command()(serve)
+    cli.command()(worker)
     cli.command()(demo)

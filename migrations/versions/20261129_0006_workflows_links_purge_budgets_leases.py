@@ -41,7 +41,7 @@ def _aware(moment: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _transitions_table() -> sa.Table:
+def _transitions_table() -> sa.TableClause:
     return sa.table(
         "workflow_transitions",
         *(sa.column(name) for name in ("id", "workflow", "item_id", "seq", "name", "from_state", "to_state")),
@@ -121,7 +121,9 @@ def _requests_to_workflow(table: str, *, owner_from_records: bool) -> None:
         elif row["status"] != "pending":
             values["due_at"] = None
         connection.execute(sa.update(items).where(items.c.id == row["id"]).values(**values))
-        steps = [("open", None, "pending", "requester", row["requester_id"], row["reason"], created)]
+        steps: list[tuple[str, str | None, str, str, Any, Any, datetime]] = [
+            ("open", None, "pending", "requester", row["requester_id"], row["reason"], created)
+        ]
         if row["status"] != "pending":
             name = "grant" if row["status"] == "granted" else "refuse"
             steps.append(
