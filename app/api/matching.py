@@ -97,8 +97,7 @@ def ask_access(
     vault: VaultDep,
     now: Now,
 ) -> Any:
-    actor = Actor(caller.agency_id, caller.actor)
-    return _access(access.ask(session, vault, actor, hit_id, body.reason, now=now), caller)
+    return _access(access.ask(session, vault, Actor.of(caller), hit_id, body.reason, now=now), caller)
 
 
 @router.get(
@@ -121,8 +120,8 @@ def decide_access(
     vault: VaultDep,
     now: Now,
 ) -> Any:
-    actor = Actor(caller.agency_id, caller.actor)
-    return _access(access.decide(session, vault, actor, request_id, body.grant, body.reason, now=now), caller)
+    view = access.decide(session, vault, Actor.of(caller), request_id, body.grant, body.reason, now=now)
+    return _access(view, caller)
 
 
 @router.post(
@@ -138,5 +137,5 @@ def withdraw_access(
     vault: VaultDep,
     now: Now,
 ) -> Any:
-    actor = Actor(caller.agency_id, caller.actor)
-    return _access(access.withdraw(session, vault, actor, request_id, body.reason, now=now), caller)
+    view = access.withdraw(session, vault, Actor.of(caller), request_id, body.reason, now=now)
+    return _access(view, caller)

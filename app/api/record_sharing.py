@@ -50,10 +50,6 @@ def _notice(notice: Any, message: str, acknowledged_at: Any = None) -> dict[str,
     }
 
 
-def _actor(caller: Caller) -> Actor:
-    return Actor(caller.agency_id, caller.actor)
-
-
 def build_router(kind: KindSpec) -> APIRouter:
     router = APIRouter(prefix=f"/v1/{kind.path}", tags=[kind.path])
     Reader = Annotated[Caller, Depends(require(kind.read_scope))]
@@ -119,7 +115,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
     ) -> Any:
         view = contributions.add_contribution(
-            session, kind, _actor(caller), record_id, body.kind.value, body.text, vault, now=now
+            session, kind, Actor.of(caller), record_id, body.kind.value, body.text, vault, now=now
         )
         return contribution(view)
 
@@ -145,7 +141,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
     ) -> Any:
         view = share_requests.ask(
-            session, kind, _actor(caller), record_id, body.target, body.reason, vault, now=now
+            session, kind, Actor.of(caller), record_id, body.target, body.reason, vault, now=now
         )
         return _share_request(view)
 
@@ -173,7 +169,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
     ) -> Any:
         view = share_requests.decide(
-            session, kind, _actor(caller), record_id, request_id, body.grant, body.reason, vault, now=now
+            session, kind, Actor.of(caller), record_id, request_id, body.grant, body.reason, vault, now=now
         )
         return _share_request(view)
 
@@ -192,7 +188,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
     ) -> Any:
         view = share_requests.withdraw(
-            session, kind, _actor(caller), record_id, request_id, body.reason, vault, now=now
+            session, kind, Actor.of(caller), record_id, request_id, body.reason, vault, now=now
         )
         return _share_request(view)
 
@@ -211,7 +207,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
     ) -> ConsentRevokeRead:
         revoked = share_requests.revoke(
-            session, kind, _actor(caller), record_id, agency_id, body.reason, vault, now=now
+            session, kind, Actor.of(caller), record_id, agency_id, body.reason, vault, now=now
         )
         return ConsentRevokeRead(record_id=record_id, agency=agency_id, revoked=revoked)
 

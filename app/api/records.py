@@ -55,10 +55,6 @@ def expected_version(if_match: str | None) -> int:
     return int(matched.group(1))
 
 
-def _actor(caller: Caller) -> service.Actor:
-    return service.Actor(agency_id=caller.agency_id, name=caller.actor)
-
-
 def _views(session: Any, vault: Any, caller: Caller, records: list[Record], database: Any) -> list[Any]:
     """Records as the caller may read them; remember that it has seen them (for withdrawals and
     corrections), in its own statement so a read stays a read transaction."""
@@ -96,7 +92,7 @@ def build_router(kind: KindSpec) -> APIRouter:
             if stored is not None:
                 headers = {"ETag": stored.response.get("etag", ""), "Idempotent-Replayed": "true"}
                 return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
-        record = service.create_record(session, kind, _actor(caller), body, vault, now=now)
+        record = service.create_record(session, kind, service.Actor.of(caller), body, vault, now=now)
         result = kind.read.model_validate(_views(session, vault, caller, [record], database)[0])
         answer = result.model_dump(mode="json")
         if key is not None:
@@ -204,7 +200,7 @@ def build_router(kind: KindSpec) -> APIRouter:
     ) -> Any:
         version = expected_version(if_match)
         outcome = service.update_record(
-            session, kind, _actor(caller), record_id, version, body, vault, now=now
+            session, kind, service.Actor.of(caller), record_id, version, body, vault, now=now
         )
         response.headers["ETag"] = etag(outcome.record)
         return disclose(session, vault, caller, [outcome.record])[0] | {
@@ -222,7 +218,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         response: Response,
     ) -> Any:
         record = service.withdraw_record(
-            session, kind, _actor(caller), record_id, body.reason, vault, now=now
+            session, kind, service.Actor.of(caller), record_id, body.reason, vault, now=now
         )
         response.headers["ETag"] = etag(record)
         return disclose(session, vault, caller, [record])[0]
@@ -233,7 +229,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         summary=f"Purge a {name} (owner only): its data key and every copy of its content are destroyed",
     )
     def purge(record_id: RecordId, caller: Writer, session: DbSession, now: Now) -> PurgeRead:
-        record = purge_record(session, kind, _actor(caller), record_id, now=now)
+        record = purge_record(session, kind, service.Actor.of(caller), record_id, now=now)
         return PurgeRead(id=record.id, status="purged", purged_at=now)
 
     @router.get("/{record_id}/revisions", response_model=RevisionList, summary="Every version, oldest first")
@@ -266,7 +262,7 @@ def build_router(kind: KindSpec) -> APIRouter:
     )
     def add_link(record_id: RecordId, body: LinkCreate, caller: Writer, session: DbSession) -> LinkRead:
         record = service.get_visible(session, kind, caller.agency_id, record_id)
-        link = links.add_link(session, _actor(caller).link_author, record, body.target, body.type)
+        link = links.add_link(session, service.Actor.of(caller).link_author, record, body.target, body.type)
         return _link(record.id, body.target, link)
 
     @router.delete(

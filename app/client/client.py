@@ -3,7 +3,7 @@
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -11,20 +11,16 @@ from app.client.codec import Codec, load_server_keys_file
 from app.client.resources import MatchingApi
 from app.crypto.keys import KeyPair, load_key_file
 
-
-def _key(key: KeyPair | str | Path) -> KeyPair:
-    return key if isinstance(key, KeyPair) else load_key_file(Path(key))
+Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
 
 
-def _server_keys(server_keys: dict[str, Any] | str | Path) -> dict[str, Any]:
-    return server_keys if isinstance(server_keys, dict) else load_server_keys_file(server_keys)
+class _Client(MatchingApi, Generic[Http]):
+    """What both clients share: the codec that signs, encrypts, verifies and decrypts, and the named
+    calls (MatchingApi). Each client sends in its own way (`_send`).
 
-
-class KixClient(MatchingApi):
-    """Synchronous client. `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path).
-
-    Pass `http_client` to reuse a configured httpx.Client (TLS client certificates, proxies, or a
-    test client bound to an app in process).
+    `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path). Pass
+    `http_client` to reuse a configured httpx client (TLS client certificates, proxies, or a test client
+    bound to an app in process). `clock` dates signatures (seconds since the epoch).
     """
 
     def __init__(
@@ -34,27 +30,28 @@ class KixClient(MatchingApi):
         server_keys: dict[str, Any] | str | Path,
         *,
         actor: str = "system",
-        http_client: httpx.Client | None = None,
+        http_client: Http | None = None,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.codec = Codec(_key(key), _server_keys(server_keys), actor, clock)
-        self.http = http_client or httpx.Client(timeout=timeout)
+        loaded_key = key if isinstance(key, KeyPair) else load_key_file(Path(key))
+        jwks = server_keys if isinstance(server_keys, dict) else load_server_keys_file(server_keys)
+        self.codec = Codec(loaded_key, jwks, actor, clock)
+        self.http: Http = http_client or self._new_http(timeout)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        actor: str | None = None,
-    ) -> Any:
-        request = self.codec.build(self.http, method, self.base_url + path, json, params, headers, actor)
-        response = self.http.send(request)
-        return self.codec.open_response(request, response)
+    def _new_http(self, timeout: float) -> Http:
+        raise NotImplementedError
+
+
+class KixClient(_Client[httpx.Client]):
+    """Synchronous client: each call returns the decoded JSON, or raises KixProblem."""
+
+    def _new_http(self, timeout: float) -> httpx.Client:
+        return httpx.Client(timeout=timeout)
+
+    def _send(self, request: httpx.Request) -> Any:
+        return self.codec.open_response(request, self.http.send(request))
 
     def close(self) -> None:
         self.http.close()
@@ -66,40 +63,14 @@ class KixClient(MatchingApi):
         self.close()
 
 
-class AsyncKixClient(MatchingApi):
+class AsyncKixClient(_Client[httpx.AsyncClient]):
     """Asynchronous client with the same methods as KixClient; each returns an awaitable."""
 
-    def __init__(
-        self,
-        base_url: str,
-        key: KeyPair | str | Path,
-        server_keys: dict[str, Any] | str | Path,
-        *,
-        actor: str = "system",
-        http_client: httpx.AsyncClient | None = None,
-        timeout: float = 30.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.codec = Codec(_key(key), _server_keys(server_keys), actor, clock)
-        self.http = http_client or httpx.AsyncClient(timeout=timeout)
+    def _new_http(self, timeout: float) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout)
 
     async def _send(self, request: httpx.Request) -> Any:
-        response = await self.http.send(request)
-        return self.codec.open_response(request, response)
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        actor: str | None = None,
-    ) -> Any:
-        request = self.codec.build(self.http, method, self.base_url + path, json, params, headers, actor)
-        return self._send(request)
+        return self.codec.open_response(request, await self.http.send(request))
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -4,12 +4,20 @@ JSON for KixClient, an awaitable of it for AsyncKixClient."""
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
+from app.client.codec import Codec
+
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
 class AdminApi:
+    base_url: str
+    codec: Codec
+    http: Any  # an httpx.Client or httpx.AsyncClient
+
     def request(
         self,
         method: str,
@@ -20,6 +28,11 @@ class AdminApi:
         headers: dict[str, str] | None = None,
         actor: str | None = None,
     ) -> Any:
+        """Sign, encrypt, send, verify and decrypt one call; `actor` names who acts, for this call only."""
+        request = self.codec.build(self.http, method, self.base_url + path, json, params, headers, actor)
+        return self._send(request)
+
+    def _send(self, request: httpx.Request) -> Any:
         raise NotImplementedError
 
     # session

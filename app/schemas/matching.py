@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.schemas.common import InputModel, ShortText
 from app.schemas.leads import Iban, Wallet
-from app.schemas.records import ConsentState, RecordKind, TransitionRead
+from app.schemas.records import ConsentRequestRead, RecordKind
 from app.schemas.suspects import PhoneNumber
 
 MAX_CRITERIA = 50
@@ -99,20 +99,10 @@ class AccessDecision(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
-class AccessRequestRead(BaseModel):
-    id: str
+class AccessRequestRead(ConsentRequestRead):
     hit_id: str
     record_id: str | None = Field(description="Shown to the owner, and to the requester once granted")
     owner: str
-    requester: str
-    reason: str
-    status: ConsentState
-    decision_reason: str | None
-    due_at: datetime | None
-    overdue: bool
-    created_at: datetime
-    decided_at: datetime | None
-    transitions: list[TransitionRead]
 
 
 class AccessRequestList(BaseModel):

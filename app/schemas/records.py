@@ -303,19 +303,24 @@ class ShareDecision(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
-class ShareRequestRead(BaseModel):
+class ConsentRequestRead(BaseModel):
+    """What share and access requests have in common."""
+
     id: str
-    record_id: str
     requester: str
-    target: str
     reason: str
     status: ConsentState
     decision_reason: str | None
-    due_at: datetime | None
+    due_at: datetime | None = Field(description="The owner's deadline, while the request waits for it")
     overdue: bool
     created_at: datetime
     decided_at: datetime | None
-    transitions: list[TransitionRead]
+    transitions: list[TransitionRead] = Field(description="Every step: who, when, from and to, and why")
+
+
+class ShareRequestRead(ConsentRequestRead):
+    record_id: str
+    target: str
 
 
 class ShareRequestList(BaseModel):

@@ -53,9 +53,9 @@ def _names(world: dict[str, Any], ids: list[str]) -> set[str]:
     return {by_id[record_id] for record_id in ids if record_id in by_id}
 
 
-def _status(call: Any, *args: Any) -> int:
+def _status(call: Any, *args: Any, **kwargs: Any) -> int:
     try:
-        call(*args)
+        call(*args, **kwargs)
     except KixProblem as problem:
         return problem.status
     return 200
@@ -91,6 +91,7 @@ def _everything_seen_by(world: dict[str, Any], agency: str) -> dict[str, Any]:
         "share requests": {
             n for n, rid in records.items() if _status(client.share_requests, "alerts", rid) == 200
         },
+        "links": {n for n, rid in records.items() if _status(client.links, "alerts", rid) == 200},
     }
 
 
@@ -107,6 +108,7 @@ def test_every_read_path_shows_exactly_the_visible_records(world: dict[str, Any]
         "revisions": expected,
         "contributions": expected,
         "share requests": expected,
+        "links": expected,
     }
     client: KixClient = world["members"][agency].client
     hub_status = _status(client.get_record, "suspects", world["hub"])
@@ -125,3 +127,76 @@ def test_group_membership_changes_apply_on_the_next_request(world: dict[str, Any
     assert c.count_records("alerts")["count"] == 1
     admin.add_group_member("g-bc", "ag-e")
     assert _status(e.get_record, "alerts", record_id) == 200
+
+
+def test_every_route_about_a_hidden_record_answers_404(world: dict[str, Any]) -> None:
+    """A record the caller may not see is, on every route that names it, exactly an unknown one."""
+    stranger: KixClient = world["members"]["ag-c"].client
+    hidden = world["records"]["a-owner-only"]
+    other = world["records"]["a-to-all"]
+    ghost = "01a20000-0000-7000-8000-000000000000"
+    calls: list[tuple[Any, tuple[Any, ...]]] = [
+        (stranger.get_record, ("alerts", hidden)),
+        (stranger.withdraw_record, ("alerts", hidden, "x")),
+        (stranger.purge_record, ("alerts", hidden)),
+        (stranger.record_revisions, ("alerts", hidden)),
+        (stranger.contribute, ("alerts", hidden, "note", "x")),
+        (stranger.contributions, ("alerts", hidden)),
+        (stranger.ask_onward_sharing, ("alerts", hidden, "ag-d", "x")),
+        (stranger.share_requests, ("alerts", hidden)),
+        (stranger.decide_onward_sharing, ("alerts", hidden, ghost, True, "x")),
+        (stranger.withdraw_share_request, ("alerts", hidden, ghost, "x")),
+        (stranger.revoke_consent, ("alerts", hidden, "ag-d", "x")),
+        (stranger.notice_receipts, ("alerts", hidden)),
+        (stranger.links, ("alerts", hidden)),
+        (stranger.add_link, ("alerts", hidden, other)),
+        (stranger.add_link, ("alerts", other, hidden)),  # from a visible record to a hidden one
+        (stranger.remove_link, ("alerts", hidden, ghost)),
+    ]
+    for call, args in calls:
+        assert _status(call, *args) == 404, call.__name__
+    assert _status(stranger.update_record, "alerts", hidden, {"urgency": "low"}, etag='"v1"') == 404
+
+
+def test_the_matrix_holds_after_purge_consent_and_recipient_changes(world: dict[str, Any]) -> None:
+    members: dict[str, Member] = world["members"]
+    a, b = members["ag-a"].client, members["ag-b"].client
+    records = world["records"]
+    # Purge one record every agency saw.
+    a.purge_record("alerts", records["a-to-all"])
+    # ag-b passes a record on to ag-c with ag-a's consent; then ag-a revokes it.
+    asked = b.ask_onward_sharing("alerts", records["a-to-b"], "ag-c", "joint operation")
+    a.decide_onward_sharing("alerts", records["a-to-b"], asked["id"], True, "agreed")
+    expected = {agency: names - {"a-to-all"} for agency, names in EXPECTED.items()}
+    expected["ag-c"] = expected["ag-c"] | {"a-to-b"}
+    for agency in AGENCIES:
+        seen = _everything_seen_by(world, agency)
+        assert seen["list"] == seen["get"] == seen["revisions"] == expected[agency], agency
+        assert seen["linked filter"] == expected[agency] & LINKED_TO_HUB, agency
+        assert seen["count"] == len(expected[agency]), agency
+    a.revoke_consent("alerts", records["a-to-b"], "ag-c", "operation over")
+    seen_by_c = _everything_seen_by(world, "ag-c")
+    assert seen_by_c["list"] == seen_by_c["get"] == expected["ag-c"] - {"a-to-b"}
+    assert _status(members["ag-c"].client.get_record, "alerts", records["a-to-all"]) == 410
+    assert _status(members["ag-c"].client.get_record, "alerts", records["a-to-b"]) == 404
+
+
+def test_victim_blocks_follow_the_current_recipients_in_every_version(world: dict[str, Any]) -> None:
+    members: dict[str, Member] = world["members"]
+    a = members["ag-a"].client
+    record = a.create_record("alerts", alert(victim_recipients=["ag-b", "ag-c"]))
+
+    def readers() -> set[str]:
+        found = set()
+        for agency in AGENCIES[1:]:
+            versions = members[agency].client.record_revisions("alerts", record["id"])["items"]
+            current = members[agency].client.get_record("alerts", record["id"])
+            readable = {v["body"]["victim"] is not None for v in versions} | {current["victim"] is not None}
+            assert len(readable) == 1, agency  # every version and the record say the same
+            if readable == {True}:
+                found.add(agency)
+        return found
+
+    assert readers() == {"ag-b", "ag-c"}
+    a.update_record("alerts", record["id"], {"victim_recipients": ["ag-c"]}, etag='"v1"')
+    assert readers() == {"ag-c"}

@@ -1,5 +1,6 @@
 """Every route but the public allowlist sits behind the signature check and a caller dependency."""
 
+import re
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.api.channel import PUBLIC_PATHS
 from app.api.openapi import iter_api_routes, route_scopes
+from app.client import KixProblem
 from tests.conftest import BASE_URL
 
 
@@ -78,3 +80,25 @@ def test_readyz_reports_an_unmigrated_database(tmp_path: Any) -> None:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["type"] == "urn:kix:problem:service-unavailable"
+
+
+def test_every_scoped_route_refuses_a_key_without_its_scopes(app: FastAPI, enrol: Any) -> None:
+    # A key of an agency that holds every scope but admin, narrowed to one scope no route asks for alone.
+    member = enrol("no-scope", key_scopes=["audit:read"])
+    dummy = "01a20000-0000-7000-8000-000000000000"
+    checked = 0
+    for route in _api_routes(app):
+        scopes = route_scopes(route) or ()
+        if route.path in PUBLIC_PATHS or not scopes or scopes == ("audit:read",):
+            continue
+        path = re.sub(r"\{[a-z_]+\}", dummy, route.path_format)
+        for method in route.methods or ():
+            body: dict[str, Any] | None = {} if method in ("POST", "PATCH", "PUT") else None
+            with pytest.raises(KixProblem) as refused:
+                member.client.request(method, path, json=body)
+            assert (refused.value.status, refused.value.type) == (403, "urn:kix:problem:forbidden"), (
+                method,
+                route.path,
+            )
+            checked += 1
+    assert checked >= 40

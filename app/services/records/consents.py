@@ -71,6 +71,11 @@ def sees(session: Session, agency_id: str, record_id: str) -> bool:
     return session.scalar(select(Record.id).where(Record.id == record_id, visible_to(agency_id))) is not None
 
 
+def consented_agency(item: ShareRequest | AccessRequest) -> str:
+    """The agency a request would let see the record: a share's target, an access request's requester."""
+    return item.target_id if isinstance(item, ShareRequest) else item.requester_id
+
+
 def grant_consent(session: Session, record: Record, agency_id: str) -> None:
     """Let `agency_id` see the record by consent, unless it already does (then granting changes nothing)."""
     if not sees(session, agency_id, record.id):
@@ -86,8 +91,8 @@ def _granted(session: Session, record_id: str) -> list[Consent]:
     accesses = session.scalars(
         select(AccessRequest).where(AccessRequest.record_id == record_id, AccessRequest.state == granted)
     )
-    return [Consent(SHARE_REQUESTS, item, item.target_id) for item in shares] + [
-        Consent(ACCESS_REQUESTS, item, item.requester_id) for item in accesses
+    return [Consent(SHARE_REQUESTS, item, consented_agency(item)) for item in shares] + [
+        Consent(ACCESS_REQUESTS, item, consented_agency(item)) for item in accesses
     ]
 
 
@@ -224,3 +229,26 @@ def request_views(
             )
         )
     return views
+
+
+def move_request(
+    session: Session,
+    workflow: Workflow,
+    request: ShareRequest | AccessRequest,
+    record: Record,
+    mover: tuple[str, str],
+    name: str,
+    reason: str,
+    vault: Vault,
+    now: datetime,
+) -> RequestView:
+    """Move a request by `name` for `mover` (agency id, actor): the record's owner decides, the requester
+    withdraws; a grant lets the consented agency see the record."""
+    agency_id, actor = mover
+    party = Party.OWNER if agency_id == record.owner_id else Party.REQUESTER
+    secrets = secrets_for(vault, record.id, record.data_key)
+    apply(session, workflow, request, name, Mover(party, agency_id, actor), reason, secrets, now=now)
+    if name == "grant":
+        grant_consent(session, record, consented_agency(request))
+    session.flush()
+    return request_views(session, workflow, [request], vault, now)[0]

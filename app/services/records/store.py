@@ -5,7 +5,7 @@ exist. What a kind is comes from its spec; nothing here asks which kind it holds
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select
@@ -37,12 +37,26 @@ _SERVER_FIELDS = {"rules", "links", "status"}
 WITHDRAWN = "withdrawn"
 
 
+class Acting(Protocol):
+    """An authenticated caller: its agency, and who acts for it (kix-actor)."""
+
+    @property
+    def agency_id(self) -> str: ...
+
+    @property
+    def actor(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: the calling agency and the person or system named in kix-actor."""
 
     agency_id: str
     name: str
+
+    @classmethod
+    def of(cls, caller: "Acting") -> "Actor":
+        return cls(caller.agency_id, caller.actor)
 
     @property
     def link_author(self) -> LinkAuthor:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound
 from app.ids import uuid7
 from app.models import AccessRequest, Hit, Record
-from app.services.records.consents import ACCESS_REQUESTS, RequestView, grant_consent, request_views
+from app.services.records.consents import ACCESS_REQUESTS, RequestView, move_request, request_views
 from app.services.records.kinds import spec_of
 from app.services.records.store import Actor
 from app.services.vault import Vault, secrets_for
-from app.services.workflows.engine import Mover, Party, apply, open_item
+from app.services.workflows.engine import Mover, Party, open_item
 
 
 def ask(
@@ -67,22 +67,8 @@ def _move(
     record = session.get(Record, request.record_id)
     if record is None or record.purged_at is not None:
         raise NotFound("the record is gone")
-    party = Party.OWNER if actor.agency_id == request.owner_id else Party.REQUESTER
-    secrets = secrets_for(vault, record.id, record.data_key)
-    apply(
-        session,
-        ACCESS_REQUESTS,
-        request,
-        name,
-        Mover(party, actor.agency_id, actor.name),
-        reason,
-        secrets,
-        now=now,
-    )
-    if name == "grant":
-        grant_consent(session, record, request.requester_id)
-    session.flush()
-    return request_views(session, ACCESS_REQUESTS, [request], vault, now)[0]
+    mover = (actor.agency_id, actor.name)
+    return move_request(session, ACCESS_REQUESTS, request, record, mover, name, reason, vault, now)
 
 
 def decide(

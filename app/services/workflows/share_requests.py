@@ -17,6 +17,7 @@ from app.services.records.consents import (
     SHARE_REQUESTS,
     RequestView,
     grant_consent,
+    move_request,
     request_views,
     revoke_consent,
 )
@@ -98,22 +99,8 @@ def _move(
 ) -> RequestView:
     record = get_visible(session, kind, actor.agency_id, record_id)
     request = _request(session, record.id, request_id, actor.agency_id)
-    party = Party.OWNER if actor.agency_id == record.owner_id else Party.REQUESTER
-    secrets = secrets_for(vault, record.id, record.data_key)
-    apply(
-        session,
-        SHARE_REQUESTS,
-        request,
-        name,
-        Mover(party, actor.agency_id, actor.name),
-        reason,
-        secrets,
-        now=now,
-    )
-    if name == "grant":
-        grant_consent(session, record, request.target_id)
-    session.flush()
-    return request_views(session, SHARE_REQUESTS, [request], vault, now)[0]
+    mover = (actor.agency_id, actor.name)
+    return move_request(session, SHARE_REQUESTS, request, record, mover, name, reason, vault, now)
 
 
 def decide(
