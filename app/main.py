@@ -115,9 +115,11 @@ The exchange through which member-state agencies share kidnapping alerts, suspec
 proceeds-tracing leads.
 
 **Every call but the public ones is signed and encrypted.** Requests carry an RFC 9421 signature
-(alg ed25519, tag "kix-request", label "kix") covering "@method", "@target-uri", "kix-actor" and, with a
-body, "content-type" and "content-digest" (RFC 9530, sha-256); parameters created, expires, nonce, keyid,
-alg and tag are required. Bodies travel as JWE compact serialisations (`application/jose`,
+(alg ed25519, tag "kix-request", label "kix") covering "@method", "@target-uri", "kix-actor", with a
+body "content-type" and "content-digest" (RFC 9530, sha-256), and whenever the request carries them
+"accept", "if-match", "if-none-match" and "idempotency-key"; parameters created, expires, nonce, keyid,
+alg and tag are required. Covered values are ASCII. A signature that does not verify under a registered
+key is `signature-invalid` whatever the key id; a key's status is told only to requests it signed. Bodies travel as JWE compact serialisations (`application/jose`,
 ECDH-ES+A256KW / A256GCM) to the server's X25519 key, with `skid` naming the signing key. Responses are
 signed by the server (tag "kix-response") over "@status", "content-type", "content-digest" and the
 request's "@method", "@target-uri", "signature" and "signature-input" (`;req`), and encrypted to the
