@@ -5,8 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 
 RUN groupadd --system kix && useradd --system --gid kix --home-dir /var/lib/kix --create-home kix
 WORKDIR /opt/kix
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml setup.py README.md alembic.ini ./
 COPY app ./app
+COPY migrations ./migrations
 RUN pip install --no-cache-dir . && mkdir -p /var/lib/kix/keys && chown -R kix:kix /var/lib/kix \
     && chmod 700 /var/lib/kix/keys
 

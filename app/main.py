@@ -119,7 +119,8 @@ proceeds-tracing leads.
 body "content-type" and "content-digest" (RFC 9530, sha-256), and whenever the request carries them
 "accept", "if-match", "if-none-match" and "idempotency-key"; parameters created, expires, nonce, keyid,
 alg and tag are required. Covered values are ASCII. A signature that does not verify under a registered
-key is `signature-invalid` whatever the key id; a key's status is told only to requests it signed. Bodies travel as JWE compact serialisations (`application/jose`,
+key is `signature-invalid` whatever the key id; a key's status is told only to requests it signed.
+Bodies travel as JWE compact serialisations (`application/jose`,
 ECDH-ES+A256KW / A256GCM) to the server's X25519 key, with `skid` naming the signing key. Responses are
 signed by the server (tag "kix-response") over "@status", "content-type", "content-digest" and the
 request's "@method", "@target-uri", "signature" and "signature-input" (`;req`), and encrypted to the

@@ -2,11 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from app.api.deps import AdminCaller, DbSession
-from app.api.pagination import CursorCodec
+from app.api.deps import AdminCaller, CursorsDep, DbSession
 from app.models import Agency, Credential, Group
 from app.schemas.agencies import (
     AgencyCreate,
@@ -79,13 +78,12 @@ def create_agency(body: AgencyCreate, _caller: AdminCaller, session: DbSession) 
 
 @router.get("/agencies", response_model=AgencyPage, summary="List agencies in id order")
 def list_agencies(
-    request: Request,
     _caller: AdminCaller,
     session: DbSession,
+    cursors: CursorsDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AgencyPage:
-    cursors: CursorCodec = request.app.state.cursors
     after = cursors.decode(cursor, "agencies")[0] if cursor else None
     rows = agencies.list_agencies(session, after=after, limit=limit + 1)
     items = [_agency(agency) for agency in rows[:limit]]

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.api.deps import DatabaseDep
 from app.api.problems import problem_response
-from app.db import Database
+from app.crypto.keys import KeyPair
 from app.errors import ServiceUnavailable
 from app.migrate import is_current
 
@@ -22,8 +23,7 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz", summary="Readiness: the database answers and its schema is current", response_model=None
 )
-def readyz(request: Request) -> Any:
-    database: Database = request.app.state.db
+def readyz(database: DatabaseDep) -> Any:
     try:
         with database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -40,4 +40,5 @@ def readyz(request: Request) -> Any:
     summary="The server's public keys (JWKS): Ed25519 for response signatures, X25519 for request encryption",
 )
 def server_keys(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.server_key.public_jwks(), headers={"cache-control": "max-age=300"})
+    server_key: KeyPair = request.app.state.server_key
+    return JSONResponse(server_key.public_jwks(), headers={"cache-control": "max-age=300"})

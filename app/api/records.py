@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from app.api.deps import CursorsDep, DatabaseDep, DbSession, Now, SettingsDep, VaultDep, require
 from app.api.pagination import filter_scope
+from app.db import Database
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, Urgency
@@ -31,6 +33,7 @@ from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
 from app.services.records.notices import note_views
+from app.services.vault import Vault
 from app.services.workflows.purge import purge_record
 
 IdempotencyKeyHeader = Annotated[
@@ -55,7 +58,9 @@ def expected_version(if_match: str | None) -> int:
     return int(matched.group(1))
 
 
-def _views(session: Any, vault: Any, caller: Caller, records: list[Record], database: Any) -> list[Any]:
+def _views(
+    session: Session, vault: Vault, caller: Caller, records: list[Record], database: Database
+) -> list[dict[str, Any]]:
     """Records as the caller may read them; remember that it has seen them (for withdrawals and
     corrections), in its own statement so a read stays a read transaction."""
     with database.autocommit.connect() as connection:

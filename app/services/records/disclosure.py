@@ -95,12 +95,15 @@ def _withdrawal_reason(record: Record, secrets: RecordSecrets) -> str | None:
     return secrets.open_text(record.withdrawal_reason, table="records", row="withdrawal", field="reason")
 
 
-def current_body(record: Record, vault: Vault) -> dict[str, Any]:
-    """The record's live body, decrypted (for its owner's changes; never sent as is)."""
+def _secrets(record: Record, vault: Vault) -> RecordSecrets:
     if record.purged_at is not None:
         raise Gone(f"{record.kind} {record.id} was purged")
-    spec = spec_of(record.kind)
-    return secrets_for(vault, record.id, record.data_key).open_body(spec.sensitive_fields, record.body)
+    return secrets_for(vault, record.id, record.data_key)
+
+
+def current_body(record: Record, vault: Vault) -> dict[str, Any]:
+    """The record's live body, decrypted (for its owner's changes; never sent as is)."""
+    return _secrets(record, vault).open_body(spec_of(record.kind).sensitive_fields, record.body)
 
 
 def disclose(
@@ -113,8 +116,8 @@ def disclose(
     views = []
     for record in records:
         spec = spec_of(record.kind)
-        body = current_body(record, vault)
-        secrets = secrets_for(vault, record.id, record.data_key)
+        secrets = _secrets(record, vault)
+        body = secrets.open_body(spec.sensitive_fields, record.body)
         owner = record.owner_id == viewer.agency_id
         allowed = _may_read_restricted(spec, record, body, viewer)
         envelope = {
@@ -141,8 +144,10 @@ def disclose_revisions(
     """Every version of a record visible to `viewer`, oldest first, each disclosed under the record's
     current rules."""
     spec = spec_of(record.kind)
-    secrets = secrets_for(vault, record.id, record.data_key)
-    allowed = _may_read_restricted(spec, record, current_body(record, vault), viewer)
+    secrets = _secrets(record, vault)
+    allowed = _may_read_restricted(
+        spec, record, secrets.open_body(spec.sensitive_fields, record.body), viewer
+    )
     revisions = session.scalars(
         select(RecordRevision).where(RecordRevision.record_id == record.id).order_by(RecordRevision.version)
     )

@@ -2,7 +2,6 @@
 visibility predicate, and a record the caller may not see is reported exactly like one that does not
 exist. What a kind is comes from its spec; nothing here asks which kind it holds."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -307,9 +306,3 @@ def withdraw_record(
     notify_recipients(session, record, "withdrawal", reason, secrets)
     session.flush()
     return record
-
-
-def owned_ids(session: Session, agency_id: str, record_ids: Sequence[str]) -> set[str]:
-    return set(
-        session.scalars(select(Record.id).where(Record.id.in_(record_ids), Record.owner_id == agency_id))
-    )
