@@ -1,80 +1,10 @@
-"""What the cryptography of one KIX round trip costs on this machine, with nothing else around it.
+"""`python -m bench.crypto_floor [options]`, the same as `python -m bench crypto-floor [options]`:
+what one round trip's cryptography costs on this machine.
+What it measures and its options: bench/scenarios/crypto_floor.py, or `python -m bench crypto-floor -h`."""
 
-    python -m bench.crypto_floor
+import sys
 
-Prints the median time of each primitive the server runs per request (one Ed25519 verification, one
-Ed25519 signature, the X25519 agreements of decrypting the request and encrypting the response, the
-AES operations) and the same work through joserfc, which the service uses. Compare the total with the
-bare FastAPI request's CPU time that bench/roundtrip.py prints: their sum bounds the KIX/bare ratio.
-"""
-
-import os
-import statistics
-import time
-from collections.abc import Callable
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
-
-from app.crypto.jwe import JweCodec
-
-ROUNDS = 7
-CALLS = 2000
-
-
-def median_us(work: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        for _ in range(CALLS):
-            work()
-        samples.append((time.perf_counter() - started) / CALLS * 1e6)
-    return statistics.median(samples)
-
-
-def main() -> None:
-    signer = Ed25519PrivateKey.generate()
-    verifier = signer.public_key()
-    base = os.urandom(400)
-    signature = signer.sign(base)
-    server = X25519PrivateKey.generate()
-    client = X25519PrivateKey.generate()
-    kek, cek, nonce = os.urandom(32), os.urandom(32), os.urandom(12)
-    wrapped = aes_key_wrap(kek, cek)
-    body = os.urandom(200)
-    sealed = AESGCM(cek).encrypt(nonce, body, b"aad")
-    codec = JweCodec()
-    token = codec.encrypt(body, server.public_key(), recipient_kid="s", sender_kid="c")
-
-    raw = {
-        "Ed25519 verify (request signature)": median_us(lambda: verifier.verify(signature, base)),
-        "Ed25519 sign (response signature)": median_us(lambda: signer.sign(base)),
-        "X25519 agreement (request JWE)": median_us(lambda: server.exchange(client.public_key())),
-        "X25519 ephemeral key + agreement (response JWE)": median_us(
-            lambda: X25519PrivateKey.generate().exchange(client.public_key())
-        ),
-        "AES-KW unwrap + wrap": median_us(lambda: (aes_key_unwrap(kek, wrapped), aes_key_wrap(kek, cek))),
-        "AES-GCM open + seal": median_us(
-            lambda: (AESGCM(cek).decrypt(nonce, sealed, b"aad"), AESGCM(cek).encrypt(nonce, body, b"aad"))
-        ),
-    }
-    for name, micros in raw.items():
-        print(f"  {name:50s} {micros:7.1f} us")
-    print(f"  {'raw cryptographic floor per round trip':50s} {sum(raw.values()):7.1f} us")
-    via_library = {
-        "JWE decrypt through joserfc": median_us(lambda: codec.decrypt(token, server)),
-        "JWE encrypt through joserfc": median_us(
-            lambda: codec.encrypt(body, client.public_key(), recipient_kid="c", sender_kid="s")
-        ),
-    }
-    for name, micros in via_library.items():
-        print(f"  {name:50s} {micros:7.1f} us")
-    total = raw["Ed25519 verify (request signature)"] + raw["Ed25519 sign (response signature)"]
-    total += sum(via_library.values())
-    print(f"  {'floor with the JOSE library the service uses':50s} {total:7.1f} us")
-
+from bench.scenarios.crypto_floor import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

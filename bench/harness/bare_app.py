@@ -1,7 +1,8 @@
-"""The baseline for bench/roundtrip.py: plain FastAPI with the same echo route, and no secure channel.
+"""The baseline KIX is compared with: plain FastAPI with the same echo route, and no secure channel.
 
 `POST /v1/echo` is a sync route taking a JSON object, like KIX's, so the difference measured is the
-secure channel (signature, nonce, JWE both ways, response signature) and nothing else.
+secure channel (signature, nonce, JWE both ways, response signature) and nothing else. The harness starts
+it through uvicorn (`bench.harness.bare_app:app`) with the same worker count as `kix serve`.
 """
 
 from typing import Annotated, Any

@@ -1,0 +1,14 @@
+"""The scenarios, each a module with `main(argv) -> int` (its options: `python -m bench <scenario> -h`):
+
+- roundtrip: a signed, encrypted round trip through the full stack against a bare JSON echo;
+- crypto-floor: what one round trip's cryptography costs on this machine;
+- records: alerts created and listed through the full stack, and list latency at scale;
+- matching: hit/no-hit latency at scale, and what encryption at rest costs create and get.
+"""
+
+SCENARIOS = {
+    "roundtrip": "bench.scenarios.roundtrip",
+    "crypto-floor": "bench.scenarios.crypto_floor",
+    "records": "bench.scenarios.records",
+    "matching": "bench.scenarios.matching",
+}
