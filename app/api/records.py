@@ -265,9 +265,12 @@ def build_router(kind: KindSpec) -> APIRouter:
         response_model=LinkRead,
         summary="Link this record to another you see (the link names you as its author)",
     )
-    def add_link(record_id: RecordId, body: LinkCreate, caller: Writer, session: DbSession) -> LinkRead:
+    def add_link(
+        record_id: RecordId, body: LinkCreate, caller: Writer, session: DbSession, now: Now
+    ) -> LinkRead:
         record = service.get_visible(session, kind, caller.agency_id, record_id)
-        link = links.add_link(session, service.Actor.of(caller).link_author, record, body.target, body.type)
+        author = service.Actor.of(caller).link_author
+        link = links.add_link(session, author, record, body.target, body.type, now=now)
         return _link(record.id, body.target, link)
 
     @router.delete(

@@ -64,20 +64,21 @@ def _status(call: Any, *args: Any, **kwargs: Any) -> int:
 def _everything_seen_by(world: dict[str, Any], agency: str) -> dict[str, Any]:
     client: KixClient = world["members"][agency].client
     records: dict[str, str] = world["records"]
-    listed: list[str] = []
-    cursor = None
-    while True:  # small pages, so the keyset predicate is exercised too
-        page = client.list_records("alerts", limit=2, cursor=cursor)
-        listed += [item["id"] for item in page["items"]]
-        cursor = page["page"]["next_cursor"]
-        if cursor is None:
-            break
+
+    def every_page(**filters: Any) -> list[str]:
+        listed: list[str] = []
+        cursor = None
+        while True:  # small pages, so the keyset predicate is exercised too
+            page = client.list_records("alerts", limit=2, cursor=cursor, **filters)
+            listed += [item["id"] for item in page["items"]]
+            cursor = page["page"]["next_cursor"]
+            if cursor is None:
+                return listed
+
     return {
         "get": {name for name, rid in records.items() if _status(client.get_record, "alerts", rid) == 200},
-        "list": _names(world, listed),
-        "urgency list": _names(
-            world, [i["id"] for i in client.list_records("alerts", sort="urgency")["items"]]
-        ),
+        "list": _names(world, every_page()),
+        "urgency list": _names(world, every_page(sort="urgency")),
         "linked filter": _names(
             world, [i["id"] for i in client.list_records("alerts", linked=world["hub"])["items"]]
         ),

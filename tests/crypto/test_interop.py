@@ -290,3 +290,34 @@ def test_server_refuses_library_signed_request_changed_after_signing(
     response, _ = send(http, request)
     assert response.status_code == 200, response.text
     assert open_response(response.content, member.key, server_jwks)["payload"] == {"n": 1}
+
+
+def test_library_signed_conditional_and_idempotent_requests(
+    http: httpx.Client, member: Member, server_jwks: dict[str, Any]
+) -> None:
+    """If-Match and Idempotency-Key, covered by an independent signer, are accepted and acted on; the
+    same headers left uncovered are refused (finding 7)."""
+    from tests.records_data import alert
+
+    body = seal(alert(), server_jwks, member.key.kid)
+    created_request = library_signed(member.key, "POST", "/v1/alerts", body, {"Idempotency-Key": "lib-1"})
+    response, _ = send(http, created_request)
+    assert response.status_code == 201, response.text
+    created = open_response(response.content, member.key, server_jwks)
+    retry = library_signed(member.key, "POST", "/v1/alerts", body, {"Idempotency-Key": "lib-1"})
+    response, _ = send(http, retry)
+    assert open_response(response.content, member.key, server_jwks)["id"] == created["id"]
+
+    change = seal({"urgency": "low"}, server_jwks, member.key.kid)
+    path = f"/v1/alerts/{created['id']}"
+    response, _ = send(http, library_signed(member.key, "PATCH", path, change, {"If-Match": '"v1"'}))
+    assert response.status_code == 200, response.text
+    assert open_response(response.content, member.key, server_jwks)["version"] == 2
+    stale = library_signed(member.key, "PATCH", path, change, {"If-Match": '"v1"'})
+    response, _ = send(http, stale)
+    assert response.status_code == 412
+
+    uncovered = library_signed(member.key, "PATCH", path, change)
+    uncovered.headers["If-Match"] = '"v2"'
+    response, _ = send(http, uncovered)
+    assert (response.status_code, response.json()["type"]) == (401, "urn:kix:problem:component-missing")

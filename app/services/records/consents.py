@@ -76,10 +76,13 @@ def consented_agency(item: ShareRequest | AccessRequest) -> str:
     return item.target_id if isinstance(item, ShareRequest) else item.requester_id
 
 
-def grant_consent(session: Session, record: Record, agency_id: str) -> None:
+def grant_consent(session: Session, record: Record, agency_id: str, now: datetime) -> None:
     """Let `agency_id` see the record by consent, unless it already does (then granting changes nothing)."""
     if not sees(session, agency_id, record.id):
-        session.add(RecordGrant(record_id=record.id, grantee_type=CONSENT_GRANT, grantee_id=agency_id))
+        grant = RecordGrant(
+            record_id=record.id, grantee_type=CONSENT_GRANT, grantee_id=agency_id, granted_at=now
+        )
+        session.add(grant)
         session.flush()
 
 
@@ -249,6 +252,6 @@ def move_request(
     secrets = secrets_for(vault, record.id, record.data_key)
     apply(session, workflow, request, name, Mover(party, agency_id, actor), reason, secrets, now=now)
     if name == "grant":
-        grant_consent(session, record, consented_agency(request))
+        grant_consent(session, record, consented_agency(request), now)
     session.flush()
     return request_views(session, workflow, [request], vault, now)[0]

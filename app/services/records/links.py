@@ -4,6 +4,7 @@ records: an owner's update never drops the links other agencies made."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, or_, select, union
 from sqlalchemy.orm import Session
@@ -11,7 +12,6 @@ from sqlalchemy.orm import Session
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.ids import uuid7
 from app.models import Record, RecordLink
-from app.models.base import utcnow
 from app.schemas.records import LinkType
 from app.services.records.visibility import visible_to
 
@@ -42,7 +42,13 @@ def linked_to(agency_id: str, record_id: str) -> ColumnElement[bool]:
 
 
 def set_own_links(
-    session: Session, author: LinkAuthor, record: Record, targets: Sequence[str], *, replace: bool
+    session: Session,
+    author: LinkAuthor,
+    record: Record,
+    targets: Sequence[str],
+    *,
+    replace: bool,
+    now: datetime,
 ) -> None:
     """Make `record`'s untyped ("related") links by `author` be `targets` (with `replace`, dropping the
     author's other related links of it; links of other authors and other types stay). Linking to a record
@@ -67,10 +73,10 @@ def set_own_links(
                 session.delete(link)
     for other in wanted:
         if other not in existing:
-            session.add(_new_link(author, record.id, other, LinkType.RELATED))
+            session.add(_new_link(author, record.id, other, LinkType.RELATED, now))
 
 
-def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType) -> RecordLink:
+def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType, now: datetime) -> RecordLink:
     return RecordLink(
         id=uuid7(),
         source_id=source,
@@ -78,12 +84,18 @@ def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType)
         type=link_type.value,
         author_id=author.agency_id,
         actor=author.actor,
-        created_at=utcnow(),
+        created_at=now,
     )
 
 
 def add_link(
-    session: Session, author: LinkAuthor, source: Record, target_id: str, link_type: LinkType
+    session: Session,
+    author: LinkAuthor,
+    source: Record,
+    target_id: str,
+    link_type: LinkType,
+    *,
+    now: datetime,
 ) -> RecordLink:
     """Link two records the author sees; the same link made twice is one link."""
     if target_id == source.id:
@@ -101,7 +113,7 @@ def add_link(
     ).first()
     if existing is not None:
         return existing
-    link = _new_link(author, source.id, target_id, link_type)
+    link = _new_link(author, source.id, target_id, link_type, now)
     session.add(link)
     session.flush()
     return link

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Record
@@ -73,25 +73,29 @@ def list_records(
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
-            rank, created, last_id = after[0], datetime.fromisoformat(after[1]), after[2]
             query = query.where(
-                or_(
-                    Record.urgency_rank < rank,
-                    and_(Record.urgency_rank == rank, _before(created, last_id)),
-                )
+                _before((Record.urgency_rank, after[0]), datetime.fromisoformat(after[1]), after[2])
             )
     else:
         query = query.order_by(Record.created_at.desc(), Record.id.desc())
         if after is not None:
-            query = query.where(_before(datetime.fromisoformat(after[0]), after[1]))
+            query = query.where(_before(None, datetime.fromisoformat(after[0]), after[1]))
     return session.scalars(query.limit(limit)).all()
 
 
-def _before(created: datetime, last_id: str) -> Any:
-    # A row-value comparison, which PostgreSQL applies inside the index scan (an OR of the two parts
-    # it would apply as a filter, re-reading every earlier page).
-    position = tuple_(literal(created, type_=Record.created_at.type), literal(last_id, type_=Record.id.type))
-    return tuple_(Record.created_at, Record.id) < position
+def _before(rank: tuple[Any, int] | None, created: datetime, last_id: str) -> Any:
+    """Rows after the cursor in a descending order: one row-value comparison, which PostgreSQL applies
+    inside the index scan (an OR of the parts it would apply as a filter, re-reading every earlier page).
+    `rank` is (the rank column, the cursor's rank) when the order starts with urgency."""
+    columns: list[Any] = [Record.created_at, Record.id]
+    values: list[Any] = [
+        literal(created, type_=Record.created_at.type),
+        literal(last_id, type_=Record.id.type),
+    ]
+    if rank is not None:
+        columns.insert(0, rank[0])
+        values.insert(0, literal(rank[1], type_=Record.urgency_rank.type))
+    return tuple_(*columns) < tuple_(*values)
 
 
 def cursor_position(record: Record, sort: str) -> list[Any]:

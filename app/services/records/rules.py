@@ -1,7 +1,7 @@
 """The owner's sharing rules on a record: distribution grants, handling, evaluation, review date."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -28,20 +28,20 @@ def check_distribution(session: Session, distribution: Distribution) -> None:
         raise ValidationFailed(f"rules.distribution.groups: no group {', '.join(missing)}")
 
 
-def distribution_grants(record_id: str, distribution: Distribution) -> list[RecordGrant]:
+def distribution_grants(record_id: str, distribution: Distribution, now: datetime) -> list[RecordGrant]:
     grants = [(AGENCY_GRANT, agency) for agency in sorted(set(distribution.agencies))]
     grants += [(GROUP_GRANT, group) for group in sorted(set(distribution.groups))]
-    return [RecordGrant(record_id=record_id, grantee_type=t, grantee_id=g) for t, g in grants]
+    return [RecordGrant(record_id=record_id, grantee_type=t, grantee_id=g, granted_at=now) for t, g in grants]
 
 
-def set_distribution(session: Session, record: Record, distribution: Distribution) -> None:
+def set_distribution(session: Session, record: Record, distribution: Distribution, now: datetime) -> None:
     """Replace the owner's distribution grants; grants given by consent are the consents' business."""
     session.execute(
         delete(RecordGrant).where(
             RecordGrant.record_id == record.id, RecordGrant.grantee_type.in_((AGENCY_GRANT, GROUP_GRANT))
         )
     )
-    session.add_all(distribution_grants(record.id, distribution))
+    session.add_all(distribution_grants(record.id, distribution, now))
     record.distribution = distribution.mode.value
 
 

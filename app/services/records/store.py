@@ -160,7 +160,7 @@ def build_record(
     rules.apply_rules(record, sharing, sharing.review_by or (now + kind.default_review).date())
     return NewRecord(
         record=record,
-        grants=rules.distribution_grants(record_id, sharing.distribution),
+        grants=rules.distribution_grants(record_id, sharing.distribution, now),
         revision=_revision(record, actor, secrets, kind, body),
         index=index_rows(vault.keys.index, record_id, kind.index_terms(body)),
         body=body,
@@ -183,7 +183,8 @@ def create_record(
     session.add(new.record)
     session.flush()
     session.add_all([*new.grants, new.revision, *new.index])
-    set_own_links(session, actor.link_author, new.record, data.links, replace=False)  # type: ignore[attr-defined]
+    links = data.links  # type: ignore[attr-defined]
+    set_own_links(session, actor.link_author, new.record, links, replace=False, now=now)
     session.flush()
     return new.record
 
@@ -228,12 +229,12 @@ def _change_status(kind: KindSpec, record: Record, new_status: str | None) -> No
     record.status = new_status
 
 
-def _change_rules(session: Session, record: Record, update: SharingRulesUpdate) -> bool:
+def _change_rules(session: Session, record: Record, update: SharingRulesUpdate, now: datetime) -> bool:
     """Apply the owner's rule changes; True when the distribution changed."""
     distribution = update.distribution or rules.current_distribution(session, record)
     if update.distribution is not None:
         rules.check_distribution(session, update.distribution)
-        rules.set_distribution(session, record, update.distribution)
+        rules.set_distribution(session, record, update.distribution, now)
     merged = rules.merged_rules(record, update, distribution)
     rules.apply_rules(record, merged, update.review_by or record.review_by)
     return update.distribution is not None
@@ -268,12 +269,12 @@ def update_record(
         setattr(record, column, value)
     revoked: list[str] = []
     if rules_update is not None and _change_rules(
-        session, record, SharingRulesUpdate.model_validate(rules_update)
+        session, record, SharingRulesUpdate.model_validate(rules_update), now
     ):
         session.flush()
         revoked = consents.revoke_uncovered(session, record, secrets, now)
     if links is not None:
-        set_own_links(session, actor.link_author, record, links, replace=True)
+        set_own_links(session, actor.link_author, record, links, replace=True, now=now)
     record.version += 1
     record.updated_at = now
     session.add(_revision(record, actor, secrets, kind, body))

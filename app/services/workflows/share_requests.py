@@ -59,7 +59,7 @@ def ask(
     if not record.rules.get("restrictions", {}).get("no_onward_sharing", True):
         # The owner allowed onward sharing up front: the system grants at once, and still records it.
         apply(session, SHARE_REQUESTS, request, "grant", SYSTEM, ADVANCE_GRANT, secrets, now=now)
-        grant_consent(session, record, target_id)
+        grant_consent(session, record, target_id, now)
     session.flush()
     return request_views(session, SHARE_REQUESTS, [request], vault, now)[0]
 

@@ -3,6 +3,8 @@ lifecycle, list columns, sensitive fields, index terms, restricted blocks, follo
 columns. Generic code reads the spec and never asks which kind it holds. A new kind is one new module here
 (registered below) plus a migration if it needs new columns."""
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -75,9 +77,11 @@ def no_names(_body: Body) -> list[str]:
 
 
 def _registry() -> dict[RecordKind, KindSpec]:
-    from app.services.records.kinds import alert, lead, suspect
-
-    return {spec.kind: spec for spec in (alert.SPEC, suspect.SPEC, lead.SPEC)}
+    """Every module of this package declares one kind as SPEC: adding a module adds the kind (its
+    routes, CLI commands, disclosure, indexing and matching follow from the spec)."""
+    names = [found.name for found in pkgutil.iter_modules(__path__)]
+    specs: list[KindSpec] = [importlib.import_module(f"{__name__}.{name}").SPEC for name in names]
+    return {spec.kind: spec for spec in sorted(specs, key=lambda spec: list(RecordKind).index(spec.kind))}
 
 
 KINDS: dict[RecordKind, KindSpec] = _registry()
