@@ -1,7 +1,7 @@
 """Engine and session factory. One session, one transaction, per request."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,10 +87,12 @@ class Database:
         # A pool in autocommit mode, for single statements that are a transaction each (the signature
         # check's key lookup and nonce claim): no BEGIN/COMMIT round trips on every request.
         self.autocommit = make_engine(url, autocommit=True)
+        self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A session whose work is committed when the block ends normally, rolled back otherwise."""
+        """A session whose work is committed when the block ends normally, rolled back otherwise. After
+        a commit, each of `after_commit` is called with the session's `info` (what the work noted)."""
         with (self.write_sessions if write else self.sessions)() as session:
             try:
                 yield session
@@ -98,6 +100,8 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            for hook in self.after_commit:
+                hook(session.info)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
+from app.models.events import Event, WebhookDelivery, WebhookEndpoint
 from app.models.matching import AccessRequest, BlindIndex, Hit, MatchQuery
 from app.models.nonce import ClaimedNonce, StorageKeyCheck
 from app.models.operations import JobLease, TokenBucket
@@ -29,6 +30,7 @@ __all__ = [
     "ClaimedNonce",
     "Contribution",
     "Credential",
+    "Event",
     "Group",
     "GroupMember",
     "IdempotencyKey",
@@ -43,5 +45,7 @@ __all__ = [
     "ShareRequest",
     "StorageKeyCheck",
     "TokenBucket",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkflowTransition",
 ]

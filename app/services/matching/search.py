@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from app.crypto.blind_index import blind_index
 from app.ids import uuid7
 from app.models import BlindIndex, Hit, MatchQuery, Record
+from app.schemas.common import Scope
+from app.schemas.events import EventType
 from app.schemas.matching import MatchRequest
 from app.services.budgets import Budget, spend
+from app.services.events.outbox import emit
 from app.services.matching import indexing, normalize
 from app.services.matching.names import MATCH_THRESHOLD, PreparedName, prepared_similarity
 from app.services.records.kinds import KINDS, spec_of
@@ -142,19 +145,7 @@ def run_match(
             continue
         hit_id = uuid7()
         if record.owner_id != agency_id:
-            matched_on = ",".join(sorted(candidate.matched_on))
-            session.add(
-                Hit(
-                    id=hit_id,
-                    query_id=query.id,
-                    record_id=record_id,
-                    owner_id=record.owner_id,
-                    querier_id=agency_id,
-                    strength=strength,
-                    matched_on=matched_on,
-                    visible=can_see,
-                )
-            )
+            _record_hit(session, query, record, hit_id, strength, sorted(candidate.matched_on), can_see, now)
         if can_see:
             references.append(
                 {
@@ -172,6 +163,42 @@ def run_match(
             )
     session.flush()
     return MatchOutcome(query.id, references, hits, remaining)
+
+
+def _record_hit(
+    session: Session,
+    query: MatchQuery,
+    record: Record,
+    hit_id: str,
+    strength: str,
+    matched_on: list[str],
+    can_see: bool,
+    now: datetime,
+) -> None:
+    """The owner is told of every hit on its record, whatever the querier could see."""
+    session.add(
+        Hit(
+            id=hit_id,
+            query_id=query.id,
+            record_id=record.id,
+            owner_id=record.owner_id,
+            querier_id=query.agency_id,
+            strength=strength,
+            matched_on=",".join(matched_on),
+            visible=can_see,
+            created_at=now,
+        )
+    )
+    data = {"hit_id": hit_id, "querier": query.agency_id, "strength": strength, "matched_on": matched_on}
+    emit(
+        session,
+        [record.owner_id],
+        EventType.HIT_RECORDED,
+        now=now,
+        data=data | {"querier_can_see": can_see},
+        record_id=record.id,
+        scope=Scope.REQUESTS_READ.value,
+    )
 
 
 def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:

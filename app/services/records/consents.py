@@ -22,7 +22,10 @@ from app.models import (
     ShareRequest,
     WorkflowTransition,
 )
+from app.schemas.common import Scope
+from app.schemas.events import EventType
 from app.schemas.records import ConsentState, DistributionMode
+from app.services.events.outbox import emit, emit_record_event
 from app.services.records.notices import PURGED_TEXT
 from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT, visible_to
 from app.services.vault import Vault, secrets_for
@@ -76,14 +79,16 @@ def consented_agency(item: ShareRequest | AccessRequest) -> str:
     return item.target_id if isinstance(item, ShareRequest) else item.requester_id
 
 
-def grant_consent(session: Session, record: Record, agency_id: str, now: datetime) -> None:
-    """Let `agency_id` see the record by consent, unless it already does (then granting changes nothing)."""
+def grant_consent(session: Session, record: Record, agency_id: str, now: datetime, vault: Vault) -> None:
+    """Let `agency_id` see the record by consent, unless it already does (then granting changes nothing),
+    and tell it so with the record as it may now read it."""
     if not sees(session, agency_id, record.id):
         grant = RecordGrant(
             record_id=record.id, grantee_type=CONSENT_GRANT, grantee_id=agency_id, granted_at=now
         )
         session.add(grant)
         session.flush()
+        emit_record_event(session, vault, record, EventType.RECORD_SHARED, now=now, only=[agency_id])
 
 
 def _granted(session: Session, record_id: str) -> list[Consent]:
@@ -109,6 +114,37 @@ def _drop_grants(session: Session, record_id: str, agency_ids: set[str]) -> None
     )
 
 
+def announce_request(
+    session: Session, workflow: Workflow, item: ShareRequest | AccessRequest, *, now: datetime, opened: bool
+) -> None:
+    """Tell both parties that a request was opened or moved (its state, not its texts)."""
+    names = {
+        (SHARE_REQUESTS.table, True): EventType.SHARE_REQUEST_OPENED,
+        (SHARE_REQUESTS.table, False): EventType.SHARE_REQUEST_CHANGED,
+        (ACCESS_REQUESTS.table, True): EventType.ACCESS_REQUEST_OPENED,
+        (ACCESS_REQUESTS.table, False): EventType.ACCESS_REQUEST_CHANGED,
+    }
+    data = {
+        "request_id": item.id,
+        "state": item.state,
+        "owner": item.owner_id,
+        "requester": item.requester_id,
+        "due_at": item.due_at.isoformat() if item.due_at else None,
+    }
+    if isinstance(item, ShareRequest):
+        data["target"] = item.target_id
+    else:
+        data["hit_id"] = item.hit_id
+    # The record is named only to whoever may know it: an access request's requester learns which
+    # record it asked for once granted.
+    record_id = item.record_id if isinstance(item, ShareRequest) or item.state == "granted" else None
+    parties = {item.owner_id, item.requester_id}
+    event_type = names[(workflow.table, opened)]
+    emit(
+        session, parties, event_type, now=now, data=data, record_id=record_id, scope=Scope.REQUESTS_READ.value
+    )
+
+
 def revoke_consent(
     session: Session, record: Record, agency_id: str, mover: Mover, reason: str, sealer: Sealer, now: datetime
 ) -> bool:
@@ -118,6 +154,7 @@ def revoke_consent(
     held = session.get(RecordGrant, (record.id, CONSENT_GRANT, agency_id)) is not None
     for consent in consents:
         apply(session, consent.workflow, consent.item, "revoke", mover, reason, sealer, now=now)
+        announce_request(session, consent.workflow, consent.item, now=now, opened=False)
     _drop_grants(session, record.id, {agency_id})
     session.flush()
     return bool(consents) or held
@@ -169,6 +206,7 @@ def revoke_uncovered(session: Session, record: Record, sealer: Sealer, now: date
     reason = "the owner's new distribution no longer covers this consent"
     for consent in lapsed:
         apply(session, consent.workflow, consent.item, "revoke", SYSTEM, reason, sealer, now=now)
+        announce_request(session, consent.workflow, consent.item, now=now, opened=False)
     standing = {c.agency_id for c in consents if c not in lapsed}
     lost = {c.agency_id for c in lapsed} - standing
     _drop_grants(session, record.id, lost)
@@ -252,6 +290,7 @@ def move_request(
     secrets = secrets_for(vault, record.id, record.data_key)
     apply(session, workflow, request, name, Mover(party, agency_id, actor), reason, secrets, now=now)
     if name == "grant":
-        grant_consent(session, record, consented_agency(request), now)
+        grant_consent(session, record, consented_agency(request), now, vault)
+    announce_request(session, workflow, request, now=now, opened=False)
     session.flush()
     return request_views(session, workflow, [request], vault, now)[0]

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict
 from app.ids import uuid7
 from app.models import Contribution
+from app.schemas.events import EventType
+from app.services.events.outbox import emit
 from app.services.records.kinds import KindSpec
 from app.services.records.store import Actor, get_visible
 from app.services.vault import Vault, secrets_for
@@ -48,6 +50,16 @@ def add_contribution(
     )
     session.add(contribution)
     session.flush()
+    data = {"contribution_id": contribution_id, "kind": note_kind, "author": actor.agency_id}
+    emit(
+        session,
+        {record.owner_id, actor.agency_id},
+        EventType.CONTRIBUTION_ADDED,
+        now=now,
+        data=data,
+        record_id=record.id,
+        scope=kind.read_scope.value,
+    )
     return ContributionView(contribution, text)
 
 

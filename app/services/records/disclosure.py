@@ -11,6 +11,7 @@ predicate decided that), it decrypts them and keeps what this viewer may read:
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from app.errors import Gone
 from app.models import Record, RecordGrant, RecordRevision
 from app.services.records.kinds import KindSpec, spec_of
-from app.services.records.links import visible_links
-from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT
+from app.services.records.links import linked_ids_seen_by, visible_links
+from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT, audience
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 
@@ -106,6 +107,34 @@ def current_body(record: Record, vault: Vault) -> dict[str, Any]:
     return _secrets(record, vault).open_body(spec_of(record.kind).sensitive_fields, record.body)
 
 
+def _view(
+    spec: KindSpec,
+    record: Record,
+    body: dict[str, Any],
+    withdrawal_reason: str | None,
+    grants: list[tuple[str, str]],
+    links: list[str],
+    viewer: Viewer,
+) -> dict[str, Any]:
+    owner = record.owner_id == viewer.agency_id
+    envelope = {
+        "id": record.id,
+        "kind": record.kind,
+        "owner": record.owner_id,
+        "version": record.version,
+        "etag": etag(record),
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "withdrawn_at": record.withdrawn_at,
+        "withdrawal_reason": withdrawal_reason,
+        "rules": _rules(record, grants, owner),
+        "links": links,
+        "status": record.status,
+    }
+    allowed = _may_read_restricted(spec, record, body, viewer)
+    return _readable_body(spec, record, body, allowed, viewer) | envelope
+
+
 def disclose(
     session: Session, vault: Vault, viewer: Viewer, records: Sequence[Record]
 ) -> list[dict[str, Any]]:
@@ -118,24 +147,45 @@ def disclose(
         spec = spec_of(record.kind)
         secrets = _secrets(record, vault)
         body = secrets.open_body(spec.sensitive_fields, record.body)
-        owner = record.owner_id == viewer.agency_id
-        allowed = _may_read_restricted(spec, record, body, viewer)
-        envelope = {
-            "id": record.id,
-            "kind": record.kind,
-            "owner": record.owner_id,
-            "version": record.version,
-            "etag": etag(record),
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-            "withdrawn_at": record.withdrawn_at,
-            "withdrawal_reason": _withdrawal_reason(record, secrets),
-            "rules": _rules(record, grants[record.id], owner),
-            "links": sorted({other for other, _link in links[record.id]}),
-            "status": record.status,
-        }
-        views.append(_readable_body(spec, record, body, allowed, viewer) | envelope)
+        linked = sorted({other for other, _link in links[record.id]})
+        reason = _withdrawal_reason(record, secrets)
+        views.append(_view(spec, record, body, reason, grants[record.id], linked, viewer))
     return views
+
+
+@dataclass(frozen=True)
+class AgencyViewer:
+    """An agency as the reader of an event: it may read what any of its keys could."""
+
+    agency_id: str
+    scopes: frozenset[str]
+
+
+def disclose_to_audience(session: Session, vault: Vault, record: Record) -> dict[str, dict[str, Any]]:
+    """The record as each agency in its audience may read it now (what an event about it carries)."""
+    readers = [
+        AgencyViewer(agency_id, frozenset(scopes))
+        for agency_id, scopes in session.execute(audience(record.id))
+    ]
+    spec = spec_of(record.kind)
+    secrets = _secrets(record, vault)
+    body = secrets.open_body(spec.sensitive_fields, record.body)
+    reason = _withdrawal_reason(record, secrets)
+    grants = _grants(session, [record.id])[record.id]
+    links = linked_ids_seen_by(session, record.id, [reader.agency_id for reader in readers])
+    return {
+        reader.agency_id: _view(spec, record, body, reason, grants, links[reader.agency_id], reader)
+        for reader in readers
+    }
+
+
+def narrow_to_key(view: dict[str, Any], kind: str, scopes: frozenset[str]) -> dict[str, Any]:
+    """An agency's view of a record as one of its keys may read it: without the restricted block when
+    the key lacks that block's scope."""
+    block = spec_of(kind).restricted
+    if block is None or block.scope.value in scopes or view.get(block.field) is None:
+        return view
+    return view | {block.field: None, block.withheld_flag: True}
 
 
 def disclose_revisions(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.ids import uuid7
-from app.models import Record, RecordLink
+from app.models import Agency, Record, RecordLink
 from app.schemas.records import LinkType
 from app.services.records.visibility import visible_to
 
@@ -165,3 +165,22 @@ def remove_link(session: Session, agency_id: str, record_id: str, link_id: str) 
 def unlink_all(session: Session, record_id: str) -> None:
     """Every link of a record, whoever made it (the record is purged)."""
     session.execute(delete(RecordLink).where(_touching(record_id)))
+
+
+def linked_ids_seen_by(session: Session, record_id: str, agency_ids: Sequence[str]) -> dict[str, list[str]]:
+    """For each agency, the records linked to `record_id` that it sees (the visibility rule asked for
+    every agency at once, as an event to the whole audience of a record needs)."""
+    found: dict[str, list[str]] = {agency_id: [] for agency_id in agency_ids}
+    for anchor, other in (
+        (RecordLink.source_id, RecordLink.target_id),
+        (RecordLink.target_id, RecordLink.source_id),
+    ):
+        rows = session.execute(
+            select(Agency.id, other)
+            .join(Record, Record.id == other)
+            .join(Agency, Agency.id.in_(agency_ids))
+            .where(anchor == record_id, visible_to(Agency.id))
+        )
+        for agency_id, other_id in rows:
+            found[agency_id].append(other_id)
+    return {agency_id: sorted(set(ids)) for agency_id, ids in found.items()}

@@ -14,6 +14,9 @@ from app.errors import NotFound
 from app.ids import uuid7
 from app.models import Notice, NoticeReceipt, Record, RecordView
 from app.models.base import utcnow
+from app.schemas.events import EventType
+from app.services.events.outbox import emit
+from app.services.records.kinds import spec_of
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
@@ -50,17 +53,22 @@ def note_views(connection: Connection, agency_id: str, records: Sequence[Record]
 
 
 def notify_recipients(
-    session: Session, record: Record, kind: str, message: str, secrets: RecordSecrets
+    session: Session, record: Record, kind: str, message: str, secrets: RecordSecrets, *, now: datetime
 ) -> Notice | None:
     recipients = session.scalars(select(RecordView.agency_id).where(RecordView.record_id == record.id)).all()
     if not recipients:
         return None
     notice_id = uuid7()
     sealed = secrets.seal_text(message[:1000], table="notices", row=notice_id, field="message")
-    notice = Notice(id=notice_id, record_id=record.id, kind=kind, version=record.version, message=sealed)
+    notice = Notice(
+        id=notice_id, record_id=record.id, kind=kind, version=record.version, message=sealed, created_at=now
+    )
     session.add(notice)
     session.flush()
     session.add_all(NoticeReceipt(notice_id=notice.id, agency_id=agency) for agency in sorted(recipients))
+    data = {"notice_id": notice.id, "kind": kind, "version": record.version}
+    scope = spec_of(record.kind).read_scope.value
+    emit(session, recipients, EventType.NOTICE_ISSUED, now=now, data=data, record_id=record.id, scope=scope)
     return notice
 
 
@@ -102,6 +110,20 @@ def acknowledge(
     if receipt.acknowledged_at is None:
         receipt.acknowledged_at = now
         receipt.acknowledged_by = actor
+        notice = session.get(Notice, notice_id)
+        record = session.get(Record, notice.record_id) if notice else None
+        if record is not None:
+            data = {"notice_id": notice_id, "agency": agency_id, "acknowledged_at": now.isoformat()}
+            scope = spec_of(record.kind).read_scope.value
+            emit(
+                session,
+                [record.owner_id],
+                EventType.NOTICE_ACKNOWLEDGED,
+                now=now,
+                data=data,
+                record_id=record.id,
+                scope=scope,
+            )
         session.flush()
     return receipt
 

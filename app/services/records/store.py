@@ -22,7 +22,9 @@ from app.errors import (
 from app.ids import uuid7
 from app.models import BlindIndex, Record, RecordGrant, RecordRevision
 from app.schemas.common import InputModel
+from app.schemas.events import EventType
 from app.schemas.records import SharingRules, SharingRulesUpdate
+from app.services.events.outbox import emit_record_event
 from app.services.matching.indexing import index_rows, reindex
 from app.services.records import consents, rules
 from app.services.records.disclosure import current_body
@@ -185,7 +187,7 @@ def create_record(
     session.add_all([*new.grants, new.revision, *new.index])
     links = data.links  # type: ignore[attr-defined]
     set_own_links(session, actor.link_author, new.record, links, replace=False, now=now)
-    session.flush()
+    emit_record_event(session, vault, new.record, EventType.RECORD_CREATED, now=now)
     return new.record
 
 
@@ -279,7 +281,10 @@ def update_record(
     record.updated_at = now
     session.add(_revision(record, actor, secrets, kind, body))
     reindex(session, vault.keys.index, record.id, kind.index_terms(body))
-    notify_recipients(session, record, "correction", f"corrected to version {record.version}", secrets)
+    notify_recipients(
+        session, record, "correction", f"corrected to version {record.version}", secrets, now=now
+    )
+    emit_record_event(session, vault, record, EventType.RECORD_UPDATED, now=now)
     session.flush()
     return UpdateOutcome(record, revoked)
 
@@ -304,6 +309,7 @@ def withdraw_record(
     record.withdrawal_reason = secrets.seal_text(reason, table="records", row="withdrawal", field="reason")
     record.version += 1
     session.add(_revision(record, actor, secrets, kind, body))
-    notify_recipients(session, record, "withdrawal", reason, secrets)
+    notify_recipients(session, record, "withdrawal", reason, secrets, now=now)
+    emit_record_event(session, vault, record, EventType.RECORD_WITHDRAWN, now=now)
     session.flush()
     return record

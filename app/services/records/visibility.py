@@ -1,9 +1,10 @@
 """Who may see a record: one SQL predicate, used by every read path (get, list, count, links, revisions,
 contributions, matches, and the feeds to come), so no path can forget it."""
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from app.models import GroupMember, Record, RecordGrant
+from app.models import Agency, GroupMember, Record, RecordGrant
 
 AGENCY_GRANT = "agency"  # named in the owner's distribution
 GROUP_GRANT = "group"  # a group in the owner's distribution: its members see the record
@@ -13,7 +14,11 @@ CONSENT_GRANT = "consent"  # an agency the owner consented to (onward sharing, a
 NOT_PURGED: ColumnElement[bool] = Record.purged_at.is_(None)
 
 
-def audience_of(agency_id: str) -> ColumnElement[bool]:
+# An agency id, or a column of them (to ask about many agencies at once).
+AgencyRef = str | ColumnElement[str] | InstrumentedAttribute[str]
+
+
+def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
     """True for the records `agency_id` is in the audience of, purged or not: its own, those for all
     members, and those granted to it directly or through a group it belongs to now (membership changes
     apply on the next query).
@@ -35,6 +40,13 @@ def audience_of(agency_id: str) -> ColumnElement[bool]:
     return or_(Record.owner_id == agency_id, Record.distribution == "all_members", direct, via_group)
 
 
-def visible_to(agency_id: str) -> ColumnElement[bool]:
+def visible_to(agency_id: AgencyRef) -> ColumnElement[bool]:
     """The records `agency_id` may see now: in its audience and not purged."""
     return and_(NOT_PURGED, audience_of(agency_id))
+
+
+def audience(record_id: str) -> Select[str, list[str]]:
+    """The active agencies in a record's audience now, with their scopes: the same rule as visible_to,
+    asked from the record's side (who is told of a change to it)."""
+    sees = select(Record.id).where(Record.id == record_id, audience_of(Agency.id)).exists()
+    return select(Agency.id, Agency.scopes).where(Agency.status == "active", sees).order_by(Agency.id)

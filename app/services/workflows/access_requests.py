@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound
 from app.ids import uuid7
 from app.models import AccessRequest, Hit, Record
-from app.services.records.consents import ACCESS_REQUESTS, RequestView, move_request, request_views
+from app.services.records.consents import (
+    ACCESS_REQUESTS,
+    RequestView,
+    announce_request,
+    move_request,
+    request_views,
+)
 from app.services.records.kinds import spec_of
 from app.services.records.store import Actor
 from app.services.vault import Vault, secrets_for
@@ -42,6 +48,7 @@ def ask(
     mover = Mover(Party.REQUESTER, actor.agency_id, actor.name)
     due = now + spec_of(record.kind).follow_up_deadline(record)
     open_item(session, ACCESS_REQUESTS, request, mover, reason, secrets, now=now, due_at=due)
+    announce_request(session, ACCESS_REQUESTS, request, now=now, opened=True)
     session.flush()
     return request_views(session, ACCESS_REQUESTS, [request], vault, now)[0]
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AccessRequest, Contribution, Record, RecordRevision, ShareRequest
 from app.services import idempotency
+from app.services.events.outbox import emit_purge
 from app.services.matching.indexing import unindex
 from app.services.records import notices
 from app.services.records.consents import ACCESS_REQUESTS, SHARE_REQUESTS
@@ -42,5 +43,6 @@ def purge_record(session: Session, kind: KindSpec, actor: Actor, record_id: str,
     unindex(session, record.id)
     unlink_all(session, record.id)
     idempotency.forget_resource(session, record.id)
+    emit_purge(session, record, now=now)
     session.flush()
     return record

@@ -16,6 +16,7 @@ from app.models import Agency, ShareRequest
 from app.services.records.consents import (
     SHARE_REQUESTS,
     RequestView,
+    announce_request,
     grant_consent,
     move_request,
     request_views,
@@ -56,10 +57,12 @@ def ask(
     mover = Mover(Party.REQUESTER, actor.agency_id, actor.name)
     deadline = now + kind.follow_up_deadline(record)
     open_item(session, SHARE_REQUESTS, request, mover, reason, secrets, now=now, due_at=deadline)
+    announce_request(session, SHARE_REQUESTS, request, now=now, opened=True)
     if not record.rules.get("restrictions", {}).get("no_onward_sharing", True):
         # The owner allowed onward sharing up front: the system grants at once, and still records it.
         apply(session, SHARE_REQUESTS, request, "grant", SYSTEM, ADVANCE_GRANT, secrets, now=now)
-        grant_consent(session, record, target_id, now)
+        grant_consent(session, record, target_id, now, vault)
+        announce_request(session, SHARE_REQUESTS, request, now=now, opened=False)
     session.flush()
     return request_views(session, SHARE_REQUESTS, [request], vault, now)[0]
 

@@ -1,0 +1,84 @@
+"""The event stream: one row per recipient agency, written in the transaction of the change it reports
+(a transactional outbox), read by the change feed and delivered by webhooks."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, utcnow
+
+# SQLite needs AUTOINCREMENT so an id is never reused after a delete (a purge deletes events); a reused
+# id behind a reader's cursor would be an event it never sees.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_feed", "agency_id", "txid", "id"),
+        Index("ix_events_record_id", "record_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    # The writing transaction's id on PostgreSQL (0 on SQLite, where writers commit one at a time): the
+    # feed reads only below the oldest transaction still running, so it never passes an event whose
+    # transaction commits later.
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)  # what receivers deduplicate on
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(36))
+    # The scope a key needs to see the event (the record kind's read scope), or none.
+    scope: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # ids, states, times: nothing sensitive
+    # The record as this agency could read it then, sealed under the record's data key (so a purge
+    # shreds it with the rest of the record).
+    sealed_record: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """An agency's HTTPS endpoint, to which its events are delivered, signed and encrypted."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_agency_id", "agency_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    types: Mapped[list[str]] = mapped_column(JSON)  # event types delivered; empty: all
+    encrypt_kid: Mapped[str] = mapped_column(ForeignKey("credentials.kid"))  # deliveries are encrypted to it
+    status: Mapped[str] = mapped_column(
+        String(16), default="active"
+    )  # active, paused (a delivery died), removed
+    # The last event queued for delivery: the endpoint's own position in its agency's feed.
+    cursor_txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor_id: Mapped[int] = mapped_column(EventId, default=0)
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: attempted in the endpoint's feed order until delivered or dead."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "state", "event_row"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_row: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's HTTP status, if it answered
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
