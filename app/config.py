@@ -46,8 +46,15 @@ class Settings(BaseSettings):
     match_budget_per_hour: int = Field(default=120, ge=1)
     # How long a stored answer to a POST with an Idempotency-Key is replayed to retries.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
-    # Run the periodic jobs in each API worker (leases pick one). Off when `kix worker` runs them apart.
+    # Run the periodic jobs and webhook deliveries in each API worker (leases pick one). Off when
+    # `kix worker` runs them apart.
     scheduler: bool = True
+    # Webhooks: attempts before a delivery is dead (and its endpoint paused), the first retry's delay
+    # (doubling after), the receiver's time to answer, and a CA bundle for receivers with private CAs.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=2.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_ca_file: Path | None = None
 
     @property
     def idempotency_ttl(self) -> timedelta:

@@ -2,15 +2,15 @@
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
-from app.api import admin, matching, public, record_sharing, records, session
+from app.api import admin, feed, matching, public, record_sharing, records, session, webhooks
 from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
 from app.api.pagination import CursorCodec
@@ -23,6 +23,9 @@ from app.crypto.storage_keys import load_storage_keys, storage_key_source
 from app.db import Database
 from app.logs import configure_logging
 from app.scheduler import Scheduler
+from app.services.events.delivery import Deliverer
+from app.services.events.outbox import EMITTED, NOTIFY_CHANNEL
+from app.services.events.signal import EventSignal
 from app.services.vault import Vault
 from app.services.vault.custody import verify_storage_keys
 
@@ -51,20 +54,10 @@ def create_app(
     verify_storage_keys(db, storage_keys)
 
     clock = clock or SystemClock()
+    vault = Vault(storage_keys, storage_key_source(settings.keys_dir))
     scheduler = Scheduler(db, settings, clock)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        worker = threading.Thread(
-            target=scheduler.run_forever, args=(stop,), name="kix-scheduler", daemon=True
-        )
-        if settings.scheduler:
-            worker.start()
-        yield
-        stop.set()
-        if worker.is_alive():
-            worker.join(timeout=10)
+    signal = EventSignal()
+    db.after_commit.append(lambda info: signal.notify() if info.get(EMITTED) else None)
 
     app = FastAPI(
         title="KIX - Kidnapping Information eXchange",
@@ -72,20 +65,25 @@ def create_app(
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan(
+            settings, scheduler, signal, lambda: Deliverer(db, settings, server_key, vault, clock)
+        ),
     )
     app.state.settings = settings
     app.state.db = db
     app.state.server_key = server_key
     app.state.clock = clock
     app.state.scheduler = scheduler
-    app.state.vault = Vault(storage_keys, storage_key_source(settings.keys_dir))
+    app.state.event_signal = signal
+    app.state.vault = vault
     app.state.cursors = CursorCodec(server_key.derive_secret(b"kix pagination cursors"))
     install_problem_handlers(app)
     app.include_router(public.router)
     app.include_router(session.router)
     app.include_router(admin.router)
     app.include_router(matching.router)
+    app.include_router(feed.router)
+    app.include_router(webhooks.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)
@@ -108,6 +106,39 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _lifespan(
+    settings: Settings, scheduler: Scheduler, signal: EventSignal, deliverer: Callable[[], Deliverer]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs beside the API while it serves: the periodic jobs and webhook deliveries (unless
+    `kix worker` runs them) and, on PostgreSQL, the listener that wakes feed readers and the deliverer
+    when another node writes events."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        background = []
+        signal.listen(settings.database_url, NOTIFY_CHANNEL)
+        if settings.scheduler:
+            sender = deliverer()
+            background = [
+                threading.Thread(
+                    target=scheduler.run_forever, args=(stop,), name="kix-scheduler", daemon=True
+                ),
+                threading.Thread(
+                    target=sender.run_forever, args=(stop, signal), name="kix-webhooks", daemon=True
+                ),
+            ]
+            for thread in background:
+                thread.start()
+        yield
+        stop.set()
+        signal.close()
+        for thread in background:
+            thread.join(timeout=10)
+
+    return lifespan
 
 
 DESCRIPTION = """\

@@ -18,7 +18,10 @@ from app.clock import Clock
 from app.config import Settings
 from app.db import Database
 from app.models import AccessRequest, JobLease, ShareRequest
+from app.schemas.common import Scope
+from app.schemas.events import EventType
 from app.services import idempotency
+from app.services.events.outbox import emit
 from app.services.identity.authentication import sweep_nonces
 from app.services.records.consents import ACCESS_REQUESTS, SHARE_REQUESTS
 from app.services.workflows.engine import mark_overdue
@@ -43,10 +46,27 @@ def _expire_idempotency(db: Database, _settings: Settings, now: datetime) -> int
 
 
 def _workflow_deadlines(db: Database, _settings: Settings, now: datetime) -> int:
+    """Warn both parties of every request that waited past its deadline (once)."""
     with db.transaction() as session:
-        return mark_overdue(session, SHARE_REQUESTS, ShareRequest, now) + mark_overdue(
-            session, ACCESS_REQUESTS, AccessRequest, now
-        )
+        late: list[ShareRequest | AccessRequest] = [*mark_overdue(session, SHARE_REQUESTS, ShareRequest, now)]
+        late += mark_overdue(session, ACCESS_REQUESTS, AccessRequest, now)
+        for item in late:
+            data = {
+                "request": item.__tablename__,
+                "request_id": item.id,
+                "due_at": item.due_at.isoformat() if item.due_at else None,
+                "waiting_on": item.owner_id,
+            }
+            parties = {item.owner_id, item.requester_id}
+            emit(
+                session,
+                parties,
+                EventType.DEADLINE_WARNING,
+                now=now,
+                data=data,
+                scope=Scope.REQUESTS_READ.value,
+            )
+        return len(late)
 
 
 JOBS = (

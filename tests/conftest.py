@@ -64,6 +64,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     if request.param == "sqlite":
         path = tmp_path / "kix.db"
         shutil.copyfile(sqlite_template, path)
+        path.chmod(0o600)  # as KIX creates its database files
         yield f"sqlite:///{path}"
         return
     url: str = request.getfixturevalue("postgres_database")

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthenticated
 from app.schemas.common import Scope
+from app.services.events.signal import EventSignal
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
 
@@ -44,6 +45,11 @@ def get_cursors(request: Request) -> CursorCodec:
     return cursors
 
 
+def get_signal(request: Request) -> EventSignal:
+    signal: EventSignal = request.app.state.event_signal
+    return signal
+
+
 def get_now(request: Request) -> datetime:
     """The request's moment, from the app's clock: one instant for everything a request writes."""
     clock: Clock = request.app.state.clock
@@ -57,6 +63,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 Now = Annotated[datetime, Depends(get_now)]
+SignalDep = Annotated[EventSignal, Depends(get_signal)]
 
 SCOPES_ATTRIBUTE = "__kix_scopes__"
 

@@ -127,7 +127,8 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run the jobs that are due once, then exit (for cron)")] = False,
     tick: Annotated[float, typer.Option(min=0.5, help="Seconds between checks for due jobs")] = 5.0,
 ) -> None:
-    """Run the periodic jobs (nonce sweep, idempotency expiry, deadline checks) apart from the API.
+    """Run the periodic jobs (nonce sweep, idempotency expiry, deadline checks) and webhook deliveries
+    apart from the API.
 
     Set KIX_SCHEDULER=false on the API nodes when a worker runs them; with both on, the job leases still
     let each job run once per period."""
@@ -136,24 +137,48 @@ def worker(
 
     from app.bootstrap import prepare_server
     from app.clock import SystemClock
+    from app.crypto.storage_keys import storage_key_source
     from app.scheduler import Scheduler
+    from app.services.events.delivery import Deliverer
+    from app.services.events.outbox import NOTIFY_CHANNEL
+    from app.services.events.signal import EventSignal
 
     settings = server_settings()
     db = prepare_server(settings)
-    scheduler = Scheduler(db, settings, SystemClock())
+    clock = SystemClock()
+    scheduler = Scheduler(db, settings, clock)
+    server_key, _ = load_server_keys(settings.keys_dir, create=False)
+    storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
+    deliverer = Deliverer(
+        db, settings, server_key, Vault(storage_keys, storage_key_source(settings.keys_dir)), clock
+    )
     try:
         if once:
             for job, done in scheduler.run_due().items():
                 typer.echo(f"{job}: {done}", err=True)
+            delivered = deliverer.run_once()
+            if delivered:
+                typer.echo(f"webhook deliveries: {delivered}", err=True)
             return
         stop = threading.Event()
+        wake = EventSignal()
+        wake.listen(settings.database_url, NOTIFY_CHANNEL)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        typer.echo(f"running {', '.join(job.name for job in scheduler.jobs)} until stopped", err=True)
+        sender = threading.Thread(
+            target=deliverer.run_forever, args=(stop, wake), name="kix-webhooks", daemon=True
+        )
+        sender.start()
+        typer.echo(
+            f"running {', '.join(job.name for job in scheduler.jobs)} and webhook deliveries", err=True
+        )
         try:
             scheduler.run_forever(stop, tick_seconds=tick)
         except KeyboardInterrupt:
             stop.set()
+        sender.join(timeout=10)
+        wake.close()
     finally:
+        deliverer.close()
         db.dispose()
 
 

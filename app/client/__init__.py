@@ -2,6 +2,7 @@
 
 from app.client.client import AsyncKixClient, KixClient
 from app.client.codec import KixProblem, ResponseVerificationError, ServerKeysError, load_server_keys_file
+from app.client.webhooks import WebhookRejected, verify_webhook
 
 __all__ = [
     "AsyncKixClient",
@@ -9,5 +10,7 @@ __all__ = [
     "KixProblem",
     "ResponseVerificationError",
     "ServerKeysError",
+    "WebhookRejected",
     "load_server_keys_file",
+    "verify_webhook",
 ]

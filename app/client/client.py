@@ -2,21 +2,23 @@
 
 import time
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import httpx
 
 from app.client.codec import Codec, load_server_keys_file
-from app.client.resources import MatchingApi
+from app.client.feed import AsyncFeed, Feed
+from app.client.resources import EventsApi
 from app.crypto.keys import KeyPair, load_key_file
 
 Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
 
 
-class _Client(MatchingApi, Generic[Http]):
+class _Client(EventsApi, Generic[Http]):
     """What both clients share: the codec that signs, encrypts, verifies and decrypts, and the named
-    calls (MatchingApi). Each client sends in its own way (`_send`).
+    calls (EventsApi and its bases). Each client sends in its own way (`_send`).
 
     `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path). Pass
     `http_client` to reuse a configured httpx client (TLS client certificates, proxies, or a test client
@@ -47,6 +49,10 @@ class _Client(MatchingApi, Generic[Http]):
 class KixClient(_Client[httpx.Client]):
     """Synchronous client: each call returns the decoded JSON, or raises KixProblem."""
 
+    @cached_property
+    def feed(self) -> Feed:
+        return Feed(self)
+
     def _new_http(self, timeout: float) -> httpx.Client:
         return httpx.Client(timeout=timeout)
 
@@ -65,6 +71,10 @@ class KixClient(_Client[httpx.Client]):
 
 class AsyncKixClient(_Client[httpx.AsyncClient]):
     """Asynchronous client with the same methods as KixClient; each returns an awaitable."""
+
+    @cached_property
+    def feed(self) -> AsyncFeed:
+        return AsyncFeed(self)
 
     def _new_http(self, timeout: float) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=timeout)

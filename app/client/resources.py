@@ -193,3 +193,27 @@ class MatchingApi(RecordsApi):
     def withdraw_access_request(self, request_id: str, reason: str) -> Any:
         path = f"/v1/access-requests/{_seg(request_id)}/withdraw"
         return self.request("POST", path, json={"reason": reason})
+
+
+class EventsApi(MatchingApi):
+    """Webhook endpoints (the feed is `client.feed`)."""
+
+    def add_webhook(self, url: str, types: list[str] | None = None) -> Any:
+        return self.request("POST", "/v1/webhooks", json={"url": url, "types": types or []})
+
+    def webhooks(self) -> Any:
+        return self.request("GET", "/v1/webhooks")
+
+    def remove_webhook(self, endpoint_id: str) -> Any:
+        return self.request("DELETE", f"/v1/webhooks/{_seg(endpoint_id)}")
+
+    def test_webhook(self, endpoint_id: str) -> Any:
+        return self.request("POST", f"/v1/webhooks/{_seg(endpoint_id)}/test")
+
+    def webhook_deliveries(self, endpoint_id: str, *, state: str | None = None) -> Any:
+        params = {"state": state} if state else None
+        return self.request("GET", f"/v1/webhooks/{_seg(endpoint_id)}/deliveries", params=params)
+
+    def redeliver_webhook(self, endpoint_id: str, delivery_id: str) -> Any:
+        path = f"/v1/webhooks/{_seg(endpoint_id)}/deliveries/{_seg(delivery_id)}/redeliver"
+        return self.request("POST", path)

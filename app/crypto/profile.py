@@ -145,3 +145,45 @@ def check_request_profile(received: ReceivedSignature, *, has_body: bool, header
 def check_response_profile(received: ReceivedSignature, *, request_signed: bool) -> None:
     _require_params(received, REQUIRED_RESPONSE_PARAMS)
     _require_covered(received, response_components(request_signed))
+
+
+# Webhooks: KIX posts events to an agency's endpoint, signed by the server like a request of its own.
+WEBHOOK_TAG = "kix-webhook"
+EVENT_ID_HEADER = "kix-event-id"
+WEBHOOK_COMPONENTS: list[Component] = [
+    ("@method", {}),
+    ("@target-uri", {}),
+    ("content-type", {}),
+    ("content-digest", {}),
+    (EVENT_ID_HEADER, {}),
+]
+REQUIRED_WEBHOOK_PARAMS = ("created", "nonce", "keyid", "alg", "tag")
+
+
+def sign_webhook(
+    *,
+    target_uri: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    keyid: str,
+    private_key: Ed25519PrivateKey,
+    now: int,
+) -> dict[str, str]:
+    """The headers to add to a webhook POST: Content-Digest, Signature-Input, Signature. `headers` hold
+    content-type and kix-event-id (lower-case names)."""
+    headers = dict(headers) | {"content-digest": content_digest(body)}
+    params = {"created": now, "nonce": new_nonce(), "keyid": keyid, "alg": SIGNATURE_ALG, "tag": WEBHOOK_TAG}
+    message = HttpMessage(headers=headers, method="POST", target_uri=target_uri)
+    signature_input, signature = sign(
+        message, label=LABEL, components=WEBHOOK_COMPONENTS, params=params, private_key=private_key
+    )
+    return {
+        "content-digest": headers["content-digest"],
+        "signature-input": signature_input,
+        "signature": signature,
+    }
+
+
+def check_webhook_profile(received: ReceivedSignature) -> None:
+    _require_params(received, REQUIRED_WEBHOOK_PARAMS)
+    _require_covered(received, WEBHOOK_COMPONENTS)

@@ -106,3 +106,54 @@ def test_admin_commands_against_a_running_server(settings: Settings, admin_key: 
         kix("admin", "agencies", "reactivate", "de-bka")
         kix("admin", "keys", "revoke", registered["kid"])
         assert "key-revoked" in runner.invoke(cli, ["whoami", *agency_common]).stderr
+
+
+def _commands(group: Any, prefix: list[str]) -> list[list[str]]:
+    found = [prefix]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, [*prefix, name])
+    return found
+
+
+def test_every_command_has_help() -> None:
+    from typer.main import get_command
+
+    commands = _commands(get_command(cli), [])
+    assert len(commands) > 40
+    for words in commands:
+        result = runner.invoke(cli, [*words, "--help"])
+        assert result.exit_code == 0, (words, result.output)
+
+
+@pytest.mark.live
+def test_feed_and_webhook_commands(settings: Settings, enrol: Any, tmp_path: Path) -> None:
+    from app.crypto.keys import write_key_file
+    from tests.records_data import alert
+
+    member = enrol("de-bka")
+    writer = enrol("it-dcsa")
+    writer.client.create_record("alerts", alert())
+    key_file = tmp_path / "bka.key.json"
+    write_key_file(key_file, member.key)
+    server_key, _ = load_server_keys(settings.keys_dir, create=True)
+    jwks_file = tmp_path / "server.jwks.json"
+    jwks_file.write_text(jwks_json(server_key))
+    with kix_server(settings.database_url, settings.keys_dir) as url:
+        common = ["--url", url, "--key", str(key_file), "--server-keys", str(jwks_file)]
+        fed = runner.invoke(cli, ["feed", *common])
+        assert fed.exit_code == 0, fed.output
+        [event] = [json.loads(line) for line in fed.stdout.splitlines()]
+        assert event["type"] == "record.created"
+        assert fed.stderr.startswith("cursor: ")
+        resumed = runner.invoke(cli, ["feed", "--after", fed.stderr.split()[1], *common])
+        assert resumed.stdout == ""
+        added = json.loads(
+            runner.invoke(cli, ["webhooks", "add", "https://localhost:9/hook", *common]).stdout
+        )
+        listed = json.loads(runner.invoke(cli, ["webhooks", "list", *common]).stdout)
+        assert [item["id"] for item in listed["items"]] == [added["id"]]
+        tested = runner.invoke(cli, ["webhooks", "test", added["id"], *common])
+        assert json.loads(tested.stdout)["type"] == "webhook.test"
+        assert runner.invoke(cli, ["webhooks", "deliveries", added["id"], *common]).exit_code == 0
+        removed = runner.invoke(cli, ["webhooks", "remove", added["id"], *common])
+        assert json.loads(removed.stdout)["status"] == "removed"

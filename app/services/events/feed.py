@@ -37,7 +37,10 @@ def _horizon(session: Session) -> int | None:
     return int(session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")) or 0)
 
 
-def _open(vault: Vault, event: Event, record: Record | None, scopes: frozenset[str]) -> dict[str, Any] | None:
+def open_record(
+    vault: Vault, event: Event, record: Record | None, scopes: frozenset[str]
+) -> dict[str, Any] | None:
+    """The record view an event carries, as a key with `scopes` may read it; None once purged."""
     if event.sealed_record is None or record is None or record.data_key is None:
         return None
     secrets = secrets_for(vault, record.id, record.data_key)
@@ -80,7 +83,8 @@ def read(
         record.id: record for record in session.scalars(select(Record).where(Record.id.in_(record_ids)))
     }
     items = [
-        FeedItem(event, _open(vault, event, records.get(event.record_id or ""), scopes)) for event in events
+        FeedItem(event, open_record(vault, event, records.get(event.record_id or ""), scopes))
+        for event in events
     ]
     position = (events[-1].txid, events[-1].id) if events else after
     return items, position

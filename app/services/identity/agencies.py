@@ -9,6 +9,8 @@ from app.errors import Conflict, NotFound
 from app.models import Agency, Group, GroupMember
 from app.models.base import utcnow
 from app.schemas.agencies import AgencyCreate, AgencyKind, AgencyStatus, GroupCreate
+from app.schemas.events import EventType
+from app.services.events.outbox import emit
 
 
 def create_agency(session: Session, data: AgencyCreate) -> Agency:
@@ -50,6 +52,8 @@ def set_agency_status(session: Session, agency_id: str, status: AgencyStatus) ->
         raise Conflict("the operator agency can not be suspended: it would lock every administrator out")
     agency.status = status.value
     agency.updated_at = utcnow()
+    data = {"agency": agency.id, "status": status.value}
+    emit(session, [agency.id], EventType.AGENCY_STATUS_CHANGED, now=agency.updated_at, data=data)
     session.flush()
     return agency
 

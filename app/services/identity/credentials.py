@@ -11,6 +11,8 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Credential
 from app.models.base import utcnow
 from app.schemas.agencies import CredentialCreate, CredentialScopesUpdate
+from app.schemas.events import EventType
+from app.services.events.outbox import emit
 from app.services.identity.agencies import get_agency
 
 
@@ -67,6 +69,7 @@ def narrow_scopes(session: Session, kid: str, data: CredentialScopesUpdate) -> C
     if beyond:
         raise ValidationFailed(f"scopes can only be narrowed; not held now: {', '.join(beyond)}")
     credential.scopes = sorted(wanted)
+    _announce(session, credential, "narrowed", utcnow())
     session.flush()
     return credential
 
@@ -75,5 +78,11 @@ def revoke_credential(session: Session, kid: str, *, at: datetime | None = None)
     credential = get_credential(session, kid)
     if credential.revoked_at is None:
         credential.revoked_at = at or utcnow()
+        _announce(session, credential, "revoked", credential.revoked_at)
         session.flush()
     return credential
+
+
+def _announce(session: Session, credential: Credential, change: str, now: datetime) -> None:
+    data = {"kid": credential.kid, "change": change, "scopes": credential.scopes}
+    emit(session, [credential.agency_id], EventType.KEY_STATUS_CHANGED, now=now, data=data)

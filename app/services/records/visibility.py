@@ -26,16 +26,26 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
     Both grant checks are correlated to the record, so each costs an index probe on the page's rows
     instead of a scan of every group grant in the system.
     """
-    direct = exists().where(
-        RecordGrant.record_id == Record.id,
-        RecordGrant.grantee_type.in_((AGENCY_GRANT, CONSENT_GRANT)),
-        RecordGrant.grantee_id == agency_id,
+    # Everything but the grant tables correlates to the enclosing query: the record, and the agency
+    # column when the question is asked for many agencies at once.
+    direct = (
+        exists()
+        .where(
+            RecordGrant.record_id == Record.id,
+            RecordGrant.grantee_type.in_((AGENCY_GRANT, CONSENT_GRANT)),
+            RecordGrant.grantee_id == agency_id,
+        )
+        .correlate_except(RecordGrant)
     )
-    via_group = exists().where(
-        RecordGrant.record_id == Record.id,
-        RecordGrant.grantee_type == GROUP_GRANT,
-        RecordGrant.grantee_id == GroupMember.group_id,
-        GroupMember.agency_id == agency_id,
+    via_group = (
+        exists()
+        .where(
+            RecordGrant.record_id == Record.id,
+            RecordGrant.grantee_type == GROUP_GRANT,
+            RecordGrant.grantee_id == GroupMember.group_id,
+            GroupMember.agency_id == agency_id,
+        )
+        .correlate_except(RecordGrant, GroupMember)
     )
     return or_(Record.owner_id == agency_id, Record.distribution == "all_members", direct, via_group)
 

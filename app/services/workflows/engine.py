@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -193,18 +193,22 @@ def overdue(workflow: Workflow, item: WorkflowItem, now: datetime) -> bool:
     return item.state in workflow.waiting and item.due_at is not None and item.due_at < now
 
 
-def mark_overdue(session: Session, workflow: Workflow, model: type[WorkflowItem], now: datetime) -> int:
-    """Stamp items found past their deadline (once each); the stamp is what warnings are raised from."""
-    result = session.execute(
-        update(model)
-        .where(
-            model.state.in_(workflow.waiting),
-            model.due_at < now,
-            model.overdue_at.is_(None),
+Item = TypeVar("Item", bound=WorkflowItem)
+
+
+def mark_overdue(session: Session, workflow: Workflow, model: type[Item], now: datetime) -> list[Item]:
+    """Stamp the items found past their deadline (once each) and return them, to be warned about."""
+    late = list(
+        session.scalars(
+            select(model)
+            .where(model.state.in_(workflow.waiting), model.due_at < now, model.overdue_at.is_(None))
+            .with_for_update()
         )
-        .values(overdue_at=now)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    for item in late:
+        item.overdue_at = now
+    session.flush()
+    return late
 
 
 def forget_notes(session: Session, workflow: Workflow, item_ids: Sequence[str]) -> None:

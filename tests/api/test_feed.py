@@ -1,0 +1,255 @@
+"""The change feed through the SDK: each agency's events, only what it may read, in order, from an
+opaque cursor bound to it; long polls that wake when an event comes."""
+
+import threading
+import time
+from datetime import timedelta
+from multiprocessing import get_context
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.client import KixClient, KixProblem
+from app.clock import ShiftedClock
+from app.config import Settings
+from app.crypto.keys import KeyPair
+from app.db import Database
+from app.main import create_app
+from app.models import Event
+from app.scheduler import Scheduler
+from app.services.events.feed import START, read
+from app.services.vault import Vault
+from tests.asgi import in_process_client
+from tests.conftest import BASE_URL, POSTGRES_URL, Member
+from tests.events_writer import write_events
+from tests.records_data import alert, rules, suspect
+
+
+def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
+    with pytest.raises(KixProblem) as caught:
+        call(*args, **kwargs)
+    return caught.value.status, caught.value.type.removeprefix("urn:kix:problem:")
+
+
+def _events(member: Member, **options: Any) -> list[dict[str, Any]]:
+    return list(member.client.feed.iter(follow=False, **options))
+
+
+def _kinds(member: Member, **options: Any) -> list[tuple[str, str | None]]:
+    return [(event["type"], event["record_id"]) for event in _events(member, **options)]
+
+
+@pytest.fixture
+def trio(enrol: Any) -> tuple[Member, Member, Member]:
+    return enrol("it-dcsa"), enrol("de-bka"), enrol("fr-ocrb")
+
+
+def _second_key(
+    member: Member,
+    admin: KixClient,
+    server_jwks: dict[str, Any],
+    http: Any,
+    clock: ShiftedClock,
+    scopes: list[str],
+) -> KixClient:
+    """Another key of the member's agency, with these scopes."""
+    key = KeyPair.generate()
+    admin.register_key(
+        member.agency_id, {"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk}, scopes
+    )
+    return KixClient(BASE_URL, key, server_jwks, http_client=http, clock=clock.timestamp)
+
+
+def test_record_events_reach_exactly_the_audience_with_what_each_may_read(
+    trio: tuple[Member, Member, Member],
+    admin: KixClient,
+    server_jwks: dict[str, Any],
+    http: Any,
+    clock: ShiftedClock,
+) -> None:
+    owner, partner, outsider = trio
+    shared = rules(mode="agencies", agencies=["de-bka"])
+    record = owner.client.create_record("alerts", alert(rules=shared, victim_recipients=["it-dcsa"]))
+    [created] = _events(partner)
+    assert (created["type"], created["record_id"]) == ("record.created", record["id"])
+    assert created["record"]["id"] == record["id"]
+    assert (created["record"]["victim"], created["record"]["victim_withheld"]) == (None, True)
+    assert created["record"]["rules"]["distribution"]["agencies"] is None  # recipients learn no audience
+    owner_event = _events(owner)[0]
+    assert owner_event["record"]["victim"]["name"] == "Giulia Ferraro"
+    assert owner_event["record"]["rules"]["distribution"]["agencies"] == ["de-bka"]
+    assert _events(outsider) == []
+    # A key of the owner without victims:read reads the same event without the victim block.
+    narrow = _second_key(owner, admin, server_jwks, http, clock, ["alerts:read"])
+    [seen] = list(narrow.feed.iter(follow=False))
+    assert (seen["record"]["victim"], seen["record"]["victim_withheld"]) == (None, True)
+
+
+def test_a_key_sees_only_the_events_its_scopes_allow(trio: tuple[Member, Member, Member], enrol: Any) -> None:
+    owner, partner, _ = trio
+    alerts_only = enrol("es-ucic", key_scopes=["alerts:read"])
+    owner.client.create_record("alerts", alert())
+    owner.client.create_record("suspects", suspect())
+    assert [kind for kind, _ in _kinds(alerts_only)] == ["record.created"]
+    assert [event["record"]["kind"] for event in _events(alerts_only)] == ["alert"]
+    assert [event["record"]["kind"] for event in _events(partner)] == ["alert", "suspect"]
+
+
+def test_an_agency_that_loses_access_gets_no_further_events(trio: tuple[Member, Member, Member]) -> None:
+    owner, partner, _ = trio
+    record = owner.client.create_record("alerts", alert(rules=rules(mode="agencies", agencies=["de-bka"])))
+    change = {"rules": {"distribution": {"mode": "agencies", "agencies": ["fr-ocrb"]}}}
+    owner.client.update_record("alerts", record["id"], change, etag='"v1"')
+    owner.client.update_record("alerts", record["id"], {"urgency": "low"}, etag='"v2"')
+    assert _kinds(partner) == [("record.created", record["id"])]
+    assert _kinds(trio[2]) == [("record.updated", record["id"])] * 2
+
+
+def test_paging_types_and_cursors(trio: tuple[Member, Member, Member]) -> None:
+    owner, partner, outsider = trio
+    ids = [owner.client.create_record("alerts", alert())["id"] for _ in range(5)]
+    partner.client.contribute("alerts", ids[0], "note", "seen")
+    first = partner.client.feed.page(limit=2)
+    second = partner.client.feed.page(first["cursor"], limit=10)
+    seen = [event["record_id"] for event in first["items"] + second["items"]]
+    assert seen == [*ids, ids[0]]  # five creations, then the contribution, in order, once each
+    again = partner.client.feed.page(second["cursor"])
+    assert (again["items"], again["cursor"]) == ([], second["cursor"])
+    assert [e["type"] for e in _events(owner, types=["contribution.added"])] == ["contribution.added"]
+    assert _problem(partner.client.feed.page, types=["record.exploded"]) == (422, "validation-failed")
+    assert _problem(outsider.client.feed.page, first["cursor"]) == (400, "invalid-cursor")  # another agency's
+    tampered = first["cursor"][:-3] + ("A" if first["cursor"][-3] != "A" else "B") + first["cursor"][-2:]
+    assert _problem(partner.client.feed.page, tampered) == (400, "invalid-cursor")
+
+
+def test_the_feed_tells_of_requests_hits_notices_deadlines_keys_and_agencies(
+    trio: tuple[Member, Member, Member],
+    admin: KixClient,
+    db: Database,
+    settings: Settings,
+    clock: ShiftedClock,
+    server_jwks: dict[str, Any],
+    http: Any,
+) -> None:
+    owner, partner, outsider = trio
+    partner_scopes = sorted(partner.client.whoami()["scopes"])
+    hidden = owner.client.create_record(
+        "suspects", suspect(rules=rules(mode="owner_only", discoverable=True))
+    )
+    hit = outsider.client.match({"documents": ["N1234567"]})["hits"][0]
+    asked = outsider.client.request_access(hit["hit_id"], "same passport")
+    clock.advance(timedelta(hours=49))
+    Scheduler(db, settings, clock).run_due()
+    owner.client.decide_access(asked["id"], True, "agreed")
+    owner_events = _kinds(owner)
+    assert owner_events[1:] == [
+        ("hit.recorded", hidden["id"]),
+        ("access_request.opened", None),
+        ("deadline.warning", None),
+        ("access_request.changed", hidden["id"]),
+    ]
+    outsider_events = _kinds(outsider)
+    assert outsider_events == [
+        ("access_request.opened", None),  # which record it matched is not told before the grant
+        ("deadline.warning", None),
+        ("record.shared", hidden["id"]),
+        ("access_request.changed", hidden["id"]),
+    ]
+    shared = owner.client.create_record("alerts", alert())
+    partner.client.get_record("alerts", shared["id"])
+    owner.client.withdraw_record("alerts", shared["id"], "mistaken")
+    assert ("notice.issued", shared["id"]) in _kinds(partner)
+    spare = _second_key(partner, admin, server_jwks, http, clock, ["alerts:read"])
+    admin.suspend_agency("de-bka")
+    admin.reactivate_agency("de-bka")
+    admin.revoke_key(partner.key.kid)
+    told = [
+        (e["type"], e["data"])
+        for e in spare.feed.iter(follow=False, types=["agency.status_changed", "key.status_changed"])
+    ]
+    assert told == [
+        ("agency.status_changed", {"agency": "de-bka", "status": "suspended"}),
+        ("agency.status_changed", {"agency": "de-bka", "status": "active"}),
+        ("key.status_changed", {"kid": partner.key.kid, "change": "revoked", "scopes": partner_scopes}),
+    ]
+
+
+def test_purge_leaves_only_a_purged_event(trio: tuple[Member, Member, Member]) -> None:
+    owner, partner, _ = trio
+    record = owner.client.create_record("alerts", alert())
+    owner.client.purge_record("alerts", record["id"])
+    events = _events(partner)
+    assert [e["type"] for e in events] == ["record.created", "record.purged"]
+    assert [e["record"] for e in events] == [None, None]  # the content went with the purge
+
+
+def test_a_long_poll_returns_as_soon_as_an_event_comes(trio: tuple[Member, Member, Member]) -> None:
+    owner, partner, _ = trio
+    start = partner.client.feed.page()
+    threading.Timer(0.5, lambda: owner.client.create_record("alerts", alert())).start()
+    began = time.monotonic()
+    page = partner.client.feed.page(start["cursor"], wait=10)
+    waited = time.monotonic() - began
+    assert [e["type"] for e in page["items"]] == ["record.created"]
+    assert 0.4 < waited < 3
+    began = time.monotonic()
+    assert partner.client.feed.page(page["cursor"], wait=1.2)["items"] == []
+    assert time.monotonic() - began >= 1.1
+
+
+def test_a_restarted_server_continues_from_the_cursor(
+    trio: tuple[Member, Member, Member], settings: Settings, db: Database, server_jwks: dict[str, Any]
+) -> None:
+    owner, partner, _ = trio
+    ids = [owner.client.create_record("alerts", alert())["id"] for _ in range(4)]
+    half = partner.client.feed.page(limit=2)
+    restarted = create_app(settings, database=db)
+    with in_process_client(restarted, BASE_URL) as http:
+        client = KixClient(BASE_URL, partner.key, server_jwks, http_client=http)
+        rest = client.feed.page(half["cursor"])
+    assert [e["record_id"] for e in half["items"] + rest["items"]] == ids
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (KIX_TEST_POSTGRES_URL)")
+def test_concurrent_writers_on_postgresql_every_event_seen_once_in_order(
+    enrol: Any, settings: Settings, db: Database, vault: Vault
+) -> None:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL variant of this test")
+    member: Member = enrol("de-bka")
+    writers, per_writer = 4, 40
+    seen: list[str] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        position = START
+        while True:
+            finished = done.is_set()
+            with db.transaction(write=False) as session:
+                items, position = read(
+                    session, vault, "de-bka", frozenset({"requests:read"}), position, limit=7
+                )
+            seen.extend(item.event.event_id for item in items)
+            if finished and not items:
+                return
+            time.sleep(0.005)
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    with get_context("spawn").Pool(writers) as pool:
+        results = pool.starmap(
+            write_events, [(settings.database_url, member.agency_id, n, per_writer) for n in range(writers)]
+        )
+    done.set()
+    reader.join(timeout=60)
+    written = [event_id for batch in results for event_id in batch]
+    assert len(seen) == len(set(seen)), "an event was read twice"
+    assert sorted(seen) == sorted(written), "an event was never read"
+    with db.sessions() as session:  # and in the feed's one order
+        ordered = list(
+            session.scalars(
+                select(Event.event_id).where(Event.agency_id == "de-bka").order_by(Event.txid, Event.id)
+            )
+        )
+    assert seen == ordered
