@@ -201,3 +201,41 @@ def test_victim_blocks_follow_the_current_recipients_in_every_version(world: dic
     assert readers() == {"ag-b", "ag-c"}
     a.update_record("alerts", record["id"], {"victim_recipients": ["ag-c"]}, etag='"v1"')
     assert readers() == {"ag-c"}
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_the_feed_tells_each_agency_exactly_of_the_records_it_may_read(
+    world: dict[str, Any], agency: str
+) -> None:
+    client: KixClient = world["members"][agency].client
+    events = list(client.feed.iter(follow=False))
+    alerts = {
+        name
+        for name, record_id in world["records"].items()
+        if any(e["record_id"] == record_id and e["type"].startswith("record.") for e in events)
+    }
+    assert alerts == EXPECTED[agency]
+    for event in events:  # and each record as the agency could read it: links it may see only
+        if (
+            event["record"] is not None
+            and event["record_id"] == world["hub"]
+            and event["type"] != "record.created"
+        ):
+            assert _names(world, event["record"]["links"]) <= EXPECTED[agency] & LINKED_TO_HUB
+
+
+def test_a_records_audience_is_exactly_who_may_see_it(world: dict[str, Any], db: Any) -> None:
+    from sqlalchemy import select
+
+    from app.models import Record
+    from app.services.records.visibility import audience, visible_to
+
+    with db.sessions() as session:
+        for record_id in [*world["records"].values(), world["hub"]]:
+            told = {agency for agency, _ in session.execute(audience(record_id)) if agency in AGENCIES}
+            sees = {
+                agency
+                for agency in AGENCIES
+                if session.scalar(select(Record.id).where(Record.id == record_id, visible_to(agency)))
+            }
+            assert told == sees, record_id
