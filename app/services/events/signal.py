@@ -21,6 +21,7 @@ class EventSignal:
         self._generation = 0
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        self.listening = threading.Event()  # set once the PostgreSQL listener is connected
 
     def notify(self) -> None:
         with self._lock:
@@ -70,10 +71,12 @@ class EventSignal:
             try:
                 with psycopg.connect(conninfo, autocommit=True) as connection:
                     connection.execute(f'LISTEN "{channel}"')
+                    self.listening.set()
                     while not self._stop.is_set():
                         for _ in connection.notifies(timeout=1.0, stop_after=1):
                             self.notify()
             except psycopg.Error:
+                self.listening.clear()
                 log.warning("event listener lost its connection; retrying")
                 self._stop.wait(2.0)
 
