@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from sqlalchemy import or_, select, text, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
@@ -34,7 +34,7 @@ from app.db import Database
 from app.ids import uuid7
 from app.models import Agency, Credential, Event, Record, WebhookDelivery, WebhookEndpoint
 from app.schemas.events import EventType
-from app.services.events.feed import FeedItem, open_record
+from app.services.events.feed import FeedItem, horizon, open_record
 from app.services.events.webhooks import ACTIVE, PAUSED, UnsafeAddress, resolve
 from app.services.vault import Vault
 
@@ -191,9 +191,9 @@ class Deliverer:
             .order_by(Event.txid, Event.id)
             .limit(BATCH)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            horizon = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-            query = query.where(Event.txid < horizon)
+        below = horizon(session)
+        if below is not None:
+            query = query.where(Event.txid < below)
         for event in session.scalars(query):
             endpoint.cursor_txid, endpoint.cursor_id = event.txid, event.id
             if _wanted(endpoint, event, scopes):

@@ -2,10 +2,10 @@
 restarts and concurrent writers.
 
 On PostgreSQL, transactions commit in another order than they start, so an event numbered later can
-become visible earlier. The feed therefore reads only events of transactions older than the oldest one
-still running (the snapshot's xmin, a safe visibility horizon), in (transaction id, event id) order: no
-event can appear later behind a position a reader has passed. On SQLite writers commit one at a time and
-event ids follow commit order.
+become visible earlier. The feed therefore reads only events of transactions older than the oldest
+writing transaction still running in this database (a safe visibility horizon), in (transaction id,
+event id) order: no event can appear later behind a position a reader has passed. On SQLite writers
+commit one at a time and event ids follow commit order.
 """
 
 import json
@@ -30,11 +30,30 @@ class FeedItem:
     record: dict[str, Any] | None
 
 
-def _horizon(session: Session) -> int | None:
-    """The oldest transaction still running, below which every event is committed or never will be."""
+_RUNNING = text(
+    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
+    "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
+    " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
+)
+_WRAP = 1 << 32
+
+
+def horizon(session: Session) -> int | None:
+    """A transaction id below which every event of this database is committed or never will be: the
+    next id to be assigned when the statement began, or the oldest writing transaction of this database
+    still running, whichever is lower. (The snapshot's own xmin would do, but counts every database of
+    the server: a long transaction elsewhere would hold this feed back.) None on SQLite."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return int(session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")) or 0)
+    xmax, running = session.execute(_RUNNING).one()
+    lowest = int(xmax)
+    for xid in running or ():
+        # pg_stat_activity shows 32-bit ids: widen each to the 64-bit id it stands for, which is less
+        # than 2^31 behind the next one; an id assigned after the snapshot (ahead of it) does not count.
+        behind = (int(xmax) - int(xid)) % _WRAP
+        if behind < _WRAP // 2:
+            lowest = min(lowest, int(xmax) - behind)
+    return lowest
 
 
 def open_record(
@@ -72,9 +91,9 @@ def read(
         .order_by(Event.txid, Event.id)
         .limit(limit)
     )
-    horizon = _horizon(session)
-    if horizon is not None:
-        query = query.where(Event.txid < horizon)
+    below = horizon(session)
+    if below is not None:
+        query = query.where(Event.txid < below)
     if types:
         query = query.where(Event.type.in_(types))
     events = list(session.scalars(query))

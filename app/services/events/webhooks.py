@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
 from app.ids import uuid7
 from app.models import Event, WebhookDelivery, WebhookEndpoint
 from app.schemas.events import EventType
+from app.services.events.feed import horizon
 from app.services.events.outbox import emit
 
 ACTIVE, PAUSED, REMOVED = "active", "paused", "removed"
@@ -52,9 +53,9 @@ def _feed_end(session: Session, agency_id: str) -> tuple[int, int]:
         .where(Event.agency_id == agency_id)
         .order_by(Event.txid.desc(), Event.id.desc())
     )
-    if session.get_bind().dialect.name == "postgresql":
-        horizon = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-        query = query.where(Event.txid < horizon)
+    below = horizon(session)
+    if below is not None:
+        query = query.where(Event.txid < below)
     last = session.execute(query.limit(1)).first()
     return (int(last[0]), int(last[1])) if last else (0, 0)
 
