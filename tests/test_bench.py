@@ -1,6 +1,6 @@
 """The benchmarks (bench/) still run: each scenario once at a tiny size, on SQLite (and the at-scale parts
 on PostgreSQL too when KIX_TEST_POSTGRES_URL is set). Only that a scenario ran and printed its report is
-checked, never a figure; and that the bulk loader writes what create_record writes."""
+checked, never a figure; and that the bulk loaders write what create_record and the outbox write."""
 
 import os
 import random
@@ -12,16 +12,20 @@ from sqlalchemy import select
 from app.crypto.storage_keys import StorageKeys
 from app.db import Database
 from app.demo import add_directory
-from app.models import BlindIndex, Record, RecordGrant, RecordRevision
+from app.ids import uuid7
+from app.models import BlindIndex, Event, Record, RecordGrant, RecordRevision
+from app.schemas.common import Scope
+from app.services.events import feed
 from app.services.records.disclosure import current_body
-from app.services.records.kinds import LEADS, SUSPECTS
+from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
 from app.services.records.queries import RecordFilters, list_records
 from app.services.records.store import Actor, create_record, get_visible
 from app.services.vault import Vault
 from bench.__main__ import main as bench_main
-from bench.data.bodies import BodyMaker, validated
+from bench.data.bodies import AGENCY_IDS, BodyMaker, validated
 from bench.loaders import LOADER_ACTOR, BulkLoader
-from bench.scenarios import crypto_floor, matching, records, roundtrip
+from bench.scenarios import crypto_floor, events, matching, records, roundtrip
+from bench.scenarios.events_data import WITH_RECORD, EventLoader, record_payloads, seal_payload
 from tests.conftest import POSTGRES_URL
 
 # A scratch database name of this run's own, so that a benchmark running beside the tests is left alone.
@@ -41,7 +45,7 @@ def test_entry_point_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     assert bench_main([]) == 2
     assert bench_main(["nonsense"]) == 2
     out, err = capsys.readouterr()
-    assert "roundtrip,crypto-floor,records,matching" in out
+    assert "roundtrip,crypto-floor,records,matching,events" in out
     assert "no scenario 'nonsense'" in err
 
 
@@ -97,6 +101,90 @@ def test_matching_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
         "EXPLAIN (ANALYZE, BUFFERS)",
     )
     ran(capsys, code, *report)
+
+
+# The events scenario at a tiny size: part 1 (the feed through the full stack), parts 2 and 3 (in process).
+TINY_FEED = "--events 300 --pages 2 --walk-rounds 1 --requests 5 --rounds 1 --trace-runs 2".split()
+TINY_OUTBOX_AND_WEBHOOKS = "--creates 4 --create-rounds 2 --deliveries 6 --deliverers 2".split()
+
+
+@pytest.mark.live
+def test_events_feed(capsys: pytest.CaptureFixture[str]) -> None:
+    code = events.main([*TINY_FEED, "--skip-outbox", "--skip-webhooks"])
+    report = [
+        "300 events on SQLite",
+        "whole feed, from the start",
+        "from the start (1 x 2)",
+        "feed-caught-up",
+    ]
+    report += ["where a page's time goes", "EXPLAIN QUERY PLAN of services.events.feed.read"]
+    ran(capsys, code, *report)
+
+
+@pytest.mark.live
+def test_events_outbox_and_webhooks(capsys: pytest.CaptureFixture[str]) -> None:
+    code = events.main([*TINY_OUTBOX_AND_WEBHOOKS, "--skip-feed"])
+    report = ["the outbox's cost on create_record", "session + create + commit", "emit_record_event"]
+    report += [
+        "1 endpoint, 1 deliverer",
+        "4 endpoints, 2 deliverer processes",
+        "every delivery received once",
+    ]
+    report += ["post: HTTP exchange (httpx)"]
+    ran(capsys, code, *report)
+
+
+@pytest.mark.live
+@needs_postgres
+def test_events_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    options = ["--postgres", "--postgres-url", str(POSTGRES_URL), "--database", SCRATCH]
+    code = events.main([*options, *TINY_FEED, *TINY_OUTBOX_AND_WEBHOOKS])
+    report = ["300 events on PostgreSQL", "distinct txids", "EXPLAIN (ANALYZE, BUFFERS) of services.events"]
+    report += ["horizon query", "(PostgreSQL)", "every delivery received once"]
+    ran(capsys, code, *report)
+
+
+def test_event_loader_writes_what_the_outbox_writes(db: Database) -> None:
+    """The events scenario seals what emit_record_event seals, and the feed reads its rows in order."""
+    vault = Vault(StorageKeys.generate())
+    with db.transaction() as session:
+        add_directory(session)
+    maker = BodyMaker(random.Random(5))  # noqa: S311 - synthetic data
+    owner, reader, now = "fr-ocrb", "es-ucic", datetime.now(UTC)
+    raw = maker.alert(now, "FR") | {"status": "active", "rules": maker.rules(owner, {"mode": "all_members"})}
+    with db.transaction() as session:
+        record = create_record(
+            session, ALERTS, Actor(owner, LOADER_ACTOR), validated(ALERTS.create, raw), vault, now=now
+        )
+    scopes = frozenset(scope.value for scope in Scope if scope is not Scope.ADMIN)
+    with db.sessions() as session:
+        written = session.scalars(select(Event).where(Event.record_id == record.id)).all()
+        payloads = record_payloads(session, vault, record)
+        assert sorted(event.agency_id for event in written) == sorted(payloads) == sorted(AGENCY_IDS)
+        for event in written:
+            ours = Event(event_id=uuid7())
+            ours.sealed_record = seal_payload(vault, record, ours.event_id, payloads[event.agency_id])
+            assert feed.open_record(vault, ours, record, scopes) == feed.open_record(
+                vault, event, record, scopes
+            )
+
+    stats = EventLoader(db, vault, AGENCY_IDS, seed=1, chunk=50).load(200)
+    assert 200 <= sum(stats.rows.values()) < 200 + len(AGENCY_IDS)
+    read: list[feed.FeedItem] = []
+    position = feed.START
+    with db.sessions() as session:
+        expected = session.scalars(
+            select(Event.event_id).where(Event.agency_id == reader).order_by(Event.txid, Event.id)
+        ).all()
+        while True:
+            items, position = feed.read(session, vault, reader, scopes, position, limit=7)
+            read += items
+            if not items:
+                break
+    assert [item.event.event_id for item in read] == list(expected)
+    with_record = {kind.value for kind in WITH_RECORD}
+    assert all(isinstance(item.record, dict) for item in read if item.event.type in with_record)
+    assert any(item.event.type in with_record for item in read[1:])
 
 
 def test_bulk_loader_writes_what_create_record_writes(db: Database) -> None:

@@ -2,6 +2,15 @@
 
 from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.base import Base
+from app.models.cooperation import (
+    CooperationRequest,
+    CrisisEntry,
+    CrisisRoom,
+    DirectoryEntry,
+    LapseWarning,
+    LeadIntake,
+    VictimService,
+)
 from app.models.events import Event, WebhookDelivery, WebhookEndpoint
 from app.models.matching import AccessRequest, BlindIndex, Hit, MatchQuery
 from app.models.nonce import ClaimedNonce, StorageKeyCheck
@@ -21,6 +30,13 @@ from app.models.records import (
 from app.models.workflows import WorkflowTransition
 
 __all__ = [
+    "LapseWarning",
+    "VictimService",
+    "LeadIntake",
+    "DirectoryEntry",
+    "CrisisRoom",
+    "CrisisEntry",
+    "CooperationRequest",
     "AccessRequest",
     "Agency",
     "BlindIndex",

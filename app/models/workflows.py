@@ -16,7 +16,8 @@ class WorkflowItem:
     state: Mapped[str] = mapped_column(String(24))
     # When the party expected to act next must have acted; NULL once no one is expected to.
     due_at: Mapped[datetime | None]
-    # When the scheduler found the item past its deadline (it is warned about once).
+    # When the scheduler warned that the deadline approaches, and when it found it passed (once each).
+    warned_at: Mapped[datetime | None]
     overdue_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

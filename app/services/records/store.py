@@ -28,7 +28,7 @@ from app.services.events.outbox import emit_record_event
 from app.services.matching.indexing import index_rows, reindex
 from app.services.records import consents, rules
 from app.services.records.disclosure import current_body
-from app.services.records.kinds import KindSpec
+from app.services.records.kinds import KindSpec, spec_of
 from app.services.records.links import LinkAuthor, set_own_links
 from app.services.records.notices import notify_recipients
 from app.services.records.visibility import audience_of, visible_to
@@ -263,12 +263,7 @@ def update_record(
     rules_update = changes.pop("rules", None)
     links = changes.pop("links", None)
     secrets = secrets_for(vault, record.id, record.data_key)
-    merged = current_body(record, vault) | dict(changes)
-    body = _body(_revalidate(kind.create, merged | {"rules": _placeholder_rules(), "links": []}))
-    _check_restricted_recipients(session, kind, body)
-    record.body = secrets.seal_body(kind.sensitive_fields, body)
-    for column, value in kind.columns(body).items():
-        setattr(record, column, value)
+    body = _merged_body(session, kind, record, changes, vault)
     revoked: list[str] = []
     if rules_update is not None and _change_rules(
         session, record, SharingRulesUpdate.model_validate(rules_update), now
@@ -277,16 +272,66 @@ def update_record(
         revoked = consents.revoke_uncovered(session, record, secrets, now)
     if links is not None:
         set_own_links(session, actor.link_author, record, links, replace=True, now=now)
+    _new_version(session, kind, record, actor, body, vault, now=now)
+    return UpdateOutcome(record, revoked)
+
+
+def _merged_body(
+    session: Session, kind: KindSpec, record: Record, changes: dict[str, Any], vault: Vault
+) -> dict[str, Any]:
+    """The record's body with `changes` applied, validated as a whole and written (sealed) to the row."""
+    merged = current_body(record, vault) | dict(changes)
+    body = _body(_revalidate(kind.create, merged | {"rules": _placeholder_rules(), "links": []}))
+    _check_restricted_recipients(session, kind, body)
+    record.body = secrets_for(vault, record.id, record.data_key).seal_body(kind.sensitive_fields, body)
+    for column, value in kind.columns(body).items():
+        setattr(record, column, value)
+    return body
+
+
+def _new_version(
+    session: Session,
+    kind: KindSpec,
+    record: Record,
+    actor: Actor,
+    body: dict[str, Any],
+    vault: Vault,
+    *,
+    now: datetime,
+) -> None:
+    """Close a change: a new version and its revision, index terms, a correction notice to whoever saw
+    the record, and the event to its audience."""
+    secrets = secrets_for(vault, record.id, record.data_key)
     record.version += 1
     record.updated_at = now
     session.add(_revision(record, actor, secrets, kind, body))
     reindex(session, vault.keys.index, record.id, kind.index_terms(body))
-    notify_recipients(
-        session, record, "correction", f"corrected to version {record.version}", secrets, now=now
-    )
+    message = f"corrected to version {record.version}"
+    notify_recipients(session, record, "correction", message, secrets, now=now)
     emit_record_event(session, vault, record, EventType.RECORD_UPDATED, now=now)
     session.flush()
-    return UpdateOutcome(record, revoked)
+
+
+def change_by_agreement(
+    session: Session,
+    record: Record,
+    status: str,
+    changes: dict[str, Any],
+    actor: Actor,
+    vault: Vault,
+    *,
+    now: datetime,
+) -> bool:
+    """A change its owner asked for in advance, made when another party acts (a freezing request the
+    owner sent, executed: its lead is frozen). The lifecycle still rules: False, and nothing changes,
+    when it does not allow `status` now."""
+    kind = spec_of(record.kind)
+    if record.withdrawn_at is not None or status not in kind.transitions.get(record.status, frozenset()):
+        return False
+    record.status = status
+    body = _merged_body(session, kind, record, changes, vault)
+    _new_version(session, kind, record, actor, body, vault, now=now)
+    return True
 
 
 def withdraw_record(

@@ -9,6 +9,7 @@ from app.models import Agency, GroupMember, Record, RecordGrant
 AGENCY_GRANT = "agency"  # named in the owner's distribution
 GROUP_GRANT = "group"  # a group in the owner's distribution: its members see the record
 CONSENT_GRANT = "consent"  # an agency the owner consented to (onward sharing, access request)
+REQUEST_GRANT = "request"  # the addressee (or a copied agency) of an open cooperation request naming it
 
 # A purged record is gone from every list, count, link and match; only a request for it by id is told so.
 NOT_PURGED: ColumnElement[bool] = Record.purged_at.is_(None)
@@ -32,7 +33,7 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
         exists()
         .where(
             RecordGrant.record_id == Record.id,
-            RecordGrant.grantee_type.in_((AGENCY_GRANT, CONSENT_GRANT)),
+            RecordGrant.grantee_type.in_((AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT)),
             RecordGrant.grantee_id == agency_id,
         )
         .correlate_except(RecordGrant)

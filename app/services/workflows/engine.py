@@ -8,7 +8,7 @@ requests and access requests today, cooperation requests next. The engine knows 
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +25,7 @@ class Party(StrEnum):
 
     REQUESTER = "requester"  # who opened it
     OWNER = "owner"  # who is asked to decide (a record's owner, a request's addressee)
+    OBSERVER = "observer"  # may read the item, never act on it (an agency copied on a request)
     SYSTEM = "system"  # KIX itself: a rule applied, a deadline passed
 
 
@@ -139,9 +140,11 @@ def apply(
     sealer: Sealer,
     *,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> WorkflowTransition:
     """Move `item` by the transition `name`: 403 when `mover` may never make it, 409 (naming what is
-    allowed now) when the item's state does not allow it. The caller holds the item's row lock."""
+    allowed now) when the item's state does not allow it. `due_at` is the new deadline when the item
+    waits on someone in its new state. The caller holds the item's row lock."""
     move = workflow.transitions[name]
     if mover.party not in move.parties:
         raise Forbidden(f"the {mover.party.value} may not {name} this {workflow.table.removesuffix('s')}")
@@ -162,8 +165,8 @@ def apply(
     )
     item.state = move.target
     item.updated_at = now
-    if move.target not in workflow.waiting:
-        item.due_at = item.overdue_at = None
+    item.warned_at = item.overdue_at = None
+    item.due_at = due_at if move.target in workflow.waiting else None
     return _log(session, workflow, item, seq, name, source, mover, note, sealer, now)
 
 
@@ -194,6 +197,28 @@ def overdue(workflow: Workflow, item: WorkflowItem, now: datetime) -> bool:
 
 
 Item = TypeVar("Item", bound=WorkflowItem)
+
+
+def mark_due_soon(
+    session: Session, workflow: Workflow, model: type[Item], now: datetime, warn_before: timedelta
+) -> list[Item]:
+    """Stamp the waiting items whose deadline is `warn_before` away or less (once each) and return them."""
+    soon = list(
+        session.scalars(
+            select(model)
+            .where(
+                model.state.in_(workflow.waiting),
+                model.due_at >= now,
+                model.due_at <= now + warn_before,
+                model.warned_at.is_(None),
+            )
+            .with_for_update()
+        )
+    )
+    for item in soon:
+        item.warned_at = now
+    session.flush()
+    return soon
 
 
 def mark_overdue(session: Session, workflow: Workflow, model: type[Item], now: datetime) -> list[Item]:
