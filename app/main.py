@@ -10,7 +10,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
-from app.api import admin, feed, matching, public, record_sharing, records, session, webhooks
+from app.api import (
+    admin,
+    cooperation,
+    crises,
+    directory,
+    feed,
+    intake,
+    matching,
+    public,
+    record_sharing,
+    records,
+    session,
+    webhooks,
+)
 from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
 from app.api.pagination import CursorCodec
@@ -84,6 +97,10 @@ def create_app(
     app.include_router(matching.router)
     app.include_router(feed.router)
     app.include_router(webhooks.router)
+    app.include_router(cooperation.router)
+    app.include_router(crises.router)
+    app.include_router(directory.router)
+    app.include_router(intake.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)

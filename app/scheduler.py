@@ -17,14 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.clock import Clock
 from app.config import Settings
 from app.db import Database
-from app.models import AccessRequest, JobLease, ShareRequest
-from app.schemas.common import Scope
-from app.schemas.events import EventType
+from app.models import JobLease
 from app.services import idempotency
-from app.services.events.outbox import emit
 from app.services.identity.authentication import sweep_nonces
-from app.services.records.consents import ACCESS_REQUESTS, SHARE_REQUESTS
-from app.services.workflows.engine import mark_overdue
+from app.services.workflows.deadlines import warn_deadlines, warn_freeze_lapses
 
 log = logging.getLogger("kix.scheduler")
 
@@ -46,33 +42,21 @@ def _expire_idempotency(db: Database, _settings: Settings, now: datetime) -> int
 
 
 def _workflow_deadlines(db: Database, _settings: Settings, now: datetime) -> int:
-    """Warn both parties of every request that waited past its deadline (once)."""
+    """Warn the parties of requests whose deadline approaches or passed (once each)."""
     with db.transaction() as session:
-        late: list[ShareRequest | AccessRequest] = [*mark_overdue(session, SHARE_REQUESTS, ShareRequest, now)]
-        late += mark_overdue(session, ACCESS_REQUESTS, AccessRequest, now)
-        for item in late:
-            data = {
-                "request": item.__tablename__,
-                "request_id": item.id,
-                "due_at": item.due_at.isoformat() if item.due_at else None,
-                "waiting_on": item.owner_id,
-            }
-            parties = {item.owner_id, item.requester_id}
-            emit(
-                session,
-                parties,
-                EventType.DEADLINE_WARNING,
-                now=now,
-                data=data,
-                scope=Scope.REQUESTS_READ.value,
-            )
-        return len(late)
+        return warn_deadlines(session, now)
+
+
+def _freeze_lapses(db: Database, _settings: Settings, now: datetime) -> int:
+    with db.transaction() as session:
+        return warn_freeze_lapses(session, now)
 
 
 JOBS = (
     Job("nonce-sweep", timedelta(seconds=30), _sweep_nonces),
     Job("idempotency-expiry", timedelta(minutes=10), _expire_idempotency),
     Job("workflow-deadlines", timedelta(minutes=1), _workflow_deadlines),
+    Job("freeze-lapses", timedelta(minutes=10), _freeze_lapses),
 )
 LEASE = timedelta(minutes=5)  # longer than any job takes; a crashed holder's lease lapses after it
 

@@ -19,6 +19,7 @@ class Agency(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     contact: Mapped[dict[str, str]] = mapped_column(JSON)
     jurisdictions: Mapped[list[str]] = mapped_column(JSON)
+    designated_fiu: Mapped[str | None] = mapped_column(String(64))  # private partners: the FIU they report to
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -81,6 +81,7 @@ class CrisisRoom(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
     outcome: Mapped[str | None] = mapped_column(String(16))
     concessions: Mapped[str | None] = mapped_column(Text)  # sealed JSON: ransom paid or not, amount
+    ransom_paid: Mapped[bool | None]  # plain, for trends to count
     data_key: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]

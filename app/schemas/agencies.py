@@ -25,6 +25,11 @@ class AgencyKind(StrEnum):
     CENTRAL_AUTHORITY = "central_authority"
     JUDICIARY = "judiciary"
     OPERATOR = "operator"
+    PRIVATE_PARTNER = "private_partner"  # a bank, payment or crypto-asset provider, telecom, insurer
+
+
+# A private partner submits leads to its FIU and reads its own submissions back: nothing more.
+PARTNER_SCOPES = frozenset({Scope.LEADS_READ, Scope.LEADS_WRITE})
 
 
 class AgencyStatus(StrEnum):
@@ -53,6 +58,9 @@ class AgencyCreate(InputModel):
     scopes: ScopeList = Field(description="The most any of the agency's keys may be granted")
     contact: ContactPoint
     jurisdictions: Annotated[list[CountryCode], Field(max_length=300)] = Field(default_factory=list)
+    designated_fiu: Slug | None = Field(
+        default=None, description="Private partners only: the financial intelligence unit they report to"
+    )
 
     @field_validator("scopes")
     @classmethod
@@ -63,6 +71,13 @@ class AgencyCreate(InputModel):
     def _admin_only_for_operators(self) -> "AgencyCreate":
         if Scope.ADMIN in self.scopes and self.kind is not AgencyKind.OPERATOR:
             raise ValueError("only an operator agency may hold the admin scope")
+        partner = self.kind is AgencyKind.PRIVATE_PARTNER
+        if partner and (self.designated_fiu is None or not set(self.scopes) <= PARTNER_SCOPES):
+            raise ValueError(
+                "a private partner needs a designated_fiu, and holds no scope but leads:read/write"
+            )
+        if not partner and self.designated_fiu is not None:
+            raise ValueError("only a private partner has a designated_fiu")
         return self
 
 
@@ -75,6 +90,7 @@ class AgencyRead(BaseModel):
     scopes: list[Scope]
     contact: dict[str, str]
     jurisdictions: list[str]
+    designated_fiu: str | None = None
     created_at: datetime
     updated_at: datetime
 

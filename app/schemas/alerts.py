@@ -33,6 +33,7 @@ class AlertStatus(StrEnum):
     ACTIVE = "active"
     RELEASED = "released"
     RESCUED = "rescued"
+    ESCAPED = "escaped"
     DECEASED = "deceased"
     UNRESOLVED = "unresolved"
     CLOSED = "closed"

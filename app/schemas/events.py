@@ -23,7 +23,11 @@ class EventType(StrEnum):
     SHARE_REQUEST_CHANGED = "share_request.changed"  # granted, refused, withdrawn or revoked
     ACCESS_REQUEST_OPENED = "access_request.opened"
     ACCESS_REQUEST_CHANGED = "access_request.changed"
-    DEADLINE_WARNING = "deadline.warning"  # a request waiting on you (or on the other party) is overdue
+    DEADLINE_WARNING = "deadline.warning"  # a request's deadline approaches, or passed
+    COOPERATION_REQUEST_CHANGED = "cooperation_request.changed"  # submitted, acknowledged, executed...
+    FREEZE_LAPSING = "freeze.lapsing"  # a freezing order on one of your leads lapses soon
+    LEAD_INTAKE_CHANGED = "lead.intake_changed"  # your FIU took up a lead you submitted (private partners)
+    CRISIS_CHANGED = "crisis.changed"  # a crisis room opened, joined, given an entry, or closed
     KEY_STATUS_CHANGED = "key.status_changed"
     AGENCY_STATUS_CHANGED = "agency.status_changed"
     WEBHOOK_TEST = "webhook.test"

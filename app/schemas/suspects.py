@@ -84,6 +84,23 @@ class Warrant(InputModel):
     extradition: ExtraditionStatus = ExtraditionStatus.NONE
 
 
+class OutcomeKind(StrEnum):
+    CHARGED = "charged"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    EXTRADITED = "extradited"
+    SURRENDERED = "surrendered"
+
+
+class ProsecutionOutcome(InputModel):
+    """Where the case against the person stands: what trends report on prosecutions and extraditions."""
+
+    kind: OutcomeKind
+    on: PastDate
+    jurisdiction: CountryCode
+    reference: ShortText | None = None
+
+
 class SuspectCreate(InputModel):
     names: Annotated[list[Name], Field(min_length=1, max_length=20)]
     date_of_birth: PastDate | None = None
@@ -92,6 +109,7 @@ class SuspectCreate(InputModel):
     group_affiliation: ShortText | None = None
     phones: Annotated[list[PhoneNumber], Field(max_length=20)] = Field(default_factory=list)
     warrants: Annotated[list[Warrant], Field(max_length=20)] = Field(default_factory=list)
+    outcomes: Annotated[list[ProsecutionOutcome], Field(max_length=20)] = Field(default_factory=list)
     links: LinkList = Field(default_factory=list)
     rules: SharingRules
 
@@ -105,6 +123,7 @@ class SuspectUpdate(InputModel):
     group_affiliation: ShortText | None = None
     phones: Annotated[list[PhoneNumber], Field(max_length=20)] | None = None
     warrants: Annotated[list[Warrant], Field(max_length=20)] | None = None
+    outcomes: Annotated[list[ProsecutionOutcome], Field(max_length=20)] | None = None
     links: LinkList | None = None
     rules: SharingRulesUpdate | None = None
 
@@ -118,6 +137,7 @@ class SuspectRead(RecordEnvelope):
     group_affiliation: str | None
     phones: list[str] = Field(default_factory=list)
     warrants: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class SuspectPage(BaseModel):

@@ -1,9 +1,10 @@
 """cooperation requests, the directory of competent authorities and victim services, crisis rooms,
-private partners' lead intake, freeze-lapse warnings, and deadline warnings on workflow items
+private partners (their designated FIU, lead intake), freeze-lapse warnings, and deadline warnings on
+workflow items
 
 Revision ID: 20261129_0008
 Revises: 20261129_0007
-Create Date: 2026-11-29 07:37:38.486460
+Create Date: 2026-11-29 07:44:18.690133
 """
 
 from collections.abc import Sequence
@@ -97,6 +98,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("concessions", sa.Text(), nullable=True),
+        sa.Column("ransom_paid", sa.Boolean(), nullable=True),
         sa.Column("data_key", sa.String(length=200), nullable=False),
         sa.Column("opened_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
@@ -161,6 +163,9 @@ def upgrade() -> None:
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("warned_at", UTCDateTime(timezone=True), nullable=True))
 
+    with op.batch_alter_table("agencies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("designated_fiu", sa.String(length=64), nullable=True))
+
     with op.batch_alter_table("share_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("warned_at", UTCDateTime(timezone=True), nullable=True))
 
@@ -168,6 +173,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("share_requests", schema=None) as batch_op:
         batch_op.drop_column("warned_at")
+
+    with op.batch_alter_table("agencies", schema=None) as batch_op:
+        batch_op.drop_column("designated_fiu")
 
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         batch_op.drop_column("warned_at")

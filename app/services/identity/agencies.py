@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Agency, Group, GroupMember
 from app.models.base import utcnow
 from app.schemas.agencies import AgencyCreate, AgencyKind, AgencyStatus, GroupCreate
@@ -16,6 +16,12 @@ from app.services.events.outbox import emit
 def create_agency(session: Session, data: AgencyCreate) -> Agency:
     if session.get(Agency, data.id) is not None:
         raise Conflict(f"agency {data.id!r} already exists")
+    if data.designated_fiu is not None:
+        fiu = session.get(Agency, data.designated_fiu)
+        if fiu is None or fiu.kind != AgencyKind.FIU.value:
+            raise ValidationFailed(
+                f"designated_fiu: {data.designated_fiu} is not a financial intelligence unit"
+            )
     agency = Agency(
         id=data.id,
         country=data.country,
@@ -25,6 +31,7 @@ def create_agency(session: Session, data: AgencyCreate) -> Agency:
         scopes=[scope.value for scope in data.scopes],
         contact=data.contact.model_dump(),
         jurisdictions=sorted(set(data.jurisdictions)),
+        designated_fiu=data.designated_fiu,
     )
     session.add(agency)
     session.flush()
@@ -59,10 +66,14 @@ def set_agency_status(session: Session, agency_id: str, status: AgencyStatus) ->
 
 
 def _require_agencies(session: Session, agency_ids: Sequence[str]) -> None:
-    known = set(session.scalars(select(Agency.id).where(Agency.id.in_(agency_ids))))
-    missing = sorted(set(agency_ids) - known)
+    """Group members: existing agencies, never private partners (who receive nothing)."""
+    found = dict(session.execute(select(Agency.id, Agency.kind).where(Agency.id.in_(agency_ids))).all())
+    missing = sorted(set(agency_ids) - set(found))
     if missing:
         raise NotFound(f"no agency {', '.join(map(repr, missing))}")
+    partners = sorted(agency for agency, kind in found.items() if kind == AgencyKind.PRIVATE_PARTNER.value)
+    if partners:
+        raise ValidationFailed(f"{partners[0]} is a private partner: it joins no group")
 
 
 def create_group(session: Session, data: GroupCreate) -> Group:

@@ -10,14 +10,30 @@ from sqlalchemy.orm import Session
 from app.errors import ValidationFailed
 from app.models import Agency, Group, Record, RecordGrant
 from app.schemas.records import Distribution, DistributionMode, SharingRules, SharingRulesUpdate
-from app.services.records.visibility import AGENCY_GRANT, GROUP_GRANT
+from app.services.records.visibility import AGENCY_GRANT, GROUP_GRANT, PRIVATE_PARTNER
 
 
 def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> None:
-    known = set(session.scalars(select(Agency.id).where(Agency.id.in_(agency_ids))))
-    missing = sorted(set(agency_ids) - known)
+    """Agencies a record goes to: they exist, and none is a private partner (partners receive nothing)."""
+    found = dict(session.execute(select(Agency.id, Agency.kind).where(Agency.id.in_(agency_ids))).all())
+    missing = sorted(set(agency_ids) - set(found))
     if missing:
         raise ValidationFailed(f"{field}: no agency {', '.join(missing)}")
+    partners = sorted(agency for agency, kind in found.items() if kind == PRIVATE_PARTNER)
+    if partners:
+        raise ValidationFailed(f"{field}: {partners[0]} is a private partner, which receives no records")
+
+
+def check_partner_distribution(session: Session, owner_id: str, distribution: Distribution) -> str | None:
+    """A private partner's records go to its designated FIU and nowhere else (422 otherwise). Returns
+    that FIU for a partner, None for any other agency."""
+    owner = session.get(Agency, owner_id)
+    if owner is None or owner.kind != PRIVATE_PARTNER:
+        return None
+    if distribution.mode is not DistributionMode.AGENCIES or distribution.agencies != [owner.designated_fiu]:
+        only = f"agencies [{owner.designated_fiu}]"
+        raise ValidationFailed(f"rules.distribution: a private partner submits to its FIU only: {only}")
+    return owner.designated_fiu
 
 
 def check_distribution(session: Session, distribution: Distribution) -> None:

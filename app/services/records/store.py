@@ -20,7 +20,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.ids import uuid7
-from app.models import BlindIndex, Record, RecordGrant, RecordRevision
+from app.models import BlindIndex, LeadIntake, Record, RecordGrant, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.events import EventType
 from app.schemas.records import SharingRules, SharingRulesUpdate
@@ -180,6 +180,7 @@ def create_record(
 ) -> Record:
     sharing: SharingRules = data.rules  # type: ignore[attr-defined]
     rules.check_distribution(session, sharing.distribution)
+    fiu = rules.check_partner_distribution(session, actor.agency_id, sharing.distribution)
     new = build_record(kind, actor, data, vault, now=now)
     _check_restricted_recipients(session, kind, new.body)
     session.add(new.record)
@@ -187,6 +188,8 @@ def create_record(
     session.add_all([*new.grants, new.revision, *new.index])
     links = data.links  # type: ignore[attr-defined]
     set_own_links(session, actor.link_author, new.record, links, replace=False, now=now)
+    if fiu is not None:  # a private partner's submission: its FIU takes it in
+        session.add(LeadIntake(record_id=new.record.id, fiu_id=fiu, status="received", updated_at=now))
     emit_record_event(session, vault, new.record, EventType.RECORD_CREATED, now=now)
     return new.record
 
@@ -236,6 +239,7 @@ def _change_rules(session: Session, record: Record, update: SharingRulesUpdate, 
     distribution = update.distribution or rules.current_distribution(session, record)
     if update.distribution is not None:
         rules.check_distribution(session, update.distribution)
+        rules.check_partner_distribution(session, record.owner_id, update.distribution)
         rules.set_distribution(session, record, update.distribution, now)
     merged = rules.merged_rules(record, update, distribution)
     rules.apply_rules(record, merged, update.review_by or record.review_by)

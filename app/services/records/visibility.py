@@ -2,7 +2,7 @@
 contributions, matches, and the feeds to come), so no path can forget it."""
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from app.models import Agency, GroupMember, Record, RecordGrant
 
@@ -10,6 +10,10 @@ AGENCY_GRANT = "agency"  # named in the owner's distribution
 GROUP_GRANT = "group"  # a group in the owner's distribution: its members see the record
 CONSENT_GRANT = "consent"  # an agency the owner consented to (onward sharing, access request)
 REQUEST_GRANT = "request"  # the addressee (or a copied agency) of an open cooperation request naming it
+CRISIS_GRANT = "crisis"  # a member of the open crisis room on an alert
+PRIVATE_PARTNER = "private_partner"  # the agency kind
+# Grants that name an agency directly (groups name a group).
+DIRECT_GRANTS = (AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT, CRISIS_GRANT)
 
 # A purged record is gone from every list, count, link and match; only a request for it by id is told so.
 NOT_PURGED: ColumnElement[bool] = Record.purged_at.is_(None)
@@ -33,7 +37,7 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
         exists()
         .where(
             RecordGrant.record_id == Record.id,
-            RecordGrant.grantee_type.in_((AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT)),
+            RecordGrant.grantee_type.in_(DIRECT_GRANTS),
             RecordGrant.grantee_id == agency_id,
         )
         .correlate_except(RecordGrant)
@@ -48,7 +52,13 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
         )
         .correlate_except(RecordGrant, GroupMember)
     )
-    return or_(Record.owner_id == agency_id, Record.distribution == "all_members", direct, via_group)
+    # "All members" are the exchange's authorities: a private partner sees only what it submitted.
+    partner = aliased(Agency)
+    is_partner = (
+        exists().where(partner.id == agency_id, partner.kind == PRIVATE_PARTNER).correlate_except(partner)
+    )
+    for_all = and_(Record.distribution == "all_members", ~is_partner)
+    return or_(Record.owner_id == agency_id, for_all, direct, via_group)
 
 
 def visible_to(agency_id: AgencyRef) -> ColumnElement[bool]:

@@ -6,7 +6,7 @@ Its users declare a `Workflow` and keep their items in a table with the `Workflo
 requests and access requests today, cooperation requests next. The engine knows nothing of records.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -200,21 +200,20 @@ Item = TypeVar("Item", bound=WorkflowItem)
 
 
 def mark_due_soon(
-    session: Session, workflow: Workflow, model: type[Item], now: datetime, warn_before: timedelta
+    session: Session,
+    workflow: Workflow,
+    model: type[Item],
+    now: datetime,
+    warn_before: Callable[[Item], timedelta],
 ) -> list[Item]:
-    """Stamp the waiting items whose deadline is `warn_before` away or less (once each) and return them."""
-    soon = list(
-        session.scalars(
-            select(model)
-            .where(
-                model.state.in_(workflow.waiting),
-                model.due_at >= now,
-                model.due_at <= now + warn_before,
-                model.warned_at.is_(None),
-            )
-            .with_for_update()
-        )
+    """Stamp the waiting items whose deadline is `warn_before(item)` away or less (once each) and return
+    them, to be warned about."""
+    waiting = session.scalars(
+        select(model)
+        .where(model.state.in_(workflow.waiting), model.due_at >= now, model.warned_at.is_(None))
+        .with_for_update()
     )
+    soon = [item for item in waiting if item.due_at is not None and item.due_at - now <= warn_before(item)]
     for item in soon:
         item.warned_at = now
     session.flush()

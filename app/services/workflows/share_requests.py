@@ -24,6 +24,7 @@ from app.services.records.consents import (
 )
 from app.services.records.kinds import KindSpec
 from app.services.records.store import Actor, get_owned, get_visible
+from app.services.records.visibility import PRIVATE_PARTNER
 from app.services.vault import Vault, secrets_for
 from app.services.workflows.engine import SYSTEM, Mover, Party, apply, open_item
 
@@ -44,8 +45,9 @@ def ask(
     record = get_visible(session, kind, actor.agency_id, record_id)
     if record.owner_id == actor.agency_id:
         raise ValidationFailed("the owner shares its own record by changing its distribution")
-    if target_id in (actor.agency_id, record.owner_id) or session.get(Agency, target_id) is None:
-        raise ValidationFailed(f"target: {target_id} is not a third agency")
+    target = session.get(Agency, target_id)
+    if target_id in (actor.agency_id, record.owner_id) or target is None or target.kind == PRIVATE_PARTNER:
+        raise ValidationFailed(f"target: {target_id} is not a third agency that may receive records")
     secrets = secrets_for(vault, record.id, record.data_key)
     request = ShareRequest(
         id=uuid7(),

@@ -52,10 +52,11 @@ SPEC = KindSpec(
     statuses=AlertStatus,
     initial_status=AlertStatus.ACTIVE.value,
     transitions=lifecycle(
-        active="released rescued deceased unresolved",
-        unresolved="released rescued deceased closed",
+        active="released rescued escaped deceased unresolved",
+        unresolved="released rescued escaped deceased closed",
         released="closed",
         rescued="closed",
+        escaped="closed",
         deceased="closed",
         closed="",
     ),

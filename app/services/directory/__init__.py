@@ -1,0 +1,1 @@
+"""The directory of competent authorities and the victim and family assistance services beside it."""
