@@ -77,3 +77,15 @@ def lead(**changes: Any) -> dict[str, Any]:
         "rules": rules(),
     }
     return body | changes
+
+
+def cooperation_request(addressee: str, **changes: Any) -> dict[str, Any]:
+    """A mutual legal assistance request to `addressee`, submitted at once."""
+    body: dict[str, Any] = {
+        "kind": "mutual_legal_assistance",
+        "addressee": addressee,
+        "legal_basis": {"kind": "convention", "instrument": "UNTOC", "article": "18"},
+        "urgency": "high",
+        "summary": "Bank records of the account the ransom was paid into, March 2026",
+    }
+    return body | changes

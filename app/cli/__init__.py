@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, events, keys, openapi, records, serve
+from app.cli import admin, cooperation, events, keys, openapi, records, serve
 from app.cli.common import DEBUG, KixGroup, print_json, with_client
 from app.client import KixClient
 
@@ -34,6 +34,7 @@ cli.add_typer(keys.keys_cli, name="keys")
 cli.add_typer(openapi.openapi_cli, name="openapi")
 records.register(cli)
 events.register(cli)
+cooperation.register(cli)
 
 
 @cli.command()

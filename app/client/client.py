@@ -9,16 +9,16 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from app.client.codec import Codec, load_server_keys_file
+from app.client.cooperation import CooperationApi
 from app.client.feed import AsyncFeed, Feed
-from app.client.resources import EventsApi
 from app.crypto.keys import KeyPair, load_key_file
 
 Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
 
 
-class _Client(EventsApi, Generic[Http]):
+class _Client(CooperationApi, Generic[Http]):
     """What both clients share: the codec that signs, encrypts, verifies and decrypts, and the named
-    calls (EventsApi and its bases). Each client sends in its own way (`_send`).
+    calls (CooperationApi and its bases). Each client sends in its own way (`_send`).
 
     `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path). Pass
     `http_client` to reuse a configured httpx client (TLS client certificates, proxies, or a test client
