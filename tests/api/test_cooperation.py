@@ -11,7 +11,6 @@ from app.clock import ShiftedClock
 from app.config import Settings
 from app.db import Database
 from app.scheduler import Scheduler
-from tests.conftest import Member
 from tests.records_data import alert, cooperation_request, lead, rules, suspect
 
 STATES = [
