@@ -8,8 +8,19 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import Database
-from app.demo import fill
-from app.models import Agency, Group, Record, RecordLink
+from app.demo import AGENCIES, fill
+from app.demo_cooperation import PATHS, fill_cooperation
+from app.models import (
+    Agency,
+    CooperationRequest,
+    CrisisRoom,
+    DirectoryEntry,
+    Group,
+    LeadIntake,
+    Record,
+    RecordLink,
+    VictimService,
+)
 from app.services.records.kinds import ALERTS
 from app.services.records.queries import RecordFilters, count_records
 from app.services.vault import Vault
@@ -29,6 +40,25 @@ def test_fill_makes_linked_records_across_many_agencies(db: Database, vault: Vau
     assert fill(db, vault, records_per_kind=40).records == 0  # a second run adds nothing
 
 
+def test_fill_cooperation_makes_requests_in_every_state_rooms_directory_and_a_partner(
+    db: Database, vault: Vault
+) -> None:
+    fill(db, vault, records_per_kind=40)
+    assert fill_cooperation(db, vault) == len(PATHS) + 1
+    with db.sessions() as session:
+        states = set(session.scalars(select(CooperationRequest.state)))
+        assert states == set(PATHS)  # draft ... withdrawn, and the freezing request executed
+        rooms = sorted(session.scalars(select(CrisisRoom.status)))
+        assert rooms == ["closed", "open"]
+        assert session.scalar(select(func.count()).select_from(DirectoryEntry)) == 22
+        countries = set(session.scalars(select(VictimService.country)))
+        assert countries == {a[1] for a in AGENCIES if a[1] != "EU"}
+        assert session.scalar(select(func.count()).select_from(LeadIntake)) == 1
+        frozen = session.scalar(select(func.count()).select_from(Record).where(Record.status == "frozen"))
+        assert (frozen or 0) >= 1
+    assert fill_cooperation(db, vault) == 0
+
+
 def test_kix_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIX_DATABASE_URL", f"sqlite:///{tmp_path}/demo.db")
     monkeypatch.setenv("KIX_KEYS_DIR", str(tmp_path / "keys"))
@@ -38,8 +68,8 @@ def test_kix_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert (tmp_path / "demo-keys" / "de-bka.key.json").exists()
     database = Database(f"sqlite:///{tmp_path}/demo.db")
     with database.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Record)) == 60
+        assert session.scalar(select(func.count()).select_from(Record)) == 61  # and a private partner's lead
         assert (
-            session.scalar(select(func.count()).select_from(Agency)) == 25
-        )  # operator, 2 with keys, 22 more
+            session.scalar(select(func.count()).select_from(Agency)) == 26
+        )  # operator, 2 with keys, 22 more, a private partner
     database.dispose()

@@ -87,6 +87,7 @@ def _serve_metrics(host: str, port: int) -> None:
 def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None:
     from app.bootstrap import setup_demo
     from app.demo import fill
+    from app.demo_cooperation import fill_cooperation
 
     server_key, _ = load_server_keys(settings.keys_dir, create=False)
     demo_dir = Path(os.environ.get("KIX_DEMO_DIR", "./kix-demo"))
@@ -97,10 +98,13 @@ def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None
     if not issued:
         typer.echo("  (demo agencies existed already; nothing new issued)", err=True)
     storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
-    summary = fill(db, Vault(storage_keys), records_per_kind)
+    vault = Vault(storage_keys)
+    summary = fill(db, vault, records_per_kind)
+    requests = fill_cooperation(db, vault)
     if summary.records:
         typer.echo(
-            f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records",
+            f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records, "
+            f"{requests} cooperation requests, crisis rooms, directory entries and victim services",
             err=True,
         )
     keys = f"--key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json"
