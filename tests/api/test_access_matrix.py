@@ -239,3 +239,42 @@ def test_a_records_audience_is_exactly_who_may_see_it(world: dict[str, Any], db:
                 if session.scalar(select(Record.id).where(Record.id == record_id, visible_to(agency)))
             }
             assert told == sees, record_id
+
+
+def test_requests_rooms_and_directory_entries_across_the_matrix(world: dict[str, Any]) -> None:
+    from tests.records_data import cooperation_request
+
+    members: dict[str, Member] = world["members"]
+    a = members["ag-a"].client
+    request = a.create_request(
+        cooperation_request("ag-b", copied=["ag-c"], linked_records=[world["records"]["a-owner-only"]])
+    )
+    room = a.create_record("alerts", alert(rules=rules(mode="owner_only")))
+    crisis = a.open_crisis(room["id"], ["ag-d"])
+    entry = {
+        "accepts": ["information"],
+        "languages": ["en"],
+        "contact": {"phone": "+4930123456", "secure_email": "desk@example.org", "hours": "24/7"},
+    }
+    expected = {
+        # (sees the request, may act on it, sees the request's record, in the room, sees the room's alert)
+        "ag-a": (True, True, True, True, True),
+        "ag-b": (True, True, True, False, False),
+        "ag-c": (True, False, True, False, False),
+        "ag-d": (False, False, False, True, True),
+        "ag-e": (False, False, False, False, False),
+    }
+    for agency, (sees, acts, record, in_room, alert_seen) in expected.items():
+        client = members[agency].client
+        assert (_status(client.get_request, request["id"]) == 200) is sees, agency
+        assert bool(client.get_request(request["id"])["allowed_actions"] if sees else []) is acts, agency
+        assert (_status(client.get_record, "alerts", world["records"]["a-owner-only"]) == 200) is record, (
+            agency
+        )
+        assert (_status(client.crisis, crisis["id"]) == 200) is in_room, agency
+        assert (_status(client.get_record, "alerts", room["id"]) == 200) is alert_seen, agency
+        assert [r["id"] for r in client.requests()["items"]] == ([request["id"]] if sees else []), agency
+        # Each agency publishes its own directory entry, and nobody else's.
+        assert _status(client.put_directory_entry, agency, entry) == 200
+        other = "ag-e" if agency != "ag-e" else "ag-a"
+        assert _status(client.put_directory_entry, other, entry) == 403
