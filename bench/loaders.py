@@ -16,7 +16,8 @@ groups they made.
     print(loader.stats.describe())
 
 A record's rows are written at a later add() or when the block ends, so the caller may amend them first
-(the records scenario moves some alerts on through their lifecycle that way).
+(the records scenario moves some alerts on through their lifecycle that way). `write_rows` is the writer
+(COPY or INSERT), also used for other tables' rows (the events scenario's).
 """
 
 import json
@@ -161,19 +162,28 @@ class BulkLoader:
     def _write(self, table: Table, rows: list[dict[str, Any]]) -> None:
         connection = self._connection
         assert connection is not None  # noqa: S101 - entered
-        if not rows:
-            return
-        if not self.postgres:
-            connection.execute(insert(table), rows)
-            return
-        columns = [column.key for column in table.columns]
-        as_json = {column.key for column in table.columns if isinstance(column.type, JSON)}
-        raw = connection.connection.driver_connection
-        assert raw is not None  # noqa: S101 - a live connection
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+        write_rows(connection, table, rows)
+
+
+def write_rows(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], columns: Sequence[str] | None = None
+) -> None:
+    """`rows` (dicts by column key) into `table` on `connection`, inside its transaction: psycopg's COPY
+    on PostgreSQL, an executemany INSERT on SQLite. Only `columns` (default: all) are written; the others
+    take their database defaults (such as an autoincrement id)."""
+    if not rows:
+        return
+    names = list(columns) if columns is not None else [column.key for column in table.columns]
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), [{name: row[name] for name in names} for row in rows])
+        return
+    as_json = {column.key for column in table.columns if isinstance(column.type, JSON)}
+    raw = connection.connection.driver_connection
+    assert raw is not None  # noqa: S101 - a live connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in names])
 
 
 def analyse(db: Database, tables: Sequence[str] = TABLES) -> float:

@@ -9,6 +9,7 @@ process tree, on the same machine, with the same worker count, in alternating ph
 """
 
 import asyncio
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -142,12 +143,17 @@ def medians(results: list[PhaseResult]) -> dict[str, float]:
 
 
 def ratios(figures: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
-    """A phase's medians over the baseline's: throughput, p50, p99, server CPU per request."""
+    """A phase's medians over the baseline's: throughput, p50, p99, server CPU per request (NaN over 0,
+    as a short phase's CPU time can be: it is counted in clock ticks)."""
+
+    def ratio(key: str, digits: int) -> float:
+        return round(figures[key] / baseline[key], digits) if baseline[key] else math.nan
+
     return {
-        "throughput": round(figures["rps"] / baseline["rps"], 3),
-        "p50": round(figures["p50_ms"] / baseline["p50_ms"], 2),
-        "p99": round(figures["p99_ms"] / baseline["p99_ms"], 2),
-        "server_cpu": round(figures["server_cpu_ms_per_req"] / baseline["server_cpu_ms_per_req"], 2),
+        "throughput": ratio("rps", 3),
+        "p50": ratio("p50_ms", 2),
+        "p99": ratio("p99_ms", 2),
+        "server_cpu": ratio("server_cpu_ms_per_req", 2),
     }
 
 

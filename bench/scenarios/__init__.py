@@ -3,7 +3,8 @@
 - roundtrip: a signed, encrypted round trip through the full stack against a bare JSON echo;
 - crypto-floor: what one round trip's cryptography costs on this machine;
 - records: alerts created and listed through the full stack, and list latency at scale;
-- matching: hit/no-hit latency at scale, and what encryption at rest costs create and get.
+- matching: hit/no-hit latency at scale, and what encryption at rest costs create and get;
+- events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput.
 """
 
 SCENARIOS = {
@@ -11,4 +12,5 @@ SCENARIOS = {
     "crypto-floor": "bench.scenarios.crypto_floor",
     "records": "bench.scenarios.records",
     "matching": "bench.scenarios.matching",
+    "events": "bench.scenarios.events",
 }

@@ -1,0 +1,201 @@
+"""Part 2 of the events benchmark: what the transactional outbox costs a create, in process (SQLite;
+PostgreSQL with --postgres).
+
+One fresh database, migrated (as `kix admin migrate` does), with app.demo's 22 agencies and de-bka and
+it-dcsa: 24. de-bka creates realistic alerts (bench/data/bodies.py) through
+services.records.store.create_record, one transaction each, in two distributions: all_members (24 event
+rows a create) and three named agencies (4 rows: theirs and the owner's). Each is run with the outbox as
+it is, and with emit_record_event replaced by a no-op in app.services.records.store (monkeypatched here,
+for this benchmark only: no disclosure, no sealing, no event rows, no NOTIFY), in --create-rounds
+interleaved rounds (which mode goes first alternates). Printed: medians (p95) of create_record and of the
+whole transaction (session, create_record and commit, where the event rows are inserted), the ratio
+outbox / no outbox against the goal (<= 1.10), the event rows each create wrote, and, with the outbox,
+the time in emit_record_event and in disclose_to_audience within it.
+"""
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.bootstrap import DEMO_AGENCIES
+from app.crypto.storage_keys import StorageKeys
+from app.db import Database
+from app.demo import add_directory
+from app.models import Event
+from app.schemas.common import InputModel
+from app.services.events import outbox
+from app.services.identity.agencies import create_agency
+from app.services.records import store
+from app.services.records.kinds import ALERTS
+from app.services.records.store import Actor, create_record
+from app.services.vault import Vault
+from bench.data.bodies import COUNTRIES, BodyMaker, validated
+from bench.harness.databases import Workspace
+from bench.harness.servers import ACTOR, BenchError, kix_env, migrate
+from bench.harness.wire import percentile
+
+GOAL_RATIO = 1.10
+OWNER = "de-bka"
+DISTRIBUTIONS: dict[str, dict[str, Any]] = {
+    "all_members": {"mode": "all_members"},
+    "3 agencies": {"mode": "agencies", "agencies": ["it-dcsa", "fr-ocrb", "es-ucic"]},
+}
+MODES = ("outbox", "no outbox")
+WARM_UP = 5  # creates per mode and distribution, untimed
+
+
+@dataclass
+class Timings:
+    create: list[float] = field(default_factory=list)  # create_record, ms
+    transaction: list[float] = field(default_factory=list)  # session, create_record and commit, ms
+    emit: list[float] = field(default_factory=list)  # emit_record_event within create_record (outbox)
+    disclose: list[float] = field(default_factory=list)  # disclose_to_audience within it
+    ids: list[str] = field(default_factory=list)
+
+
+def timed(function: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            into.append((time.perf_counter() - started) * 1000)
+
+    return wrapper
+
+
+def no_event(*_args: Any, **_kwargs: Any) -> list[Event]:
+    return []
+
+
+@contextmanager
+def outbox_mode(mode: str, timings: Timings) -> Iterator[None]:
+    """The outbox as it is (its parts timed), or emit_record_event a no-op, in create_record's module."""
+    emit, disclose = store.emit_record_event, outbox.disclose_to_audience
+    if mode == "outbox":
+        store.emit_record_event = timed(emit, timings.emit)
+        outbox.disclose_to_audience = timed(disclose, timings.disclose)
+    else:
+        store.emit_record_event = no_event
+    try:
+        yield
+    finally:
+        store.emit_record_event, outbox.disclose_to_audience = emit, disclose
+
+
+def outbox_database(workspace: Workspace, name: str) -> Database:
+    url = workspace.database_url(name)
+    migrate(kix_env(workspace.dir, url))
+    db = workspace.open(url)
+    with db.transaction() as session:
+        add_directory(session)
+        for agency in DEMO_AGENCIES:
+            create_agency(session, agency)
+    return db
+
+
+def create_batch(db: Database, vault: Vault, bodies: list[InputModel], timings: Timings) -> None:
+    actor = Actor(OWNER, ACTOR)
+    clock = time.perf_counter
+    for data in bodies:
+        started = clock()
+        with db.transaction() as session:
+            called = clock()
+            record = create_record(session, ALERTS, actor, data, vault, now=datetime.now(UTC))
+            returned = clock()
+        committed = clock()
+        timings.create.append((returned - called) * 1000)
+        timings.transaction.append((committed - started) * 1000)
+        timings.ids.append(record.id)
+
+
+def rows_per_create(db: Database, ids: list[str]) -> float:
+    with db.sessions() as session:
+        query = select(func.count()).select_from(Event).where(Event.record_id.in_(ids))
+        return int(session.scalar(query) or 0) / len(ids)
+
+
+def cell(values: list[float]) -> str:
+    return f"{statistics.median(values):>7.3f} ({percentile(values, 0.95):>7.3f})"
+
+
+def outbox_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
+    print(f"== part 2: the outbox's cost on create_record, in process ({workspace.backend})")
+    db = outbox_database(workspace, f"{args.database}_outbox")
+    vault = Vault(StorageKeys.generate())
+    maker = BodyMaker(random.Random(13))
+    bodies: dict[str, list[InputModel]] = {
+        name: [
+            validated(
+                ALERTS.create,
+                maker.alert(datetime.now(UTC), maker.rng.choice(COUNTRIES))
+                | {"status": "active", "rules": maker.rules(OWNER, distribution)},
+            )
+            for _ in range(args.creates)
+        ]
+        for name, distribution in DISTRIBUTIONS.items()
+    }
+    timings = {(mode, name): Timings() for mode in MODES for name in DISTRIBUTIONS}
+    for mode in MODES:  # untimed: the first creates pay for SQL compilation, pools, caches
+        for made in bodies.values():
+            with outbox_mode(mode, Timings()):
+                create_batch(db, vault, made[:WARM_UP], Timings())
+    chunk = -(-args.creates // args.create_rounds)
+    for round_no in range(args.create_rounds):
+        order = MODES if round_no % 2 == 0 else MODES[::-1]
+        for mode in order:
+            for name, made in bodies.items():
+                batch = made[round_no * chunk : (round_no + 1) * chunk]
+                with outbox_mode(mode, timings[mode, name]):
+                    create_batch(db, vault, batch, timings[mode, name])
+    print(
+        f"  {args.creates} alerts by {OWNER} per mode and distribution, {args.create_rounds} interleaved"
+        f" rounds; median ms (p95); ratio = outbox / no outbox (goal <= {GOAL_RATIO:.2f})"
+    )
+    print(
+        f"  {'distribution':<12} {'rows':>5}  {'operation':<32} {'outbox':>17} {'no outbox':>17}"
+        f" {'difference':>10} {'ratio':>6}"
+    )
+    summary: dict[str, Any] = {"backend": workspace.backend, "creates": args.creates}
+    for name in DISTRIBUTIONS:
+        with_outbox, without = timings["outbox", name], timings["no outbox", name]
+        rows = rows_per_create(db, with_outbox.ids)
+        if rows_per_create(db, without.ids) != 0 or rows < 2:
+            raise BenchError(f"{name}: {rows} event rows a create with the outbox; the no-op wrote some")
+        summary[name] = {"rows_per_create": rows}
+        for attribute, label in (("create", "create_record"), ("transaction", "session + create + commit")):
+            a, b = getattr(with_outbox, attribute), getattr(without, attribute)
+            ratio = statistics.median(a) / statistics.median(b)
+            verdict = ("met" if ratio <= GOAL_RATIO else "MISSED") if attribute == "transaction" else ""
+            print(
+                f"  {name:<12} {rows:>5.0f}  {label:<32} {cell(a)} {cell(b)}"
+                f" {statistics.median(a) - statistics.median(b):>+10.3f} {ratio:>6.2f}  {verdict}"
+            )
+            summary[name][attribute] = {
+                "outbox_ms": round(statistics.median(a), 3),
+                "no_outbox_ms": round(statistics.median(b), 3),
+                "ratio": round(ratio, 3),
+            }
+        emit, disclose = statistics.median(with_outbox.emit), statistics.median(with_outbox.disclose)
+        summary[name]["emit_record_event_ms"] = round(emit, 3)
+        summary[name]["disclose_to_audience_ms"] = round(disclose, 3)
+    print(
+        "  with the outbox, inside create_record (medians; emit_record_event first flushes the record's own"
+        " rows,\n  which without it are flushed at the commit: compare whole transactions):"
+    )
+    for name in DISTRIBUTIONS:
+        row = summary[name]
+        print(
+            f"    {name:<12} emit_record_event {row['emit_record_event_ms']:7.3f} ms, of which "
+            f"disclose_to_audience {row['disclose_to_audience_ms']:7.3f} ms (the rest: that flush, the read "
+            f"model, sealing, {row['rows_per_create']:.0f} Event rows)"
+        )
+    return summary
