@@ -3,8 +3,8 @@ and webhook delivery throughput.
 
 Run from the repository root:
 
-    python -m bench events                 # SQLite: 20 000 events, then parts 2 and 3 (about 2 minutes)
-    python -m bench events --postgres      # PostgreSQL: 1 000 000 events (load some 10 minutes), 2, 3
+    python -m bench events                 # SQLite: 20 000 events, then parts 2 and 3 (about 3 minutes)
+    python -m bench events --postgres      # PostgreSQL: 1 000 000 events, 2, 3 (about 9 minutes, 4-5 loading)
     python -m bench events --events 200000 --skip-outbox --skip-webhooks       # the feed only, on SQLite
     options: [--events N] [--limit 100] [--pages 20] [--walk-rounds 5] [--requests 200] [--rounds 3]
              [--trace-runs 20] [--workers 1] [--creates 300] [--create-rounds 4] [--deliveries 2000]

@@ -1,5 +1,4 @@
-"""Part 1 of the events benchmark: feed page latency at scale, through the full stack, and the plan of the
-feed query.
+"""Part 1 of the events benchmark: feed page latency at scale, through the full stack.
 
 A fresh database gets the demo agencies (keys for de-bka and it-dcsa), app.demo's directory (it-dcsa in
 the EU task force group), then --events rows (events_data.py), VACUUM ANALYZE (ANALYZE on SQLite). With
@@ -7,15 +6,16 @@ the EU task force group), then --events rows (events_data.py), VACUUM ANALYZE (A
 encrypted, each request signed just before it is sent (untimed) and opened after (untimed), on one
 keep-alive connection, latency from request written to response read:
 
-- the whole feed once, from the start, following the cursor to its end (every page different; checks
-  that the pages hold every event of it-dcsa's once, in order);
+- the whole feed once (after a few untimed pages), from the start, following the cursor to its end
+  (every page different; checks that the pages hold each of it-dcsa's events exactly once);
 - --walk-rounds times: --pages pages from the start, and --pages pages from the middle's cursor;
 - --rounds rounds of pre-signed phases (bench/harness/phases.py, one connection, --requests each): the
   bare app's echo, the first page, a page from the middle and the caught-up poll at the end (no event
   after the cursor, what a consumer that keeps up sends), medians with their ratios to the bare app.
 
-Then the SQL that services.events.feed.read issues for the middle page (captured in process), with its
-plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
+Then, in process (events_trace.py), where the middle page's time goes, and the SQL that
+services.events.feed.read issues for it with its plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN
+QUERY PLAN on SQLite.
 """
 
 import argparse
