@@ -42,9 +42,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_database(worker_id: str) -> Iterator[str]:
-    """A database of this test worker's own on the PostgreSQL server, migrated to head."""
+    """A database of this test worker's own on the PostgreSQL server, migrated to head.
+
+    The name carries the process id so that two test sessions on one server (a developer's and a CI
+    clone's) never drop or truncate each other's tables."""
     assert POSTGRES_URL
-    name = f"kix_test_{worker_id}"
+    name = f"kix_test_{os.getpid()}_{worker_id}"
     admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
