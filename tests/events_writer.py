@@ -18,16 +18,15 @@ def write_events(database_url: str, agency_id: str, writer: int, count: int) -> 
     try:
         for n in range(count):
             with db.transaction() as session:
-                [event] = emit(
+                event_ids = emit(
                     session,
                     [agency_id],
                     EventType.WEBHOOK_TEST,
                     now=SystemClock().now(),
                     data={"writer": writer, "n": n},
                 )
-                session.flush()
                 time.sleep(rng.uniform(0, 0.05))  # commit late, sometimes after later transactions
-                written.append(event.event_id)
+                written.append(event_ids[agency_id])
     finally:
         db.dispose()
     return written

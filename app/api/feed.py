@@ -4,13 +4,14 @@ import asyncio
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AnyCaller, CursorsDep, DatabaseDep, SignalDep, VaultDep
 from app.db import Database
 from app.errors import ValidationFailed
 from app.schemas.events import EventType, FeedPage
 from app.services.events import feed
+from app.services.events.fanout import fan_out
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
 
@@ -30,22 +31,12 @@ def _types(text: str | None) -> list[str]:
 def _read(
     database: Database, vault: Vault, caller: Caller, position: feed.Position, types: list[str], limit: int
 ) -> tuple[list[dict[str, Any]], feed.Position]:
+    fan_out(database, vault)
     with database.transaction(write=False) as session:
         items, position = feed.read(
             session, vault, caller.agency_id, caller.scopes, position, types=types, limit=limit
         )
-        events = [
-            {
-                "event_id": item.event.event_id,
-                "type": item.event.type,
-                "occurred_at": item.event.occurred_at,
-                "record_id": item.event.record_id,
-                "data": item.event.data,
-                "record": item.record,
-            }
-            for item in items
-        ]
-    return events, position
+    return [item.document() for item in items], position
 
 
 @router.get(
@@ -70,7 +61,7 @@ async def read_feed(
     wait: Annotated[
         float, Query(ge=0, le=30, description="Seconds to wait for an event when none is there")
     ] = 0,
-) -> FeedPage:
+) -> Response:
     scope = f"feed:{caller.agency_id}"
     position: feed.Position = feed.START
     if after is not None:
@@ -87,4 +78,6 @@ async def read_feed(
         if events or remaining <= 0:
             break
         await signal.wait(min(RECHECK_SECONDS, remaining))
-    return FeedPage.model_validate({"items": events, "cursor": cursors.encode(scope, list(position))})
+    page = FeedPage.model_validate({"items": events, "cursor": cursors.encode(scope, list(position))})
+    # Validated once here; FastAPI would validate the page again against the response model.
+    return Response(page.model_dump_json(), media_type="application/json")

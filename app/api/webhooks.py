@@ -75,14 +75,7 @@ def remove(endpoint_id: RecordId, caller: AnyCaller, session: DbSession) -> Webh
     summary="Queue a webhook.test event for this endpoint",
 )
 def test(endpoint_id: RecordId, caller: AnyCaller, session: DbSession, now: Now) -> Any:
-    event = webhooks.send_test(session, caller.agency_id, endpoint_id, now)
-    return {
-        "event_id": event.event_id,
-        "type": event.type,
-        "occurred_at": event.occurred_at,
-        "record_id": None,
-        "data": event.data,
-    }
+    return webhooks.send_test(session, caller.agency_id, endpoint_id, now)
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=DeliveryList, summary="The endpoint's delivery log")

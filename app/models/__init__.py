@@ -11,7 +11,7 @@ from app.models.cooperation import (
     LeadIntake,
     VictimService,
 )
-from app.models.events import Event, WebhookDelivery, WebhookEndpoint
+from app.models.events import Change, Event, WebhookDelivery, WebhookEndpoint
 from app.models.matching import AccessRequest, BlindIndex, Hit, MatchQuery
 from app.models.nonce import ClaimedNonce, StorageKeyCheck
 from app.models.operations import JobLease, TokenBucket
@@ -46,6 +46,7 @@ __all__ = [
     "ClaimedNonce",
     "Contribution",
     "Credential",
+    "Change",
     "Event",
     "Group",
     "GroupMember",

@@ -1,5 +1,6 @@
-"""The event stream: one row per recipient agency, written in the transaction of the change it reports
-(a transactional outbox), read by the change feed and delivered by webhooks."""
+"""The event stream. A change writes one small `Change` row in its own transaction (the transactional
+outbox); the fan-out turns each, in commit order, into one `Event` row per recipient agency, carrying
+what that agency may read. The change feed reads events and webhooks deliver them."""
 
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,28 @@ from app.models.base import Base, utcnow
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class Change(Base):
+    """A change to report, written in the changing transaction and deleted once fanned out."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_order", "txid", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    # The writing transaction's id on PostgreSQL (0 on SQLite, where writers commit one at a time): the
+    # fan-out takes only changes below the oldest transaction still running, so it never passes one whose
+    # transaction commits later.
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(36))
+    scope: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Who is told, each with the event id it will get; null: the record's audience at fan-out.
+    recipients: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Whether each recipient's event carries the record as that recipient may read it.
+    carries_record: Mapped[bool] = mapped_column(default=False)
+    occurred_at: Mapped[datetime]
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
@@ -23,9 +46,8 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    # The writing transaction's id on PostgreSQL (0 on SQLite, where writers commit one at a time): the
-    # feed reads only below the oldest transaction still running, so it never passes an event whose
-    # transaction commits later.
+    # The change's txid. Fan-outs run one at a time in change order, so (txid, id) is the order events
+    # became visible in, and no later-visible event sorts before one a reader has passed.
     txid: Mapped[int] = mapped_column(BigInteger, default=0)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)  # what receivers deduplicate on
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))

@@ -3,14 +3,17 @@ PostgreSQL with --postgres).
 
 One fresh database, migrated (as `kix admin migrate` does), with app.demo's 22 agencies and de-bka and
 it-dcsa: 24. de-bka creates realistic alerts (bench/data/bodies.py) through
-services.records.store.create_record, one transaction each, in two distributions: all_members (24 event
-rows a create) and three named agencies (4 rows: theirs and the owner's). Each is run with the outbox as
-it is, and with emit_record_event replaced by a no-op in app.services.records.store (monkeypatched here,
-for this benchmark only: no disclosure, no sealing, no event rows, no NOTIFY), in --create-rounds
-interleaved rounds (which mode goes first alternates). Printed: medians (p95) of create_record and of the
-whole transaction (session, create_record and commit, where the event rows are inserted), the ratio
-outbox / no outbox against the goal (<= 1.10), the event rows each create wrote, and, with the outbox,
-the time in emit_record_event and in disclose_to_audience within it.
+services.records.store.create_record, one transaction each, in two distributions: all_members (24
+recipients) and three named agencies (4: theirs and the owner's). Each is run with the outbox as it is
+(one `changes` row a create, whatever the audience) and with emit_record_event replaced by a no-op in
+app.services.records.store (monkeypatched here, for this benchmark only: no change row, no NOTIFY), in
+--create-rounds interleaved rounds (which mode goes first alternates). Printed: medians (p95) of
+create_record and of the whole transaction (session, create_record and commit), the ratio outbox / no
+outbox against the goal (<= 1.10), the change rows each create wrote and the time in emit_record_event.
+
+Then the work the outbox moves out of the writer's transaction: the fan-out of every change written
+(fanout.fan_out, after commit: disclosure to the audience, sealing, one event row per recipient), timed
+in batches as the feed and the deliverer run it, with the events each create became.
 """
 
 import argparse
@@ -29,9 +32,9 @@ from app.bootstrap import DEMO_AGENCIES
 from app.crypto.storage_keys import StorageKeys
 from app.db import Database
 from app.demo import add_directory
-from app.models import Event
+from app.models import Change, Event
 from app.schemas.common import InputModel
-from app.services.events import outbox
+from app.services.events.fanout import BATCH, fan_out_batch
 from app.services.identity.agencies import create_agency
 from app.services.records import store
 from app.services.records.kinds import ALERTS
@@ -57,7 +60,6 @@ class Timings:
     create: list[float] = field(default_factory=list)  # create_record, ms
     transaction: list[float] = field(default_factory=list)  # session, create_record and commit, ms
     emit: list[float] = field(default_factory=list)  # emit_record_event within create_record (outbox)
-    disclose: list[float] = field(default_factory=list)  # disclose_to_audience within it
     ids: list[str] = field(default_factory=list)
 
 
@@ -72,23 +74,19 @@ def timed(function: Callable[..., Any], into: list[float]) -> Callable[..., Any]
     return wrapper
 
 
-def no_event(*_args: Any, **_kwargs: Any) -> list[Event]:
-    return []
+def no_event(*_args: Any, **_kwargs: Any) -> None:
+    return None
 
 
 @contextmanager
 def outbox_mode(mode: str, timings: Timings) -> Iterator[None]:
-    """The outbox as it is (its parts timed), or emit_record_event a no-op, in create_record's module."""
-    emit, disclose = store.emit_record_event, outbox.disclose_to_audience
-    if mode == "outbox":
-        store.emit_record_event = timed(emit, timings.emit)
-        outbox.disclose_to_audience = timed(disclose, timings.disclose)
-    else:
-        store.emit_record_event = no_event
+    """The outbox as it is (timed), or emit_record_event a no-op, in create_record's module."""
+    emit = store.emit_record_event
+    store.emit_record_event = timed(emit, timings.emit) if mode == "outbox" else no_event
     try:
         yield
     finally:
-        store.emit_record_event, outbox.disclose_to_audience = emit, disclose
+        store.emit_record_event = emit
 
 
 def outbox_database(workspace: Workspace, name: str) -> Database:
@@ -117,10 +115,41 @@ def create_batch(db: Database, vault: Vault, bodies: list[InputModel], timings: 
         timings.ids.append(record.id)
 
 
-def rows_per_create(db: Database, ids: list[str]) -> float:
+def rows_per_create(db: Database, table: type[Change] | type[Event], ids: list[str]) -> float:
     with db.sessions() as session:
-        query = select(func.count()).select_from(Event).where(Event.record_id.in_(ids))
+        query = select(func.count()).select_from(table).where(table.record_id.in_(ids))
         return int(session.scalar(query) or 0) / len(ids)
+
+
+def fan_out_part(db: Database, vault: Vault, timings: dict[tuple[str, str], Timings]) -> dict[str, Any]:
+    """Fan out every change the creates wrote, in batches as the feed and the deliverer do; timed."""
+    with db.sessions() as session:
+        changes = int(session.scalar(select(func.count()).select_from(Change)) or 0)
+    batches: list[float] = []
+    events = 0
+    while True:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            written, more = fan_out_batch(session, vault, BATCH)
+        batches.append((time.perf_counter() - started) * 1000)
+        events += written
+        if not more:
+            break
+    seconds = sum(batches) / 1000
+    print(
+        f"  the fan-out, after commit: {changes} changes became {events} events in {len(batches)} batches "
+        f"of up to {BATCH}, {seconds:.2f} s: {changes / seconds:.0f} changes/s, {events / seconds:.0f} "
+        f"events/s (one fan-out at a time)"
+    )
+    summary: dict[str, Any] = {
+        "changes_per_s": round(changes / seconds),
+        "events_per_s": round(events / seconds),
+    }
+    for name in DISTRIBUTIONS:
+        ids = timings["outbox", name].ids
+        summary[f"{name} events_per_create"] = rows_per_create(db, Event, ids)
+        print(f"    {name:<12} {summary[f'{name} events_per_create']:.0f} events a create")
+    return summary
 
 
 def cell(values: list[float]) -> str:
@@ -167,9 +196,9 @@ def outbox_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any
     summary: dict[str, Any] = {"backend": workspace.backend, "creates": args.creates}
     for name in DISTRIBUTIONS:
         with_outbox, without = timings["outbox", name], timings["no outbox", name]
-        rows = rows_per_create(db, with_outbox.ids)
-        if rows_per_create(db, without.ids) != 0 or rows < 2:
-            raise BenchError(f"{name}: {rows} event rows a create with the outbox; the no-op wrote some")
+        rows = rows_per_create(db, Change, with_outbox.ids)
+        if rows_per_create(db, Change, without.ids) != 0 or rows != 1:
+            raise BenchError(f"{name}: {rows} change rows a create with the outbox; or the no-op wrote some")
         summary[name] = {"rows_per_create": rows}
         for attribute, label in (("create", "create_record"), ("transaction", "session + create + commit")):
             a, b = getattr(with_outbox, attribute), getattr(without, attribute)
@@ -184,18 +213,8 @@ def outbox_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any
                 "no_outbox_ms": round(statistics.median(b), 3),
                 "ratio": round(ratio, 3),
             }
-        emit, disclose = statistics.median(with_outbox.emit), statistics.median(with_outbox.disclose)
-        summary[name]["emit_record_event_ms"] = round(emit, 3)
-        summary[name]["disclose_to_audience_ms"] = round(disclose, 3)
-    print(
-        "  with the outbox, inside create_record (medians; emit_record_event first flushes the record's own"
-        " rows,\n  which without it are flushed at the commit: compare whole transactions):"
-    )
-    for name in DISTRIBUTIONS:
-        row = summary[name]
-        print(
-            f"    {name:<12} emit_record_event {row['emit_record_event_ms']:7.3f} ms, of which "
-            f"disclose_to_audience {row['disclose_to_audience_ms']:7.3f} ms (the rest: that flush, the read "
-            f"model, sealing, {row['rows_per_create']:.0f} Event rows)"
-        )
+        summary[name]["emit_record_event_ms"] = round(statistics.median(with_outbox.emit), 3)
+    print("  with the outbox, inside create_record (median): emit_record_event", end="")
+    print(", ".join(f" {name} {summary[name]['emit_record_event_ms']:.3f} ms" for name in DISTRIBUTIONS))
+    summary["fan_out"] = fan_out_part(db, vault, timings)
     return summary

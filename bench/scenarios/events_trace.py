@@ -1,14 +1,13 @@
 """Part 1 of the events benchmark, in process: where a feed page's time goes, and the plan of the feed
 query, for it-dcsa's page from the middle of its feed.
 
-The trace runs the route's own read (app.api.feed._read: a read transaction, services.events.feed.read,
-the events as dicts) --trace-runs times after one untimed run, with feed.read, its horizon query and
-open_record wrapped to time them; then what the route and FastAPI do with the page (FeedPage validated and
-encoded as JSON, once here: FastAPI's response_model does it again) and the JWE encryption of that body to
-it-dcsa's key, as the secure channel encrypts a response. For comparison, the records query of feed.read
-(whole rows) is timed against one reading only the columns opening an event needs (id, kind, data_key).
-Medians are printed. Then the SQL that feed.read issues (captured on a second run, the first warming the
-pools), with its plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
+The trace runs the route's own read (app.api.feed._read: a fan-out of what waits, a read transaction,
+services.events.feed.read, the events as dicts) --trace-runs times after one untimed run, with fan_out,
+feed.read and RecordOpener.open wrapped to time them; then what the route does with the page (FeedPage
+validated and encoded as JSON) and the JWE encryption of that body to it-dcsa's key, as the secure channel
+encrypts a response. Medians are printed. Then the SQL that feed.read issues (captured on a second run,
+the first warming the pools), with its plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY
+PLAN on SQLite.
 """
 
 import statistics
@@ -23,12 +22,12 @@ from app.api import feed as feed_api
 from app.crypto.encoding import b64url_decode
 from app.crypto.jwe import JweCodec
 from app.db import Database
-from app.models import Agency, Credential, Record
+from app.models import Agency, Credential
 from app.schemas.events import FeedPage
 from app.services.events import feed
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
-from bench.harness.databases import captured, is_postgres, plan, plan_kind
+from bench.harness.databases import captured, plan, plan_kind
 from bench.harness.servers import ACTOR
 from bench.scenarios.records_scale import READER
 
@@ -93,9 +92,10 @@ def trace_page(
 ) -> dict[str, float]:
     caller = reader_caller(db)
     watch, jwe = Stopwatch(), JweCodec()
-    originals = {name: getattr(feed, name) for name in ("read", "horizon", "open_record")}
-    for name, function in originals.items():
-        setattr(feed, name, watch.wrap(name, function))
+    wrapped = [(feed_api, "fan_out"), (feed, "read"), (feed.RecordOpener, "open")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name in wrapped]
+    for owner, name, function in originals:
+        setattr(owner, name, watch.wrap(name, function))
     try:
         for run in range(runs + 1):
             events, _ = watch.time("route", feed_api._read, db, vault, caller, position, [], limit)
@@ -104,29 +104,23 @@ def trace_page(
             watch.time(
                 "jwe", jwe.encrypt, body, caller.encrypt_public, recipient_kid=caller.kid, sender_kid="s"
             )
-            ids = {event["record_id"] for event in events if event["record"] is not None}
-            whole = select(Record).where(Record.id.in_(ids))
-            lean = select(Record.id, Record.kind, Record.data_key).where(Record.id.in_(ids))
-            with db.sessions() as session:
-                watch.time("rows", lambda query: session.scalars(query).all(), whole)  # noqa: B023
-                watch.time("lean", lambda query: session.execute(query).all(), lean)  # noqa: B023
             watch.current["bytes"] = len(body) / 1000
             if run:
                 watch.keep()
             else:
                 watch.current = {}
     finally:
-        for name, function in originals.items():
-            setattr(feed, name, function)
+        for owner, name, function in originals:
+            setattr(owner, name, function)
     m = watch.median
     rows = {
-        "route's read (app.api.feed._read): transaction, feed.read, dicts": m("route"),
+        "route's read (app.api.feed._read): fan-out, transaction, feed.read, dicts": m("route"),
+        "  fan_out (nothing waiting: one probe)": m("fan_out"),
         "  feed.read": m("read"),
-        "    horizon query (pg_stat_activity)": m("horizon"),
-        f"    open_record x {len(events)}: data key, decrypt, json.loads, narrow": m("open_record"),
-        "    the rest: events and records queries, ORM rows": m("read") - m("horizon") - m("open_record"),
-        "FeedPage.model_validate (FastAPI validates again)": m("page"),
-        "model_dump_json (FastAPI serialises again)": m("json"),
+        f"    RecordOpener.open x {len(events)}: decrypt, json.loads, narrow": m("open"),
+        "    the rest: events query, data keys unwrapped once per record": m("read") - m("open"),
+        "FeedPage.model_validate": m("page"),
+        "model_dump_json": m("json"),
         f"JWE encryption of the body ({m('bytes'):.0f} kB) to {READER}'s key": m("jwe"),
     }
     print()
@@ -134,15 +128,8 @@ def trace_page(
         f"where a page's time goes, in process ({READER}, {len(events)} events, medians of {runs} runs), ms"
     )
     for name, ms in rows.items():
-        if is_postgres(db) or "horizon" not in name:
-            print(f"  {name:<72} {ms:7.2f}")
-    print(
-        f"  for comparison, feed.read's records query: whole rows {m('rows'):.2f} ms; "
-        f"id, kind and data_key only {m('lean'):.2f} ms ({len(ids)} records)"
-    )
-    return {name.strip(): round(ms, 3) for name, ms in rows.items()} | {
-        "records_lean_ms": round(m("lean"), 3)
-    }
+        print(f"  {name:<72} {ms:7.2f}")
+    return {name.strip(): round(ms, 3) for name, ms in rows.items()}
 
 
 # ---------------------------------------------------------------- the plan

@@ -7,16 +7,18 @@ shares 20 alerts with the three others. A receiver (bench/harness/receiver.py: a
 on 127.0.0.1, HTTP/1.1 keep-alive, 204 to every POST) runs in a process of its own; each endpoint is an
 http:// URL on it (allowed in development: Settings(env="development")), registered through
 services.events.webhooks.register. For each run, --deliveries events per endpoint agency are written
-through services.events.outbox.emit in four transactions: record.updated, each carrying one of the
-alerts sealed for its agency (events_data.py), so a delivery opens it and encrypts it, as it would a
-real update. Then services.events.delivery.Deliverer(...).run_once() is called until every delivery is
-`delivered` (its calls are timed, not the count between them); the receiver's count is checked.
+through services.events.outbox.emit_record_event in four transactions: record.updated about one of
+the alerts, for the endpoint agencies only, so the fan-out discloses and seals it for each and a delivery
+opens it and encrypts it, as it would a real update. Then services.events.delivery.Deliverer(...)
+.run_once() is called until every delivery is `delivered` (its calls are timed, not the count between
+them); the receiver's count is checked.
 
 Runs: one endpoint and one deliverer; four endpoints (four agencies) and one deliverer; four endpoints
 and --deliverers deliverers, each a process of its own with its Deliverer, as many `kix serve` workers
 or `kix worker`s would run them, from a common start to the last delivery (leases give an endpoint to one
 deliverer at a time, so this shows whether unrelated endpoints go in parallel). For the first run the
-time per delivery is split by timing the deliverer's steps (wrapped, in this process): leases, queueing
+time per delivery is split by timing the deliverer's steps (wrapped, in this process): the fan-out of
+the changes (run_once starts with it), leases, queueing
 (events to deliveries), preparing (of which opening the record and JWE encryption), posting (of which
 resolving the address, the RFC 9421 signature and the HTTP exchange) and recording the outcomes.
 """
@@ -45,12 +47,13 @@ from app.crypto.keystore import load_server_keys
 from app.crypto.storage_keys import load_storage_keys
 from app.db import Database
 from app.demo import add_directory
-from app.ids import uuid7
 from app.models import Agency, Record, WebhookDelivery
 from app.schemas.agencies import CredentialCreate
 from app.schemas.events import EventType
 from app.services.events import delivery, outbox, webhooks
 from app.services.events.delivery import Deliverer
+from app.services.events.fanout import fan_out
+from app.services.events.feed import RecordOpener
 from app.services.identity.agencies import create_agency
 from app.services.identity.credentials import register_credential
 from app.services.records.kinds import ALERTS
@@ -69,7 +72,7 @@ from bench.harness.servers import (
     start_server,
     wait_ready,
 )
-from bench.scenarios.events_data import Subject, record_payloads, seal_payload
+from bench.scenarios.events_data import Subject, record_payloads
 
 GOAL_PER_SECOND = 500.0
 AGENCIES = ["de-bka", "it-dcsa", "fr-ocrb", "es-ucic"]  # with an endpoint each; the first one alone first
@@ -126,6 +129,7 @@ def shared_alerts(db: Database, vault: Vault) -> list[Subject]:
             ids.append(
                 create_record(session, ALERTS, Actor(owner, ACTOR), data, vault, now=datetime.now(UTC)).id
             )
+    fan_out(db, vault)  # their record.created events, before any endpoint exists
     with db.sessions() as session:
         records = list(session.scalars(select(Record).where(Record.id.in_(ids))))
         return [Subject(record, record_payloads(session, vault, record)) for record in records]
@@ -142,23 +146,8 @@ def emit_updates(
         with db.transaction() as session:
             for index in range(made, min(count, made + per)):
                 subject = subjects[index % len(subjects)]
-                record = subject.record
-                sealed = {}
-                for agency_id in agencies:
-                    event_id = uuid7()
-                    sealed[agency_id] = (
-                        event_id,
-                        seal_payload(vault, record, event_id, subject.payloads[agency_id]),
-                    )
-                outbox.emit(
-                    session,
-                    agencies,
-                    EventType.RECORD_UPDATED,
-                    now=now,
-                    data=outbox.record_summary(record),
-                    record_id=record.id,
-                    scope=ALERTS.read_scope.value,
-                    sealed=sealed,
+                outbox.emit_record_event(
+                    session, subject.record, EventType.RECORD_UPDATED, now=now, only=agencies
                 )
         made = min(count, made + per)
 
@@ -203,18 +192,22 @@ def instrumented(deliverer: Deliverer, split: Split) -> Iterator[None]:
     steps = {"lease": "_lease", "release": "_release", "queue": "_queue", "prepare": "_prepare"}
     steps |= {"post": "_post", "record": "_record"}
     wrapped: list[tuple[Any, str]] = [(deliverer, attribute) for attribute in steps.values()]
-    wrapped += [(deliverer.jwe, "encrypt"), (deliverer.http, "post")]
-    names = [*steps, "encrypt", "http"]
+    wrapped += [(deliverer.jwe, "encrypt"), (deliverer.http, "post"), (RecordOpener, "open")]
+    names = [*steps, "encrypt", "http", "open_record"]
+    opener = RecordOpener.open
     for (owner, attribute), name in zip(wrapped, names, strict=True):
         setattr(owner, attribute, split.timed(name, getattr(owner, attribute)))
-    originals = {name: getattr(delivery, name) for name in ("open_record", "resolve", "sign_webhook")}
+    originals = {name: getattr(delivery, name) for name in ("fan_out", "resolve", "sign_webhook")}
     for name, function in originals.items():
         setattr(delivery, name, split.timed(name, function))
     try:
         yield
     finally:
         for owner, attribute in wrapped:
-            delattr(owner, attribute)  # the instance attribute: its class's method shows again
+            if owner is RecordOpener:
+                setattr(owner, attribute, opener)
+            else:
+                delattr(owner, attribute)  # the instance attribute: its class's method shows again
         for name, function in originals.items():
             setattr(delivery, name, function)
 
@@ -306,6 +299,7 @@ def http_floor(receiver: Server, body: bytes, count: int) -> float:
 def report_split(split: Split, deliveries: int, total: float) -> dict[str, float]:
     s = defaultdict(float, split.seconds)
     parts = {
+        "fan-out: changes to events (disclose, seal; db)": s["fan_out"],
         "leases (db)": s["lease"] + s["release"],
         "queue: events to deliveries (db)": s["queue"],
         "prepare: select, JSON (db)": s["prepare"] - s["open_record"] - s["encrypt"],
@@ -317,7 +311,7 @@ def report_split(split: Split, deliveries: int, total: float) -> dict[str, float
         "post: the rest (headers, URL)": s["post"] - s["resolve"] - s["sign_webhook"] - s["http"],
         "record the outcomes (db)": s["record"],
     }
-    steps = ("lease", "release", "queue", "prepare", "post", "record")
+    steps = ("fan_out", "lease", "release", "queue", "prepare", "post", "record")
     parts["the rest: endpoint list, endpoint/key reads, commit"] = total - sum(s[step] for step in steps)
     print(
         f"  per delivery, {AGENCIES[0]}'s endpoint alone, ms (wrapped steps of Deliverer, in this process):"

@@ -18,6 +18,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import Event
 from app.scheduler import Scheduler
+from app.services.events.fanout import fan_out
 from app.services.events.feed import START, read
 from app.services.vault import Vault
 from tests.asgi import in_process_client
@@ -99,11 +100,28 @@ def test_a_key_sees_only_the_events_its_scopes_allow(trio: tuple[Member, Member,
 def test_an_agency_that_loses_access_gets_no_further_events(trio: tuple[Member, Member, Member]) -> None:
     owner, partner, _ = trio
     record = owner.client.create_record("alerts", alert(rules=rules(mode="agencies", agencies=["de-bka"])))
+    assert _kinds(partner) == [("record.created", record["id"])]  # read (and so published) in time
     change = {"rules": {"distribution": {"mode": "agencies", "agencies": ["fr-ocrb"]}}}
     owner.client.update_record("alerts", record["id"], change, etag='"v1"')
     owner.client.update_record("alerts", record["id"], {"urgency": "low"}, etag='"v2"')
     assert _kinds(partner) == [("record.created", record["id"])]
     assert _kinds(trio[2]) == [("record.updated", record["id"])] * 2
+
+
+def test_events_are_disclosed_under_the_rules_when_published(trio: tuple[Member, Member, Member]) -> None:
+    """An event carries the record as its recipient may read it when the change is published (at once,
+    when anyone reads the feed or the deliverer runs): an agency cut off before then is not told of it,
+    as an old revision is disclosed under the record's current recipients."""
+    owner, partner, third = trio
+    record = owner.client.create_record("alerts", alert(rules=rules(mode="agencies", agencies=["de-bka"])))
+    change = {"rules": {"distribution": {"mode": "agencies", "agencies": ["fr-ocrb"]}}}
+    owner.client.update_record("alerts", record["id"], change, etag='"v1"')
+    assert _kinds(partner) == []
+    events = _events(third)
+    assert [(e["type"], e["data"]["version"], e["record"]["version"]) for e in events] == [
+        ("record.created", 1, 2),
+        ("record.updated", 2, 2),
+    ]
 
 
 def test_paging_types_and_cursors(trio: tuple[Member, Member, Member]) -> None:
@@ -137,6 +155,7 @@ def test_the_feed_tells_of_requests_hits_notices_deadlines_keys_and_agencies(
     hidden = owner.client.create_record(
         "suspects", suspect(rules=rules(mode="owner_only", discoverable=True))
     )
+    _events(owner)  # publishes the creation, as the deliverer would within moments
     hit = outsider.client.match({"documents": ["N1234567"]})["hits"][0]
     asked = outsider.client.request_access(hit["hit_id"], "same passport")
     clock.advance(timedelta(hours=49))
@@ -176,12 +195,21 @@ def test_the_feed_tells_of_requests_hits_notices_deadlines_keys_and_agencies(
 
 
 def test_purge_leaves_only_a_purged_event(trio: tuple[Member, Member, Member]) -> None:
-    owner, partner, _ = trio
+    owner, partner, third = trio
     record = owner.client.create_record("alerts", alert())
+    assert [e["record"]["id"] for e in _events(partner)] == [record["id"]]  # published with the record
     owner.client.purge_record("alerts", record["id"])
     events = _events(partner)
     assert [e["type"] for e in events] == ["record.created", "record.purged"]
     assert [e["record"] for e in events] == [None, None]  # the content went with the purge
+    # Purged before it was published: its audience hears only that it is gone.
+    second = owner.client.create_record("alerts", alert())
+    owner.client.purge_record("alerts", second["id"])
+    assert [(e["type"], e["record_id"], e["record"]) for e in _events(third)] == [
+        ("record.created", record["id"], None),
+        ("record.purged", record["id"], None),
+        ("record.purged", second["id"], None),
+    ]
 
 
 def test_a_long_poll_returns_as_soon_as_an_event_comes(trio: tuple[Member, Member, Member]) -> None:
@@ -222,27 +250,35 @@ def test_concurrent_writers_on_postgresql_every_event_seen_once_in_order(
     seen: list[str] = []
     done = threading.Event()
 
+    def publish() -> None:  # another node's deliverer, publishing beside the reader's own fan-outs
+        while not done.is_set():
+            fan_out(db, vault, batch=5)
+            time.sleep(0.003)
+
     def follow() -> None:
         position = START
         while True:
             finished = done.is_set()
+            fan_out(db, vault, batch=3)
             with db.transaction(write=False) as session:
                 items, position = read(
                     session, vault, "de-bka", frozenset({"requests:read"}), position, limit=7
                 )
-            seen.extend(item.event.event_id for item in items)
+            seen.extend(item.event_id for item in items)
             if finished and not items:
                 return
             time.sleep(0.005)
 
-    reader = threading.Thread(target=follow)
+    reader, publisher = threading.Thread(target=follow), threading.Thread(target=publish)
     reader.start()
+    publisher.start()
     with get_context("spawn").Pool(writers) as pool:
         results = pool.starmap(
             write_events, [(settings.database_url, member.agency_id, n, per_writer) for n in range(writers)]
         )
     done.set()
     reader.join(timeout=60)
+    publisher.join(timeout=60)
     written = [event_id for batch in results for event_id in batch]
     assert len(seen) == len(set(seen)), "an event was read twice"
     assert sorted(seen) == sorted(written), "an event was never read"

@@ -32,9 +32,10 @@ from app.crypto.keys import KeyPair
 from app.crypto.profile import EVENT_ID_HEADER, sign_webhook
 from app.db import Database
 from app.ids import uuid7
-from app.models import Agency, Credential, Event, Record, WebhookDelivery, WebhookEndpoint
+from app.models import Agency, Credential, Event, WebhookDelivery, WebhookEndpoint
 from app.schemas.events import EventType
-from app.services.events.feed import FeedItem, horizon, open_record
+from app.services.events.fanout import fan_out
+from app.services.events.feed import EVENT_COLUMNS, items_of
 from app.services.events.webhooks import ACTIVE, PAUSED, UnsafeAddress, resolve
 from app.services.vault import Vault
 
@@ -66,17 +67,6 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
     """Exponential, capped at an hour, with jitter so endpoints that failed together do not retry together."""
     seconds = min(3600.0, base_seconds * 2 ** max(0, attempts - 1))
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not secrecy
-
-
-def event_document(event: Event, record: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "type": event.type,
-        "occurred_at": event.occurred_at.isoformat(),
-        "record_id": event.record_id,
-        "data": event.data,
-        "record": record,
-    }
 
 
 class Deliverer:
@@ -111,6 +101,7 @@ class Deliverer:
     # ------------------------------------------------------------ the loop
     def run_once(self) -> int:
         """Serve every active endpoint this node can lease; how many deliveries were attempted."""
+        fan_out(self.db, self.vault)
         with self.db.transaction(write=False) as session:
             ids = list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.status == ACTIVE)))
         attempted = 0
@@ -180,8 +171,8 @@ class Deliverer:
     def _queue(
         self, session: Session, endpoint: WebhookEndpoint, scopes: frozenset[str], now: datetime
     ) -> None:
-        """Turn the agency's new events (after the endpoint's cursor, below the visibility horizon) into
-        pending deliveries, and move the cursor past them."""
+        """Turn the agency's new events (after the endpoint's cursor) into pending deliveries, and move the
+        cursor past them."""
         query = (
             select(Event)
             .where(
@@ -191,9 +182,6 @@ class Deliverer:
             .order_by(Event.txid, Event.id)
             .limit(BATCH)
         )
-        below = horizon(session)
-        if below is not None:
-            query = query.where(Event.txid < below)
         for event in session.scalars(query):
             endpoint.cursor_txid, endpoint.cursor_id = event.txid, event.id
             if _wanted(endpoint, event, scopes):
@@ -219,19 +207,17 @@ class Deliverer:
         now: datetime,
     ) -> list[Attempt]:
         rows = session.execute(
-            select(WebhookDelivery, Event)
+            select(WebhookDelivery.id.label("delivery_id"), WebhookDelivery.next_attempt_at, *EVENT_COLUMNS)
             .join(Event, Event.id == WebhookDelivery.event_row)
             .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.state == "pending")
             .order_by(WebhookDelivery.event_row)
             .limit(BATCH)
         ).all()
-        record_ids = {event.record_id for _delivery, event in rows if event.sealed_record is not None}
-        records = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
         recipient = X25519PublicKey.from_public_bytes(b64url_decode(key.encrypt_public))
         attempts = []
-        for delivery, event in rows:
-            item = FeedItem(event, open_record(self.vault, event, records.get(event.record_id or ""), scopes))
-            plaintext = json.dumps(event_document(item.event, item.record), separators=(",", ":")).encode()
+        for row, item in zip(rows, items_of(session, self.vault, scopes, rows), strict=True):
+            document = item.document() | {"occurred_at": item.occurred_at.isoformat()}
+            plaintext = json.dumps(document, separators=(",", ":")).encode()
             token = self.jwe.encrypt(
                 plaintext,
                 recipient,
@@ -239,9 +225,8 @@ class Deliverer:
                 sender_kid=self.server_key.kid,
                 content_type="json",
             )
-            attempts.append(
-                Attempt(delivery.id, event.event_id, token.encode("ascii"), delivery.next_attempt_at <= now)
-            )
+            due = row.next_attempt_at <= now
+            attempts.append(Attempt(row.delivery_id, item.event_id, token.encode("ascii"), due))
         return attempts
 
     # ------------------------------------------------------------ sending
@@ -278,27 +263,43 @@ class Deliverer:
         if not outcomes:
             return
         now = self.clock.now()
+        delivered: dict[int, list[str]] = {}
+        for outcome in outcomes:
+            if outcome.delivered and outcome.status is not None:
+                delivered.setdefault(outcome.status, []).append(outcome.delivery_id)
         with self.db.transaction() as session:
-            for outcome in outcomes:
-                delivery = session.get(WebhookDelivery, outcome.delivery_id)
-                if delivery is None:
-                    continue
-                delivery.attempts += 1
-                delivery.last_status = outcome.status
-                delivery.last_error = outcome.error
-                if outcome.delivered:
-                    delivery.state = "delivered"
-                    delivery.delivered_at = now
-                elif delivery.attempts >= self.settings.webhook_max_attempts:
-                    delivery.state = "dead"
-                    endpoint = session.get(WebhookEndpoint, endpoint_id)
-                    if endpoint is not None and endpoint.status == ACTIVE:
-                        endpoint.status = PAUSED
-                    log.warning("webhook delivery dead; endpoint paused", extra={"endpoint": endpoint_id})
-                else:
-                    delivery.next_attempt_at = now + backoff(
-                        delivery.attempts, self.settings.webhook_retry_base_seconds
+            for status, ids in delivered.items():  # one statement per status: a round is mostly 200s
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(ids))
+                    .values(
+                        attempts=WebhookDelivery.attempts + 1,
+                        last_status=status,
+                        last_error=None,
+                        state="delivered",
+                        delivered_at=now,
                     )
+                )
+            for outcome in outcomes:
+                if not outcome.delivered:
+                    self._record_failure(session, endpoint_id, outcome, now)
+
+    def _record_failure(self, session: Session, endpoint_id: str, outcome: Outcome, now: datetime) -> None:
+        delivery = session.get(WebhookDelivery, outcome.delivery_id)
+        if delivery is None:
+            return
+        delivery.attempts += 1
+        delivery.last_status = outcome.status
+        delivery.last_error = outcome.error
+        if delivery.attempts >= self.settings.webhook_max_attempts:
+            delivery.state = "dead"
+            endpoint = session.get(WebhookEndpoint, endpoint_id)
+            if endpoint is not None and endpoint.status == ACTIVE:
+                endpoint.status = PAUSED
+            log.warning("webhook delivery dead; endpoint paused", extra={"endpoint": endpoint_id})
+        else:
+            wait = backoff(delivery.attempts, self.settings.webhook_retry_base_seconds)
+            delivery.next_attempt_at = now + wait
 
     def run_forever(self, stop: Any, wake: Any, idle_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set; when idle, wait for `wake` (new events) or a second."""

@@ -1,24 +1,20 @@
 """The change feed: an agency's events in a stable order with no gaps and no duplicates, across pages,
-restarts and concurrent writers.
-
-On PostgreSQL, transactions commit in another order than they start, so an event numbered later can
-become visible earlier. The feed therefore reads only events of transactions older than the oldest
-writing transaction still running in this database (a safe visibility horizon), in (transaction id,
-event id) order: no event can appear later behind a position a reader has passed. On SQLite writers
-commit one at a time and event ids follow commit order.
+restarts and concurrent writers. Events become visible in (txid, id) order (fanout.py says why), so a
+position in that order is all a reader needs to continue.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, or_, select, text, tuple_
+from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Event, Record
 from app.services.records.disclosure import narrow_to_key
-from app.services.vault import Vault, secrets_for
+from app.services.vault import RecordSecrets, Vault, secrets_for
 
 Position = tuple[int, int]  # (txid, event row id)
 START: Position = (0, 0)
@@ -26,47 +22,86 @@ START: Position = (0, 0)
 
 @dataclass(frozen=True)
 class FeedItem:
-    event: Event
+    row: int
+    txid: int
+    event_id: str
+    type: str
+    occurred_at: datetime
+    record_id: str | None
+    data: dict[str, Any]
     record: dict[str, Any] | None
 
+    @property
+    def position(self) -> Position:
+        return (self.txid, self.row)
 
-_RUNNING = text(
-    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
-    "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
-    " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
+    def document(self) -> dict[str, Any]:
+        """The event as a reader gets it, in the feed and in a webhook delivery."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "occurred_at": self.occurred_at,
+            "record_id": self.record_id,
+            "data": self.data,
+            "record": self.record,
+        }
+
+
+# Columns, not ORM objects: a page is read often and in full, and identity tracking buys nothing here.
+EVENT_COLUMNS = (
+    Event.id,
+    Event.txid,
+    Event.event_id,
+    Event.type,
+    Event.occurred_at,
+    Event.record_id,
+    Event.data,
+    Event.sealed_record,
 )
-_WRAP = 1 << 32
 
 
-def horizon(session: Session) -> int | None:
-    """A transaction id below which every event of this database is committed or never will be: the
-    next id to be assigned when the statement began, or the oldest writing transaction of this database
-    still running, whichever is lower. (The snapshot's own xmin would do, but counts every database of
-    the server: a long transaction elsewhere would hold this feed back.) None on SQLite."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    xmax, running = session.execute(_RUNNING).one()
-    lowest = int(xmax)
-    for xid in running or ():
-        # pg_stat_activity shows 32-bit ids: widen each to the 64-bit id it stands for, which is less
-        # than 2^31 behind the next one; an id assigned after the snapshot (ahead of it) does not count.
-        behind = (int(xmax) - int(xid)) % _WRAP
-        if behind < _WRAP // 2:
-            lowest = min(lowest, int(xmax) - behind)
-    return lowest
+class RecordOpener:
+    """Opens the record views events carry, as a key with `scopes` may read them; one data key per
+    record, unwrapped once."""
+
+    def __init__(self, session: Session, vault: Vault, scopes: frozenset[str], record_ids: Iterable[str]):
+        self.vault = vault
+        self.scopes = scopes
+        wanted = set(record_ids)
+        rows = session.execute(
+            select(Record.id, Record.kind, Record.data_key).where(Record.id.in_(wanted))
+        ).all()
+        self.keys = {row.id: (row.kind, row.data_key) for row in rows if row.data_key is not None}
+        self.secrets: dict[str, RecordSecrets] = {}
+
+    def open(self, event_id: str, record_id: str | None, sealed: str | None) -> dict[str, Any] | None:
+        """The view, or None when the event carries none or the record is purged."""
+        if sealed is None or record_id is None or record_id not in self.keys:
+            return None
+        kind, data_key = self.keys[record_id]
+        secrets = self.secrets.get(record_id)
+        if secrets is None:
+            secrets = self.secrets[record_id] = secrets_for(self.vault, record_id, data_key)
+        view = json.loads(secrets.open_text(sealed, table="events", row=event_id, field="record"))
+        return narrow_to_key(view, kind, self.scopes)
 
 
-def open_record(
-    vault: Vault, event: Event, record: Record | None, scopes: frozenset[str]
-) -> dict[str, Any] | None:
-    """The record view an event carries, as a key with `scopes` may read it; None once purged."""
-    if event.sealed_record is None or record is None or record.data_key is None:
-        return None
-    secrets = secrets_for(vault, record.id, record.data_key)
-    view = json.loads(
-        secrets.open_text(event.sealed_record, table="events", row=event.event_id, field="record")
-    )
-    return narrow_to_key(view, record.kind, scopes)
+def items_of(session: Session, vault: Vault, scopes: frozenset[str], rows: Sequence[Any]) -> list[FeedItem]:
+    """Feed items from rows of EVENT_COLUMNS."""
+    opener = RecordOpener(session, vault, scopes, {row.record_id for row in rows if row.sealed_record})
+    return [
+        FeedItem(
+            row=row.id,
+            txid=row.txid,
+            event_id=row.event_id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            record_id=row.record_id,
+            data=row.data,
+            record=opener.open(row.event_id, row.record_id, row.sealed_record),
+        )
+        for row in rows
+    ]
 
 
 def read(
@@ -80,9 +115,10 @@ def read(
     limit: int = 100,
 ) -> tuple[list[FeedItem], Position]:
     """The agency's next events after `after` that a key with `scopes` may see, and the position to
-    continue from (past the last event returned)."""
+    continue from (past the last event returned). Run fanout.fan_out first to include the latest
+    changes."""
     query = (
-        select(Event)
+        select(*EVENT_COLUMNS)
         .where(
             Event.agency_id == agency_id,
             tuple_(Event.txid, Event.id) > tuple_(literal(after[0]), literal(after[1])),
@@ -91,19 +127,7 @@ def read(
         .order_by(Event.txid, Event.id)
         .limit(limit)
     )
-    below = horizon(session)
-    if below is not None:
-        query = query.where(Event.txid < below)
     if types:
         query = query.where(Event.type.in_(types))
-    events = list(session.scalars(query))
-    record_ids = {event.record_id for event in events if event.sealed_record is not None}
-    records = {
-        record.id: record for record in session.scalars(select(Record).where(Record.id.in_(record_ids)))
-    }
-    items = [
-        FeedItem(event, open_record(vault, event, records.get(event.record_id or ""), scopes))
-        for event in events
-    ]
-    position = (events[-1].txid, events[-1].id) if events else after
-    return items, position
+    items = items_of(session, vault, scopes, session.execute(query).all())
+    return items, (items[-1].position if items else after)

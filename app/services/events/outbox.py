@@ -1,34 +1,35 @@
-"""Writing events: in the same transaction as the change they report (a transactional outbox), one row
-per recipient agency, each carrying only what that agency may read, computed when the change happens
-through the one disclosure rule. An agency that loses sight of a record gets no further events about it.
+"""Writing events: one small `changes` row in the same transaction as the change it reports (a
+transactional outbox), so a change costs its writer one insert whatever its audience. The fan-out
+(fanout.py) turns it into one event per recipient agency after commit, each carrying only what that agency
+may read then, through the one disclosure rule. An agency that loses sight of a record gets no further
+events about it.
 """
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import BigInteger, insert, literal, literal_column, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.ids import uuid7
-from app.models import Event, Record
+from app.models import Change, Event, Record
 from app.schemas.events import EventType
-from app.services.records.disclosure import disclose_to_audience
 from app.services.records.kinds import spec_of
 from app.services.records.visibility import audience
-from app.services.vault import Vault, secrets_for
 
 NOTIFY_CHANNEL = "kix_events"
 # Set on a session whose transaction wrote events: the Database wakes waiting feed readers on commit.
 EMITTED = "kix.events_emitted"
 
 
-def _txid(session: Session) -> int:
-    """The writing transaction's id on PostgreSQL (see Event.txid); 0 on SQLite."""
+def _txid(session: Session) -> ColumnElement[int]:
+    """The writing transaction's id on PostgreSQL, computed in the insert itself (see Change.txid); 0 on
+    SQLite."""
     if session.get_bind().dialect.name != "postgresql":
-        return 0
-    return int(session.scalar(text("SELECT pg_current_xact_id()::text::bigint")) or 0)
+        return literal(0, BigInteger)
+    return literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 
 
 def _announce(session: Session) -> None:
@@ -36,6 +37,32 @@ def _announce(session: Session) -> None:
         session.info[EMITTED] = True
         if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every node
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+def _write(
+    session: Session,
+    event_type: EventType,
+    *,
+    now: datetime,
+    data: Mapping[str, Any],
+    record_id: str | None,
+    scope: str | None,
+    recipients: dict[str, str] | None,
+    carries_record: bool,
+) -> None:
+    session.execute(
+        insert(Change).values(
+            txid=_txid(session),
+            type=event_type.value,
+            record_id=record_id,
+            scope=scope,
+            data=dict(data),
+            recipients=recipients,
+            carries_record=carries_record,
+            occurred_at=now,
+        )
+    )
+    _announce(session)
 
 
 def emit(
@@ -47,29 +74,21 @@ def emit(
     data: Mapping[str, Any] | None = None,
     record_id: str | None = None,
     scope: str | None = None,
-    sealed: Mapping[str, tuple[str, str]] | None = None,
-) -> list[Event]:
-    """One event row per agency. `sealed` maps an agency to (event id, its sealed record view)."""
-    txid = _txid(session)
-    rows = []
-    for agency_id in sorted(set(agencies)):
-        event_id, sealed_record = (sealed or {}).get(agency_id, (uuid7(), None))
-        rows.append(
-            Event(
-                event_id=event_id,
-                txid=txid,
-                agency_id=agency_id,
-                type=event_type.value,
-                record_id=record_id,
-                scope=scope,
-                data=dict(data or {}),
-                sealed_record=sealed_record,
-                occurred_at=now,
-            )
+) -> dict[str, str]:
+    """An event to each of `agencies`; the event id each will get."""
+    recipients = {agency_id: uuid7() for agency_id in sorted(set(agencies))}
+    if recipients:
+        _write(
+            session,
+            event_type,
+            now=now,
+            data=data or {},
+            record_id=record_id,
+            scope=scope,
+            recipients=recipients,
+            carries_record=False,
         )
-    session.add_all(rows)
-    _announce(session)
-    return rows
+    return recipients
 
 
 def record_summary(record: Record) -> dict[str, Any]:
@@ -78,47 +97,31 @@ def record_summary(record: Record) -> dict[str, Any]:
 
 def emit_record_event(
     session: Session,
-    vault: Vault,
     record: Record,
     event_type: EventType,
     *,
     now: datetime,
     only: Iterable[str] | None = None,
-) -> list[Event]:
+) -> None:
     """Tell the record's audience (or those of it in `only`) of a change, each with the record as it may
-    read it now."""
+    read it when the change is fanned out."""
     session.flush()
-    spec = spec_of(record.kind)
-    secrets = secrets_for(vault, record.id, record.data_key)
-    wanted = None if only is None else set(only)
-    sealed: dict[str, tuple[str, str]] = {}
-    for agency_id, view in disclose_to_audience(session, vault, record).items():
-        if wanted is not None and agency_id not in wanted:
-            continue
-        event_id = uuid7()
-        payload = json.dumps(spec.read.model_validate(view).model_dump(mode="json"), separators=(",", ":"))
-        sealed[agency_id] = (
-            event_id,
-            secrets.seal_text(payload, table="events", row=event_id, field="record"),
-        )
-    return emit(
+    _write(
         session,
-        sealed,
         event_type,
         now=now,
         data=record_summary(record),
         record_id=record.id,
-        scope=spec.read_scope.value,
-        sealed=sealed,
+        scope=spec_of(record.kind).read_scope.value,
+        recipients=None if only is None else {agency_id: uuid7() for agency_id in sorted(set(only))},
+        carries_record=True,
     )
 
 
-def emit_purge(session: Session, record: Record, *, now: datetime) -> list[Event]:
+def emit_purge(session: Session, record: Record, *, now: datetime) -> None:
     """Tell the record's former audience that it is gone, and drop the record from earlier events."""
     session.execute(update(Event).where(Event.record_id == record.id).values(sealed_record=None))
     former = [agency_id for agency_id, _scopes in session.execute(audience(record.id))]
     scope = spec_of(record.kind).read_scope.value
     summary = {"kind": record.kind, "owner": record.owner_id}
-    return emit(
-        session, former, EventType.RECORD_PURGED, now=now, data=summary, record_id=record.id, scope=scope
-    )
+    emit(session, former, EventType.RECORD_PURGED, now=now, data=summary, record_id=record.id, scope=scope)

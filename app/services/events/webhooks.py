@@ -7,6 +7,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -16,7 +17,6 @@ from app.errors import NotFound, ValidationFailed
 from app.ids import uuid7
 from app.models import Event, WebhookDelivery, WebhookEndpoint
 from app.schemas.events import EventType
-from app.services.events.feed import horizon
 from app.services.events.outbox import emit
 
 ACTIVE, PAUSED, REMOVED = "active", "paused", "removed"
@@ -53,9 +53,6 @@ def _feed_end(session: Session, agency_id: str) -> tuple[int, int]:
         .where(Event.agency_id == agency_id)
         .order_by(Event.txid.desc(), Event.id.desc())
     )
-    below = horizon(session)
-    if below is not None:
-        query = query.where(Event.txid < below)
     last = session.execute(query.limit(1)).first()
     return (int(last[0]), int(last[1])) if last else (0, 0)
 
@@ -121,12 +118,18 @@ def remove(session: Session, agency_id: str, endpoint_id: str) -> WebhookEndpoin
     return endpoint
 
 
-def send_test(session: Session, agency_id: str, endpoint_id: str, now: datetime) -> Event:
+def send_test(session: Session, agency_id: str, endpoint_id: str, now: datetime) -> dict[str, Any]:
     """A webhook.test event, delivered to this endpoint only (and shown in the agency's feed)."""
     endpoint = get_endpoint(session, agency_id, endpoint_id)
-    [event] = emit(session, [agency_id], EventType.WEBHOOK_TEST, now=now, data={"endpoint_id": endpoint.id})
-    session.flush()
-    return event
+    data = {"endpoint_id": endpoint.id}
+    event_ids = emit(session, [agency_id], EventType.WEBHOOK_TEST, now=now, data=data)
+    return {
+        "event_id": event_ids[agency_id],
+        "type": EventType.WEBHOOK_TEST.value,
+        "occurred_at": now,
+        "record_id": None,
+        "data": data,
+    }
 
 
 def deliveries(

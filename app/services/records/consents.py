@@ -79,7 +79,7 @@ def consented_agency(item: ShareRequest | AccessRequest) -> str:
     return item.target_id if isinstance(item, ShareRequest) else item.requester_id
 
 
-def grant_consent(session: Session, record: Record, agency_id: str, now: datetime, vault: Vault) -> None:
+def grant_consent(session: Session, record: Record, agency_id: str, now: datetime) -> None:
     """Let `agency_id` see the record by consent, unless it already does (then granting changes nothing),
     and tell it so with the record as it may now read it."""
     if not sees(session, agency_id, record.id):
@@ -88,7 +88,7 @@ def grant_consent(session: Session, record: Record, agency_id: str, now: datetim
         )
         session.add(grant)
         session.flush()
-        emit_record_event(session, vault, record, EventType.RECORD_SHARED, now=now, only=[agency_id])
+        emit_record_event(session, record, EventType.RECORD_SHARED, now=now, only=[agency_id])
 
 
 def _granted(session: Session, record_id: str) -> list[Consent]:
@@ -290,7 +290,7 @@ def move_request(
     secrets = secrets_for(vault, record.id, record.data_key)
     apply(session, workflow, request, name, Mover(party, agency_id, actor), reason, secrets, now=now)
     if name == "grant":
-        grant_consent(session, record, consented_agency(request), now, vault)
+        grant_consent(session, record, consented_agency(request), now)
     announce_request(session, workflow, request, now=now, opened=False)
     session.flush()
     return request_views(session, workflow, [request], vault, now)[0]

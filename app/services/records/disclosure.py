@@ -10,7 +10,7 @@ predicate decided that), it decrypts them and keeps what this viewer may read:
 - a purged record is gone: nothing of it is disclosed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -161,11 +161,15 @@ class AgencyViewer:
     scopes: frozenset[str]
 
 
-def disclose_to_audience(session: Session, vault: Vault, record: Record) -> dict[str, dict[str, Any]]:
-    """The record as each agency in its audience may read it now (what an event about it carries)."""
+def disclose_to_audience(
+    session: Session, vault: Vault, record: Record, only: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The record as each agency in its audience (or those of it in `only`) may read it now (what an
+    event about it carries)."""
     readers = [
         AgencyViewer(agency_id, frozenset(scopes))
         for agency_id, scopes in session.execute(audience(record.id))
+        if only is None or agency_id in only
     ]
     spec = spec_of(record.kind)
     secrets = _secrets(record, vault)

@@ -190,7 +190,7 @@ def create_record(
     set_own_links(session, actor.link_author, new.record, links, replace=False, now=now)
     if fiu is not None:  # a private partner's submission: its FIU takes it in
         session.add(LeadIntake(record_id=new.record.id, fiu_id=fiu, status="received", updated_at=now))
-    emit_record_event(session, vault, new.record, EventType.RECORD_CREATED, now=now)
+    emit_record_event(session, new.record, EventType.RECORD_CREATED, now=now)
     return new.record
 
 
@@ -312,7 +312,7 @@ def _new_version(
     reindex(session, vault.keys.index, record.id, kind.index_terms(body))
     message = f"corrected to version {record.version}"
     notify_recipients(session, record, "correction", message, secrets, now=now)
-    emit_record_event(session, vault, record, EventType.RECORD_UPDATED, now=now)
+    emit_record_event(session, record, EventType.RECORD_UPDATED, now=now)
     session.flush()
 
 
@@ -359,6 +359,6 @@ def withdraw_record(
     record.version += 1
     session.add(_revision(record, actor, secrets, kind, body))
     notify_recipients(session, record, "withdrawal", reason, secrets, now=now)
-    emit_record_event(session, vault, record, EventType.RECORD_WITHDRAWN, now=now)
+    emit_record_event(session, record, EventType.RECORD_WITHDRAWN, now=now)
     session.flush()
     return record

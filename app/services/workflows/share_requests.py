@@ -63,7 +63,7 @@ def ask(
     if not record.rules.get("restrictions", {}).get("no_onward_sharing", True):
         # The owner allowed onward sharing up front: the system grants at once, and still records it.
         apply(session, SHARE_REQUESTS, request, "grant", SYSTEM, ADVANCE_GRANT, secrets, now=now)
-        grant_consent(session, record, target_id, now, vault)
+        grant_consent(session, record, target_id, now)
         announce_request(session, SHARE_REQUESTS, request, now=now, opened=False)
     session.flush()
     return request_views(session, SHARE_REQUESTS, [request], vault, now)[0]

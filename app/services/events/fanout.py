@@ -1,0 +1,151 @@
+"""The fan-out: each committed change, in commit order, becomes one event per recipient agency, carrying
+the record as that agency may read it then, sealed under the record's data key.
+
+Whoever needs events runs it first (a feed read, the webhook deliverer), so no separate process is needed
+and no reader waits for one. Fan-outs run one at a time (an advisory lock on PostgreSQL, the single writer
+on SQLite) and each takes changes in (txid, id) order, so events get ids in the order they become
+visible: a reader that has passed an event never finds a new one behind it.
+
+On PostgreSQL, transactions commit in another order than they start, so a change numbered later can become
+visible earlier. The fan-out therefore takes only changes of transactions older than the oldest writing
+transaction still running in this database (a safe visibility horizon). On SQLite writers commit one at a
+time and change ids follow commit order.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.ids import uuid7
+from app.models import Change, Event, Record
+from app.services.records.disclosure import disclose_to_audience
+from app.services.records.kinds import spec_of
+from app.services.vault import Vault, secrets_for
+
+BATCH = 500
+# Any constant: the advisory lock's key, shared by every node on the database.
+_LOCK = text("SELECT pg_advisory_xact_lock(4801237015)")
+_RUNNING = text(
+    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
+    "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
+    " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
+)
+_WRAP = 1 << 32
+
+
+def horizon(session: Session) -> int | None:
+    """A transaction id below which every change of this database is committed or never will be: the
+    next id to be assigned when the statement began, or the oldest writing transaction of this database
+    still running, whichever is lower. (The snapshot's own xmin would do, but counts every database of
+    the server: a long transaction elsewhere would hold the fan-out back.) None on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    xmax, running = session.execute(_RUNNING).one()
+    lowest = int(xmax)
+    for xid in running or ():
+        # pg_stat_activity shows 32-bit ids: widen each to the 64-bit id it stands for, which is less
+        # than 2^31 behind the next one; an id assigned after the snapshot (ahead of it) does not count.
+        behind = (int(xmax) - int(xid)) % _WRAP
+        if behind < _WRAP // 2:
+            lowest = min(lowest, int(xmax) - behind)
+    return lowest
+
+
+def pending(db: Database) -> bool:
+    """Whether any committed change waits (one indexed probe, outside any transaction)."""
+    with db.autocommit.connect() as connection:
+        return connection.execute(select(Change.id).limit(1)).first() is not None
+
+
+def fan_out(db: Database, vault: Vault, *, batch: int = BATCH, rounds: int = 20) -> int:
+    """Fan out what waits, up to `rounds` batches; how many events were written."""
+    written = 0
+    for _ in range(rounds):
+        if not pending(db):
+            break
+        with db.transaction() as session:
+            count, more = fan_out_batch(session, vault, batch)
+        written += count
+        if not more:
+            break
+    return written
+
+
+def fan_out_batch(session: Session, vault: Vault, batch: int = BATCH) -> tuple[int, bool]:
+    """Turn up to `batch` changes into events, in this transaction; (events written, more may wait)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK)  # held to commit: the next fan-out starts after this one is visible
+    query = select(Change).order_by(Change.txid, Change.id).limit(batch)
+    below = horizon(session)
+    if below is not None:
+        query = query.where(Change.txid < below)
+    changes = list(session.scalars(query))
+    if not changes:
+        return 0, False
+    payloads = _Payloads(
+        session, vault, {change.record_id for change in changes if change.carries_record and change.record_id}
+    )
+    rows = [row for change in changes for row in _events_of(payloads, vault, change)]
+    if rows:
+        session.execute(insert(Event), rows)
+    session.execute(delete(Change).where(Change.id.in_([change.id for change in changes])))
+    return len(rows), len(changes) == batch
+
+
+class _Payloads:
+    """Each record as each agency may read it now, as the JSON an event seals: computed once per record
+    and audience in a batch (a batch often holds several changes to one record)."""
+
+    def __init__(self, session: Session, vault: Vault, record_ids: set[str]):
+        self.session, self.vault = session, vault
+        query = select(Record).where(Record.id.in_(record_ids))
+        self.records = {record.id: record for record in session.scalars(query)} if record_ids else {}
+        self.known: dict[tuple[str, frozenset[str] | None], dict[str, str]] = {}
+
+    def of(self, record_id: str | None, only: frozenset[str] | None) -> tuple[Record, dict[str, str]] | None:
+        """The record and its payloads by agency; None when it is gone or purged."""
+        record = self.records.get(record_id) if record_id else None
+        if record is None or record.data_key is None:
+            return None
+        key = (record.id, only)
+        if key not in self.known:
+            read = spec_of(record.kind).read
+            views = disclose_to_audience(self.session, self.vault, record, only=only)
+            self.known[key] = {
+                agency_id: json.dumps(
+                    read.model_validate(view).model_dump(mode="json"), separators=(",", ":")
+                )
+                for agency_id, view in views.items()
+            }
+        return record, self.known[key]
+
+
+def _events_of(payloads: _Payloads, vault: Vault, change: Change) -> list[dict[str, Any]]:
+    base = {
+        "txid": change.txid,
+        "type": change.type,
+        "record_id": change.record_id,
+        "scope": change.scope,
+        "data": change.data,
+        "occurred_at": change.occurred_at,
+    }
+    wanted = change.recipients
+    if not change.carries_record:
+        return [
+            base | {"event_id": event_id, "agency_id": agency_id, "sealed_record": None}
+            for agency_id, event_id in (wanted or {}).items()
+        ]
+    found = payloads.of(change.record_id, None if wanted is None else frozenset(wanted))
+    if found is None:  # purged since: its former audience is told so by record.purged
+        return []
+    record, by_agency = found
+    secrets = secrets_for(vault, record.id, record.data_key)
+    rows = []
+    for agency_id in sorted(by_agency):
+        event_id = uuid7() if wanted is None else wanted[agency_id]
+        sealed = secrets.seal_text(by_agency[agency_id], table="events", row=event_id, field="record")
+        rows.append(base | {"event_id": event_id, "agency_id": agency_id, "sealed_record": sealed})
+    return rows
