@@ -232,7 +232,7 @@ def test_a_records_audience_is_exactly_who_may_see_it(world: dict[str, Any], db:
 
     with db.sessions() as session:
         for record_id in [*world["records"].values(), world["hub"]]:
-            told = {agency for agency, _ in session.execute(audience(record_id)) if agency in AGENCIES}
+            told = {agency for agency, _ in audience(session, record_id) if agency in AGENCIES}
             sees = {
                 agency
                 for agency in AGENCIES

@@ -112,15 +112,22 @@ class _Payloads:
             return None
         key = (record.id, only)
         if key not in self.known:
-            read = spec_of(record.kind).read
-            views = disclose_to_audience(self.session, self.vault, record, only=only)
-            self.known[key] = {
-                agency_id: json.dumps(
-                    read.model_validate(view).model_dump(mode="json"), separators=(",", ":")
-                )
-                for agency_id, view in views.items()
-            }
+            self.known[key] = self._encode(record, only)
         return record, self.known[key]
+
+    def _encode(self, record: Record, only: frozenset[str] | None) -> dict[str, str]:
+        # Most of an audience reads the same view (all but the owner and those named for a restricted
+        # block): each distinct view is validated and encoded once.
+        read = spec_of(record.kind).read
+        distinct: list[tuple[dict[str, Any], str]] = []
+        payloads = {}
+        for agency_id, view in disclose_to_audience(self.session, self.vault, record, only=only).items():
+            payload = next((text for seen, text in distinct if seen == view), None)
+            if payload is None:
+                payload = json.dumps(read.model_validate(view).model_dump(mode="json"), separators=(",", ":"))
+                distinct.append((view, payload))
+            payloads[agency_id] = payload
+        return payloads
 
 
 def _events_of(payloads: _Payloads, vault: Vault, change: Change) -> list[dict[str, Any]]:

@@ -105,7 +105,6 @@ def emit_record_event(
 ) -> None:
     """Tell the record's audience (or those of it in `only`) of a change, each with the record as it may
     read it when the change is fanned out."""
-    session.flush()
     _write(
         session,
         event_type,
@@ -121,7 +120,7 @@ def emit_record_event(
 def emit_purge(session: Session, record: Record, *, now: datetime) -> None:
     """Tell the record's former audience that it is gone, and drop the record from earlier events."""
     session.execute(update(Event).where(Event.record_id == record.id).values(sealed_record=None))
-    former = [agency_id for agency_id, _scopes in session.execute(audience(record.id))]
+    former = [agency_id for agency_id, _scopes in audience(session, record.id)]
     scope = spec_of(record.kind).read_scope.value
     summary = {"kind": record.kind, "owner": record.owner_id}
     emit(session, former, EventType.RECORD_PURGED, now=now, data=summary, record_id=record.id, scope=scope)

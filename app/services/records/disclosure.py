@@ -168,7 +168,7 @@ def disclose_to_audience(
     event about it carries)."""
     readers = [
         AgencyViewer(agency_id, frozenset(scopes))
-        for agency_id, scopes in session.execute(audience(record.id))
+        for agency_id, scopes in audience(session, record.id)
         if only is None or agency_id in only
     ]
     spec = spec_of(record.kind)

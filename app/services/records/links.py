@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.ids import uuid7
@@ -167,20 +167,30 @@ def unlink_all(session: Session, record_id: str) -> None:
     session.execute(delete(RecordLink).where(_touching(record_id)))
 
 
+def _linked_seen_by(
+    anchor: InstrumentedAttribute[str], other: InstrumentedAttribute[str]
+) -> Select[str, str]:
+    return (
+        select(Agency.id, other)
+        .join(Record, Record.id == other)
+        .join(Agency, Agency.id.in_(bindparam("agency_ids", expanding=True)))
+        .where(anchor == bindparam("record_id"), visible_to(Agency.id))
+    )
+
+
+# Built once (an event's fan-out asks this for every record it reports on): both directions of a link.
+_LINKED_SEEN_BY = (
+    _linked_seen_by(RecordLink.source_id, RecordLink.target_id),
+    _linked_seen_by(RecordLink.target_id, RecordLink.source_id),
+)
+
+
 def linked_ids_seen_by(session: Session, record_id: str, agency_ids: Sequence[str]) -> dict[str, list[str]]:
     """For each agency, the records linked to `record_id` that it sees (the visibility rule asked for
     every agency at once, as an event to the whole audience of a record needs)."""
     found: dict[str, list[str]] = {agency_id: [] for agency_id in agency_ids}
-    for anchor, other in (
-        (RecordLink.source_id, RecordLink.target_id),
-        (RecordLink.target_id, RecordLink.source_id),
-    ):
-        rows = session.execute(
-            select(Agency.id, other)
-            .join(Record, Record.id == other)
-            .join(Agency, Agency.id.in_(agency_ids))
-            .where(anchor == record_id, visible_to(Agency.id))
-        )
+    for statement in _LINKED_SEEN_BY:
+        rows = session.execute(statement, {"record_id": record_id, "agency_ids": list(agency_ids)})
         for agency_id, other_id in rows:
             found[agency_id].append(other_id)
     return {agency_id: sorted(set(ids)) for agency_id, ids in found.items()}

@@ -1,8 +1,8 @@
 """Who may see a record: one SQL predicate, used by every read path (get, list, count, links, revisions,
 contributions, matches, and the feeds to come), so no path can forget it."""
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.models import Agency, GroupMember, Record, RecordGrant
 
@@ -66,8 +66,18 @@ def visible_to(agency_id: AgencyRef) -> ColumnElement[bool]:
     return and_(NOT_PURGED, audience_of(agency_id))
 
 
-def audience(record_id: str) -> Select[str, list[str]]:
+# Built once: constructing the visibility expression costs more than running it on one record.
+_AUDIENCE = (
+    select(Agency.id, Agency.scopes)
+    .where(
+        Agency.status == "active",
+        select(Record.id).where(Record.id == bindparam("record_id"), audience_of(Agency.id)).exists(),
+    )
+    .order_by(Agency.id)
+)
+
+
+def audience(session: Session, record_id: str) -> list[tuple[str, list[str]]]:
     """The active agencies in a record's audience now, with their scopes: the same rule as visible_to,
     asked from the record's side (who is told of a change to it)."""
-    sees = select(Record.id).where(Record.id == record_id, audience_of(Agency.id)).exists()
-    return select(Agency.id, Agency.scopes).where(Agency.status == "active", sees).order_by(Agency.id)
+    return [(agency_id, scopes) for agency_id, scopes in session.execute(_AUDIENCE, {"record_id": record_id})]
