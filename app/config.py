@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # Values an agency may test by hit/no-hit per hour (each name, document, account... costs one):
     # enough for casework, not for dictionary fishing.
     match_budget_per_hour: int = Field(default=120, ge=1)
+    # Requests per minute a key may make, by class of route (its agency: this times the factor, across
+    # all its keys). 0 turns rate limiting off (development and benchmarks only).
+    rate_limit_reads_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_writes_per_minute: int = Field(default=300, ge=0)
+    rate_limit_matches_per_minute: int = Field(default=120, ge=0)
+    rate_limit_admin_per_minute: int = Field(default=120, ge=0)
+    rate_limit_agency_factor: int = Field(default=3, ge=1, le=100)
     # How long a stored answer to a POST with an Idempotency-Key is replayed to retries.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Run the periodic jobs and webhook deliveries in each API worker (leases pick one). Off when

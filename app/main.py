@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from app import __version__
 from app.api import (
     admin,
+    audit,
     cooperation,
     crises,
     directory,
@@ -35,7 +36,7 @@ from app.crypto.keystore import load_server_keys
 from app.crypto.storage_keys import load_storage_keys, storage_key_source
 from app.db import Database
 from app.logs import configure_logging
-from app.scheduler import Scheduler
+from app.scheduler import Scheduler, jobs_with_keys
 from app.services.events.delivery import Deliverer
 from app.services.events.outbox import EMITTED, NOTIFY_CHANNEL
 from app.services.events.signal import EventSignal
@@ -68,7 +69,7 @@ def create_app(
 
     clock = clock or SystemClock()
     vault = Vault(storage_keys, storage_key_source(settings.keys_dir))
-    scheduler = Scheduler(db, settings, clock)
+    scheduler = Scheduler(db, settings, clock, jobs_with_keys(server_key))
     signal = EventSignal()
     db.after_commit.append(lambda info: signal.notify() if info.get(EMITTED) else None)
 
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(crises.router)
     app.include_router(directory.router)
     app.include_router(intake.router)
+    app.include_router(audit.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)

@@ -16,9 +16,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import Clock
 from app.config import Settings
+from app.crypto.keys import KeyPair
 from app.db import Database
 from app.models import JobLease
 from app.services import idempotency
+from app.services.audit.log import sequence
 from app.services.identity.authentication import sweep_nonces
 from app.services.workflows.deadlines import warn_deadlines, warn_freeze_lapses
 
@@ -58,6 +60,18 @@ JOBS = (
     Job("workflow-deadlines", timedelta(minutes=1), _workflow_deadlines),
     Job("freeze-lapses", timedelta(minutes=10), _freeze_lapses),
 )
+
+
+def jobs_with_keys(server_key: KeyPair) -> tuple[Job, ...]:
+    """Every job, including those that sign with the server key: numbering new audit entries into the
+    Merkle tree and signing its new head (on this schedule, and whenever an agency asks for the head)."""
+
+    def sequence_audit(db: Database, _settings: Settings, now: datetime) -> int:
+        return sequence(db, server_key, now)
+
+    return (*JOBS, Job("audit-sequencer", timedelta(seconds=10), sequence_audit))
+
+
 LEASE = timedelta(minutes=5)  # longer than any job takes; a crashed holder's lease lapses after it
 
 

@@ -25,7 +25,7 @@ from app.services.vault import Vault
 from bench.__main__ import main as bench_main
 from bench.data.bodies import AGENCY_IDS, BodyMaker, validated
 from bench.loaders import LOADER_ACTOR, BulkLoader
-from bench.scenarios import crypto_floor, events, matching, records, roundtrip
+from bench.scenarios import audit, crypto_floor, events, matching, records, roundtrip
 from bench.scenarios.events_data import WITH_RECORD, EventLoader, record_payloads, seal_payload
 from tests.conftest import POSTGRES_URL
 
@@ -46,7 +46,7 @@ def test_entry_point_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     assert bench_main([]) == 2
     assert bench_main(["nonsense"]) == 2
     out, err = capsys.readouterr()
-    assert "roundtrip,crypto-floor,records,matching,events" in out
+    assert "roundtrip,crypto-floor,records,matching,events,audit" in out
     assert "no scenario 'nonsense'" in err
 
 
@@ -238,3 +238,25 @@ def test_bulk_loader_writes_what_create_record_writes(db: Database) -> None:
             session, SUSPECTS, owner, RecordFilters(linked=linked), sort="recent", after=None, limit=10
         )
         assert ([r.id for r in from_lead], [r.id for r in from_suspect]) == ([linked], [loaded])
+
+
+TINY_AUDIT = "--requests 5 --rounds 1 --entries 300 --sequence 40 --proofs 5".split()
+AUDIT_REPORT = [
+    "audited GET",
+    "unaudited POST",
+    "POST  p50",
+    "inclusion   proof",
+    "verify (as kix audit verify)",
+]
+
+
+@pytest.mark.live
+def test_audit(capsys: pytest.CaptureFixture[str]) -> None:
+    ran(capsys, audit.main(TINY_AUDIT), "SQLite", *AUDIT_REPORT)
+
+
+@pytest.mark.live
+@needs_postgres
+def test_audit_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    options = ["--postgres", "--postgres-url", str(POSTGRES_URL), "--database", SCRATCH]
+    ran(capsys, audit.main([*options, *TINY_AUDIT]), "PostgreSQL", *AUDIT_REPORT)

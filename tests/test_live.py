@@ -173,3 +173,7 @@ def test_metrics_listener_aggregates_workers(
     assert samples['kix_requests_total{method="GET",status="200"}'] == 10
     assert samples['kix_refusals_total{reason="signature-missing"}'] == 1
     assert samples["kix_request_duration_seconds_count"] == 11
+    # State every worker shares, read from the database at the scrape.
+    assert samples["kix_audit_entries"] + samples["kix_audit_entries_pending"] == 10  # signed requests only
+    assert samples["kix_outbox_changes_pending"] >= 0
+    assert "kix_audit_head_age_seconds" in samples

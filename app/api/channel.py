@@ -7,6 +7,7 @@ the response bound to the request. Refusals before authentication go out as sign
 problem+json, since there is no trusted key to encrypt to.
 """
 
+import hashlib
 import logging
 import time
 import uuid
@@ -35,7 +36,12 @@ from app.errors import (
     Unauthenticated,
 )
 from app.metrics import record
+from app.services.audit.context import RequestAudit, noting, route_template
+from app.services.audit.log import EntryDraft
+from app.services.audit.log import append as append_entry
 from app.services.identity.authentication import Caller, authenticate
+from app.services.rate_limits import per_minute, route_class
+from app.services.rate_limits import take as take_rate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -114,23 +120,42 @@ class SecureChannel:
             headers=headers, method=scope["method"], target_uri=self._target_uri(scope, headers)
         )
         caller: Caller | None = None
+        audit: RequestAudit | None = None
+        route_scope: Scope = scope
         refusal_reason: str | None = None
         encrypt_response = True
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
             caller = await self._authenticate(request, body)
+            audit = RequestAudit(
+                at=self.clock.now(),
+                caller=caller,
+                method=scope["method"],
+                request_id=request_id,
+                signature_sha256=hashlib.sha256(headers.get("signature", "").encode()).hexdigest(),
+            )
             encrypt_response = self._wants_encrypted_response(headers)
+            await anyio.to_thread.run_sync(
+                self._take_rate, caller, route_class(scope["method"], scope["path"])
+            )
             plaintext = self._open_body(caller, headers, body)
         except KixError as refusal:
             # The precise reason (an unknown key, say) is logged and counted, not told to the client.
             refusal_reason = refusal.reason if isinstance(refusal, Unauthenticated) else refusal.slug
+            extra_headers = [
+                (name.lower().encode(), value.encode()) for name, value in refusal.headers.items()
+            ]
             response = _CapturedResponse(
                 status=refusal.status,
-                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
+                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *extra_headers],
                 body=bytearray(problem_body(refusal, instance=f"urn:uuid:{request_id}")),
             )
         else:
-            response = await self._call_route(scope, receive, caller, plaintext)
+            route_scope, response = await self._call_route(scope, receive, caller, plaintext, audit)
+        if audit is not None and not audit.written:
+            # Accepted or refused, every authenticated request is in the log before its answer leaves.
+            draft = audit.draft(route_template(route_scope), response.status)
+            await anyio.to_thread.run_sync(self._append_entry, draft)
         start, content = self._seal(request, response, caller if encrypt_response else None, request_id)
         elapsed = time.perf_counter() - started
         # Counted before the client can see the answer, so metrics never lag behind what clients saw.
@@ -197,9 +222,20 @@ class SecureChannel:
             return body
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
+    def _take_rate(self, caller: Caller, kind: str) -> None:
+        """Spend from the key's and agency's rate limits for this class of route (429 when spent)."""
+        if per_minute(self.settings, kind):
+            with self.db.transaction() as session:
+                take_rate(session, self.settings, caller.agency_id, caller.kid, kind, self.clock.now())
+
+    def _append_entry(self, draft: EntryDraft) -> None:
+        with self.db.transaction() as session:
+            append_entry(session, draft)
+
     async def _call_route(
-        self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes
-    ) -> _CapturedResponse:
+        self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes, audit: RequestAudit
+    ) -> tuple[Scope, _CapturedResponse]:
+        """The route's answer, and its scope (routing adds the route matched to it)."""
         inner_headers = [
             (name, value)
             for name, value in scope["headers"]
@@ -212,7 +248,7 @@ class SecureChannel:
             ]
         inner_scope = dict(scope, headers=inner_headers)
         inner_scope.setdefault("state", {})
-        inner_scope["state"] = dict(inner_scope["state"], caller=caller)
+        inner_scope["state"] = dict(inner_scope["state"], caller=caller, audit=audit)
         delivered = False
 
         async def inner_receive() -> Message:
@@ -232,15 +268,16 @@ class SecureChannel:
                 response.body += message.get("body", b"")
 
         try:
-            await self.app(inner_scope, inner_receive, inner_send)
+            with noting(audit.touched):
+                await self.app(inner_scope, inner_receive, inner_send)
         except Exception:
             log.exception("unhandled error behind the secure channel")
-            return _CapturedResponse(
+            return inner_scope, _CapturedResponse(
                 status=500,
                 headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
                 body=bytearray(problem_body(InternalError("internal error"))),
             )
-        return response
+        return inner_scope, response
 
     def _seal(
         self,

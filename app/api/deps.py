@@ -14,6 +14,8 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthenticated
 from app.schemas.common import Scope
+from app.services.audit.context import RequestAudit, route_template, success_status
+from app.services.audit.log import append as append_entry
 from app.services.events.signal import EventSignal
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
@@ -25,9 +27,18 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    with get_database(request).transaction(write=request.method not in ("GET", "HEAD")) as session:
+    """One transaction per request: committed when the handler returns, rolled back when it raises. A
+    request that writes has its audit entry written in this transaction, so the change and its entry
+    commit together (the secure channel writes the entry of any other request)."""
+    write = request.method not in ("GET", "HEAD")
+    audit: RequestAudit | None = request.scope.get("state", {}).get("audit")
+    with get_database(request).transaction(write=write) as session:
         yield session
+        if write and audit is not None:
+            session.flush()  # the records it changes are noted as touched at the flush
+            append_entry(session, audit.draft(route_template(request.scope), success_status(request.scope)))
+    if write and audit is not None:
+        audit.written = True
 
 
 def get_settings(request: Request) -> Settings:

@@ -14,6 +14,7 @@ from app.db import Database
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, Urgency
+from app.schemas.audit import AccessLogRead
 from app.schemas.common import CountryCode, PageInfo, Slug
 from app.schemas.records import (
     CountRead,
@@ -27,6 +28,7 @@ from app.schemas.records import (
     WithdrawRequest,
 )
 from app.services import idempotency
+from app.services.audit import queries as audit_queries
 from app.services.identity.authentication import Caller
 from app.services.records import links, queries
 from app.services.records import store as service
@@ -236,6 +238,15 @@ def build_router(kind: KindSpec) -> APIRouter:
     def purge(record_id: RecordId, caller: Writer, session: DbSession, now: Now) -> PurgeRead:
         record = purge_record(session, kind, service.Actor.of(caller), record_id, now=now)
         return PurgeRead(id=record.id, status="purged", purged_at=now)
+
+    @router.get(
+        "/{record_id}/access-log",
+        response_model=AccessLogRead,
+        summary="Who read, matched, changed or was sent this record, when, through which route (owner)",
+    )
+    def access_log(record_id: RecordId, caller: Reader, session: DbSession) -> Any:
+        record = service.get_owned(session, kind, caller.agency_id, record_id)
+        return {"record_id": record.id, "items": audit_queries.access_log(session, record.id)}
 
     @router.get("/{record_id}/revisions", response_model=RevisionList, summary="Every version, oldest first")
     def revisions(record_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep) -> Any:

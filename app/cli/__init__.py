@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, cooperation, events, keys, openapi, records, serve
+from app.cli import admin, audit, cooperation, events, keys, openapi, records, serve
 from app.cli.common import DEBUG, KixGroup, print_json, with_client
 from app.client import KixClient
 
@@ -32,6 +32,7 @@ serve.register(cli)
 cli.add_typer(admin.admin_cli, name="admin")
 cli.add_typer(keys.keys_cli, name="keys")
 cli.add_typer(openapi.openapi_cli, name="openapi")
+cli.add_typer(audit.audit_cli, name="audit")
 records.register(cli)
 events.register(cli)
 cooperation.register(cli)

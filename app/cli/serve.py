@@ -49,7 +49,7 @@ def serve(
     if demo and settings.is_production:
         raise UsageProblem("--demo is for development only")
     if metrics_port is not None:
-        _serve_metrics(metrics_host, metrics_port)
+        _serve_metrics(metrics_host, metrics_port, settings.database_url)
     db = prepare_server(settings)
     try:
         if demo:
@@ -70,7 +70,7 @@ def serve(
     )
 
 
-def _serve_metrics(host: str, port: int) -> None:
+def _serve_metrics(host: str, port: int, database_url: str) -> None:
     """Expose the workers' metrics, aggregated, from this (the supervising) process."""
     import tempfile
 
@@ -79,8 +79,11 @@ def _serve_metrics(host: str, port: int) -> None:
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
+    from app.metrics import StateCollector
+
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
+    registry.register(StateCollector(Database(database_url)))
     start_http_server(port, addr=host, registry=registry)
 
 
@@ -142,7 +145,7 @@ def worker(
     from app.bootstrap import prepare_server
     from app.clock import SystemClock
     from app.crypto.storage_keys import storage_key_source
-    from app.scheduler import Scheduler
+    from app.scheduler import Scheduler, jobs_with_keys
     from app.services.events.delivery import Deliverer
     from app.services.events.outbox import NOTIFY_CHANNEL
     from app.services.events.signal import EventSignal
@@ -150,8 +153,8 @@ def worker(
     settings = server_settings()
     db = prepare_server(settings)
     clock = SystemClock()
-    scheduler = Scheduler(db, settings, clock)
     server_key, _ = load_server_keys(settings.keys_dir, create=False)
+    scheduler = Scheduler(db, settings, clock, jobs_with_keys(server_key))
     storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
     deliverer = Deliverer(
         db, settings, server_key, Vault(storage_keys, storage_key_source(settings.keys_dir)), clock

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from app.client.audit import AuditLog
 from app.client.codec import Codec, load_server_keys_file
 from app.client.cooperation import CooperationApi
 from app.client.feed import AsyncFeed, Feed
@@ -52,6 +53,10 @@ class KixClient(_Client[httpx.Client]):
     @cached_property
     def feed(self) -> Feed:
         return Feed(self)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self, self.codec.server.signing)
 
     def _new_http(self, timeout: float) -> httpx.Client:
         return httpx.Client(timeout=timeout)

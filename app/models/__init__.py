@@ -1,6 +1,7 @@
 """ORM models. Importing this package registers every table on Base.metadata (Alembic relies on it)."""
 
 from app.models.agency import Agency, Credential, Group, GroupMember
+from app.models.audit import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
 from app.models.base import Base
 from app.models.cooperation import (
     CooperationRequest,
@@ -38,6 +39,10 @@ __all__ = [
     "CrisisEntry",
     "CooperationRequest",
     "AccessRequest",
+    "AuditEntry",
+    "AuditEntryRecord",
+    "AuditNode",
+    "AuditTreeHead",
     "Agency",
     "BlindIndex",
     "Hit",

@@ -4,7 +4,8 @@
 - crypto-floor: what one round trip's cryptography costs on this machine;
 - records: alerts created and listed through the full stack, and list latency at scale;
 - matching: hit/no-hit latency at scale, and what encryption at rest costs create and get;
-- events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput.
+- events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput;
+- audit: what the audit log costs a request, Merkle proofs at a million entries, verifying the log.
 """
 
 SCENARIOS = {
@@ -13,4 +14,5 @@ SCENARIOS = {
     "records": "bench.scenarios.records",
     "matching": "bench.scenarios.matching",
     "events": "bench.scenarios.events",
+    "audit": "bench.scenarios.audit",
 }

@@ -15,7 +15,7 @@ time and change ids follow commit order.
 import json
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -23,35 +23,11 @@ from app.ids import uuid7
 from app.models import Change, Event, Record
 from app.services.records.disclosure import disclose_to_audience
 from app.services.records.kinds import spec_of
+from app.services.sequencing import horizon, take_turn
 from app.services.vault import Vault, secrets_for
 
 BATCH = 500
-# Any constant: the advisory lock's key, shared by every node on the database.
-_LOCK = text("SELECT pg_advisory_xact_lock(4801237015)")
-_RUNNING = text(
-    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
-    "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
-    " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
-)
-_WRAP = 1 << 32
-
-
-def horizon(session: Session) -> int | None:
-    """A transaction id below which every change of this database is committed or never will be: the
-    next id to be assigned when the statement began, or the oldest writing transaction of this database
-    still running, whichever is lower. (The snapshot's own xmin would do, but counts every database of
-    the server: a long transaction elsewhere would hold the fan-out back.) None on SQLite."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    xmax, running = session.execute(_RUNNING).one()
-    lowest = int(xmax)
-    for xid in running or ():
-        # pg_stat_activity shows 32-bit ids: widen each to the 64-bit id it stands for, which is less
-        # than 2^31 behind the next one; an id assigned after the snapshot (ahead of it) does not count.
-        behind = (int(xmax) - int(xid)) % _WRAP
-        if behind < _WRAP // 2:
-            lowest = min(lowest, int(xmax) - behind)
-    return lowest
+FAN_OUT_LOCK = 4801237015  # any constant: the advisory lock every node's fan-out takes
 
 
 def pending(db: Database) -> bool:
@@ -76,8 +52,7 @@ def fan_out(db: Database, vault: Vault, *, batch: int = BATCH, rounds: int = 20)
 
 def fan_out_batch(session: Session, vault: Vault, batch: int = BATCH) -> tuple[int, bool]:
     """Turn up to `batch` changes into events, in this transaction; (events written, more may wait)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK)  # held to commit: the next fan-out starts after this one is visible
+    take_turn(session, FAN_OUT_LOCK)
     query = select(Change).order_by(Change.txid, Change.id).limit(batch)
     below = horizon(session)
     if below is not None:

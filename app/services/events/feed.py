@@ -13,6 +13,7 @@ from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Event, Record
+from app.services.audit.context import note_records
 from app.services.records.disclosure import narrow_to_key
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
@@ -88,6 +89,7 @@ class RecordOpener:
 
 def items_of(session: Session, vault: Vault, scopes: frozenset[str], rows: Sequence[Any]) -> list[FeedItem]:
     """Feed items from rows of EVENT_COLUMNS."""
+    note_records(row.record_id for row in rows)
     opener = RecordOpener(session, vault, scopes, {row.record_id for row in rows if row.sealed_record})
     return [
         FeedItem(

@@ -9,27 +9,19 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, insert, literal, literal_column, text, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from app.ids import uuid7
 from app.models import Change, Event, Record
 from app.schemas.events import EventType
 from app.services.records.kinds import spec_of
 from app.services.records.visibility import audience
+from app.services.sequencing import current_txid
 
 NOTIFY_CHANNEL = "kix_events"
 # Set on a session whose transaction wrote events: the Database wakes waiting feed readers on commit.
 EMITTED = "kix.events_emitted"
-
-
-def _txid(session: Session) -> ColumnElement[int]:
-    """The writing transaction's id on PostgreSQL, computed in the insert itself (see Change.txid); 0 on
-    SQLite."""
-    if session.get_bind().dialect.name != "postgresql":
-        return literal(0, BigInteger)
-    return literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 
 
 def _announce(session: Session) -> None:
@@ -52,7 +44,7 @@ def _write(
 ) -> None:
     session.execute(
         insert(Change).values(
-            txid=_txid(session),
+            txid=current_txid(session),
             type=event_type.value,
             record_id=record_id,
             scope=scope,

@@ -17,6 +17,7 @@ from app.models import BlindIndex, Hit, MatchQuery, Record
 from app.schemas.common import Scope
 from app.schemas.events import EventType
 from app.schemas.matching import MatchRequest
+from app.services.audit.context import note_records
 from app.services.budgets import Budget, spend
 from app.services.events.outbox import emit
 from app.services.matching import indexing, normalize
@@ -127,6 +128,7 @@ def run_match(
     found = {
         record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
     }
+    note_records(found)  # matched: a hit discloses that the record exists, to its owner's log
     # A reference needs both sight of the record and the kind's read scope; without the scope, a hit.
     visible = set(
         session.scalars(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Gone
 from app.models import Record, RecordGrant, RecordRevision
+from app.services.audit.context import note_records
 from app.services.records.kinds import KindSpec, spec_of
 from app.services.records.links import linked_ids_seen_by, visible_links
 from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT, audience
@@ -139,6 +140,7 @@ def disclose(
     session: Session, vault: Vault, viewer: Viewer, records: Sequence[Record]
 ) -> list[dict[str, Any]]:
     """Each record (all visible to `viewer`) as `viewer` may read it, ready for its kind's read schema."""
+    note_records(record.id for record in records)
     ids = [record.id for record in records]
     links = visible_links(session, viewer.agency_id, ids)
     grants = _grants(session, ids)
@@ -197,6 +199,7 @@ def disclose_revisions(
 ) -> list[dict[str, Any]]:
     """Every version of a record visible to `viewer`, oldest first, each disclosed under the record's
     current rules."""
+    note_records([record.id])
     spec = spec_of(record.kind)
     secrets = _secrets(record, vault)
     allowed = _may_read_restricted(

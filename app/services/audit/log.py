@@ -1,0 +1,179 @@
+"""Writing and sequencing the audit log.
+
+`append` adds a request's entry in the caller's transaction, stamped with its transaction id.
+`sequence` (the scheduler, and every audit read, run it first) numbers entries gap-free in commit order,
+hashes each into the Merkle tree and signs the new tree head with the server key. One sequencer runs at a
+time across nodes (sequencing.take_turn), and only entries below the visibility horizon are numbered, so
+no entry committed later can take a number below one already given.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.crypto.encoding import b64url_decode, b64url_encode
+from app.crypto.keys import KeyPair
+from app.crypto.merkle import leaf_hash
+from app.db import Database
+from app.models import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
+from app.models.audit import EntryLike, entry_fields
+from app.services.audit import tree
+from app.services.sequencing import current_txid, horizon, take_turn
+
+SEQUENCER_LOCK = 4801237016  # any constant: the advisory lock every node's sequencer takes
+BATCH = 5000
+HEAD_CONTEXT = b"kix-audit-tree-head\n"  # signed heads can never be mistaken for another signed message
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """What one authenticated request leaves in the log (ids and digests only)."""
+
+    at: datetime
+    agency_id: str
+    kid: str
+    actor: str
+    method: str
+    route: str
+    status: int
+    records: frozenset[str]
+    request_id: str
+    signature_sha256: str
+
+
+def append(session: Session, draft: EntryDraft) -> None:
+    records = sorted(draft.records)
+    entry_id = session.execute(
+        insert(AuditEntry)
+        .values(
+            txid=current_txid(session),
+            at=draft.at,
+            agency_id=draft.agency_id,
+            kid=draft.kid,
+            actor=draft.actor,
+            method=draft.method,
+            route=draft.route,
+            status=draft.status,
+            records=records,
+            request_id=draft.request_id,
+            signature_sha256=draft.signature_sha256,
+        )
+        .returning(AuditEntry.id)
+    ).scalar_one()
+    if records:
+        session.execute(
+            insert(AuditEntryRecord),
+            [{"record_id": record_id, "entry_id": entry_id} for record_id in records],
+        )
+
+
+def entry_bytes(entry: EntryLike, seq: int) -> bytes:
+    """The bytes an entry's leaf hashes: its fields as canonical JSON (sorted keys, no spaces)."""
+    return json.dumps(entry_fields(entry, seq), sort_keys=True, separators=(",", ":")).encode()
+
+
+ENTRY_COLUMNS = tuple(AuditEntry.__table__.columns)
+
+
+# ---------------------------------------------------------------- tree heads
+@dataclass(frozen=True)
+class TreeHead:
+    size: int
+    root: bytes
+    signed_at: datetime
+    kid: str
+    signature: str
+
+    def document(self) -> dict[str, object]:
+        return {
+            "size": self.size,
+            "root": b64url_encode(self.root),
+            "signed_at": self.signed_at.isoformat(timespec="microseconds"),
+            "kid": self.kid,
+            "signature": self.signature,
+        }
+
+
+def head_message(size: int, root: bytes, signed_at: datetime) -> bytes:
+    """What the server signs: the context, then size, root and time as canonical JSON."""
+    body = {
+        "size": size,
+        "root": b64url_encode(root),
+        "signed_at": signed_at.isoformat(timespec="microseconds"),
+    }
+    return HEAD_CONTEXT + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sign_head(server_key: KeyPair, size: int, root: bytes, now: datetime) -> AuditTreeHead:
+    signature = server_key.signing.sign(head_message(size, root, now))
+    return AuditTreeHead(
+        size=size, root=root, signed_at=now, kid=server_key.kid, signature=b64url_encode(signature)
+    )
+
+
+def as_head(row: AuditTreeHead) -> TreeHead:
+    return TreeHead(row.size, row.root, row.signed_at, row.kid, row.signature)
+
+
+def latest_head(session: Session) -> TreeHead | None:
+    row = session.scalars(select(AuditTreeHead).order_by(AuditTreeHead.size.desc()).limit(1)).first()
+    return as_head(row) if row else None
+
+
+def signature_bytes(head: TreeHead) -> bytes:
+    return b64url_decode(head.signature)
+
+
+# ---------------------------------------------------------------- sequencing
+def sequenced_size(session: Session) -> int:
+    highest = session.scalar(select(func.max(AuditEntry.seq)))
+    return 0 if highest is None else int(highest) + 1
+
+
+def sequence_batch(
+    session: Session, server_key: KeyPair, now: datetime, batch: int = BATCH
+) -> tuple[int, bool]:
+    """Number, hash and add to the tree up to `batch` entries, and sign the new head; (entries, more)."""
+    take_turn(session, SEQUENCER_LOCK)
+    size = sequenced_size(session)
+    query = select(*ENTRY_COLUMNS).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.txid, AuditEntry.id)
+    below = horizon(session)
+    if below is not None:
+        query = query.where(AuditEntry.txid < below)
+    entries = session.execute(query.limit(batch)).all()
+    if not entries:
+        return 0, False
+    leaves = [leaf_hash(entry_bytes(entry, size + offset)) for offset, entry in enumerate(entries)]
+    session.execute(
+        update(AuditEntry),
+        [
+            {"id": entry.id, "seq": size + offset, "leaf": leaves[offset]}
+            for offset, entry in enumerate(entries)
+        ],
+    )
+    known = tree.read_nodes(session, tree.frontier(size))
+    made = tree.append(known, size, leaves)
+    if made:
+        session.execute(
+            insert(AuditNode),
+            [{"level": level, "index": index, "hash": digest} for (level, index), digest in made.items()],
+        )
+    new_size = size + len(entries)
+    nodes = known | made | {(0, size + offset): leaf for offset, leaf in enumerate(leaves)}
+    session.add(sign_head(server_key, new_size, tree.span_hash(tree.Span(0, new_size), nodes), now))
+    return len(entries), len(entries) == batch
+
+
+def sequence(db: Database, server_key: KeyPair, now: datetime, *, rounds: int = 20) -> int:
+    """Sequence what waits, up to `rounds` batches; how many entries were added to the tree."""
+    done = 0
+    for _ in range(rounds):
+        with db.transaction() as session:
+            count, more = sequence_batch(session, server_key, now)
+        done += count
+        if not more:
+            break
+    return done

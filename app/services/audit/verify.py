@@ -1,0 +1,158 @@
+"""Checking the whole audit log against itself and against every tree head the server signed
+(`kix audit verify`): the first entry edited, removed, inserted or reordered is named.
+
+Each entry's leaf commits to its content and its number, so an entry changed in place no longer hashes to
+its stored leaf, and one moved to another number hashes to its stored leaf only under its old number,
+which names where it came from. An operator who also rewrites the stored leaves and nodes is caught by
+the signed heads: the log recomputed from its entries must give every signed root, and an operator cannot
+sign a new one without the server key.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.crypto.encoding import b64url_decode
+from app.crypto.merkle import leaf_hash
+from app.models import AuditEntry, AuditTreeHead
+from app.services.audit import tree
+from app.services.audit.log import ENTRY_COLUMNS, entry_bytes, head_message
+
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class Finding:
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        return self.problem
+
+
+@dataclass
+class Report:
+    entries: int
+    heads: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def _entries(session: Session) -> Iterator[tuple[int, bytes | None, bytes]]:
+    """(seq, stored leaf, entry bytes under its seq) of every sequenced entry, in seq order, in chunks."""
+    after = -1
+    while True:
+        rows = session.execute(
+            select(*ENTRY_COLUMNS).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(CHUNK)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield int(row.seq), row.leaf, entry_bytes(row, int(row.seq))
+        after = int(rows[-1].seq)
+
+
+def _moved_from(row_seq: int, stored: bytes | None, content: bytes) -> int | None:
+    """The number an entry's stored leaf was computed under, if another nearby one: where it moved from."""
+    if stored is None:
+        return None
+    for other in (row_seq - 1, row_seq + 1, row_seq - 2, row_seq + 2):
+        if other >= 0 and stored == leaf_hash(_renumbered(content, row_seq, other)):
+            return other
+    return None
+
+
+def _renumbered(content: bytes, seq: int, other: int) -> bytes:
+    # entry_bytes is canonical JSON with "seq" as a key: replacing its value gives the bytes under `other`.
+    return content.replace(f'"seq":{seq},'.encode(), f'"seq":{other},'.encode(), 1)
+
+
+def verify(session: Session, server_keys: dict[str, Ed25519PublicKey]) -> Report:
+    """Recompute the log and every signed head; the findings, first problem first."""
+    findings: list[Finding] = []
+    leaves: list[bytes] = []
+    expected = 0
+    for seq, stored, content in _entries(session):
+        if seq > expected and not findings:
+            missing = f"entry {expected}" if seq == expected + 1 else f"entries {expected}-{seq - 1}"
+            findings.append(
+                Finding(expected, f"{missing} removed: the log jumps from {expected - 1} to {seq}")
+            )
+        computed = leaf_hash(content)
+        if stored != computed and not findings:
+            origin = _moved_from(seq, stored, content)
+            if origin is None:
+                findings.append(Finding(seq, f"entry {seq} edited: its content no longer hashes to its leaf"))
+            elif origin == seq - 1:
+                findings.append(
+                    Finding(
+                        seq - 1, f"entry {seq - 1} inserted (or entries reordered): entry {seq} was {origin}"
+                    )
+                )
+            else:
+                findings.append(Finding(seq, f"entry {seq} reordered: it was entry {origin}"))
+        leaves.append(computed)
+        expected = seq + 1
+    findings += _check_heads(session, leaves, expected, server_keys, already_named=bool(findings))
+    heads = int(session.scalar(select(func.count()).select_from(AuditTreeHead)) or 0)
+    return Report(entries=len(leaves), heads=heads, findings=findings)
+
+
+def _check_heads(
+    session: Session,
+    leaves: list[bytes],
+    next_seq: int,
+    server_keys: dict[str, Ed25519PublicKey],
+    *,
+    already_named: bool,
+) -> list[Finding]:
+    """Every signed head against the tree recomputed from the entries, smallest first."""
+    findings: list[Finding] = []
+    nodes: dict[tree.Node, bytes] = {}
+    built = 0
+    last_good = 0
+    heads = session.scalars(select(AuditTreeHead).order_by(AuditTreeHead.size))
+    for head in heads:
+        key = server_keys.get(head.kid)
+        try:
+            if key is None:
+                raise InvalidSignature
+            key.verify(b64url_decode(head.signature), head_message(head.size, head.root, head.signed_at))
+        except InvalidSignature:
+            findings.append(Finding(None, f"the tree head of size {head.size} is not signed by a server key"))
+            continue
+        if head.size > next_seq:
+            removed = f"entries {next_seq}-{head.size - 1} removed: a signed head covers {head.size}"
+            findings.append(Finding(next_seq, removed))
+            break
+        if (
+            already_named
+        ):  # the entries are known to be wrong: only the heads' own checks still mean something
+            continue
+        nodes |= tree.append(nodes, built, leaves[built : head.size])
+        nodes |= {(0, index): leaves[index] for index in range(built, head.size)}
+        built = head.size
+        root = tree.span_hash(tree.Span(0, built), nodes)
+        nodes = {node: nodes[node] for node in tree.frontier(built)}  # all the next append needs
+        if root != head.root:
+            findings.append(
+                Finding(
+                    last_good,
+                    f"the log differs from the signed tree head of size {head.size}: an entry from "
+                    f"{last_good} to {head.size - 1} was changed, inserted, removed or reordered",
+                )
+            )
+            break
+        last_good = head.size
+    if len(leaves) > built and not already_named and not findings:
+        findings.append(
+            Finding(built, f"entries {built}-{len(leaves) - 1} inserted: no signed tree head covers them")
+        )
+    return findings
