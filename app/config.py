@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     rate_limit_matches_per_minute: int = Field(default=120, ge=0)
     rate_limit_admin_per_minute: int = Field(default=120, ge=0)
     rate_limit_agency_factor: int = Field(default=3, ge=1, le=100)
+    # Retention: a record past its review date is hidden from every agency but its owner after the
+    # grace period, and purged this many days after that, unless its owner extends it (with a reason).
+    retention_grace_days: int = Field(default=30, ge=0, le=365)
+    retention_purge_after_days: int = Field(default=90, ge=0, le=3650)
     # How long a stored answer to a POST with an Idempotency-Key is replayed to retries.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Run the periodic jobs and webhook deliveries in each API worker (leases pick one). Off when

@@ -22,6 +22,7 @@ from app.models import JobLease
 from app.services import idempotency
 from app.services.audit.log import sequence
 from app.services.identity.authentication import sweep_nonces
+from app.services.records import retention
 from app.services.workflows.deadlines import warn_deadlines, warn_freeze_lapses
 
 log = logging.getLogger("kix.scheduler")
@@ -54,11 +55,18 @@ def _freeze_lapses(db: Database, _settings: Settings, now: datetime) -> int:
         return warn_freeze_lapses(session, now)
 
 
+def _retention(db: Database, settings: Settings, now: datetime) -> int:
+    """Warn owners of records nearing their review date, hide those past it and the grace period, and
+    purge those past the further period."""
+    return retention.run_job(db, settings, now).actions
+
+
 JOBS = (
     Job("nonce-sweep", timedelta(seconds=30), _sweep_nonces),
     Job("idempotency-expiry", timedelta(minutes=10), _expire_idempotency),
     Job("workflow-deadlines", timedelta(minutes=1), _workflow_deadlines),
     Job("freeze-lapses", timedelta(minutes=10), _freeze_lapses),
+    Job("retention", timedelta(hours=1), _retention),
 )
 
 

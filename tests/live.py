@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,8 +26,10 @@ def kix_server(
     *args: str,
     scheme: str = "http",
     ready_client: httpx.Client | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Iterator[str]:
-    """Run `kix serve --port P *args`; yield its base URL; stop it (and its workers) afterwards."""
+    """Run `kix serve --port P *args`; yield its base URL; stop it (and its workers) afterwards.
+    `started` is given the process (to signal it, say)."""
     port = free_port()
     env = os.environ | {
         "KIX_DATABASE_URL": database_url,
@@ -42,6 +44,8 @@ def kix_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    if started is not None:
+        started(process)
     base_url = f"{scheme}://127.0.0.1:{port}"
     client = ready_client or httpx.Client(verify=False)  # noqa: S501 - readiness probe only
     try:
@@ -63,7 +67,8 @@ def kix_server(
     finally:
         if ready_client is None:
             client.close()
-        os.killpg(process.pid, 15)
+        if process.poll() is None:
+            os.killpg(process.pid, 15)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

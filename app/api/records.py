@@ -27,10 +27,11 @@ from app.schemas.records import (
     RevisionList,
     WithdrawRequest,
 )
+from app.schemas.retention import RetentionExtend, RetentionRead
 from app.services import idempotency
 from app.services.audit import queries as audit_queries
 from app.services.identity.authentication import Caller
-from app.services.records import links, queries
+from app.services.records import links, queries, retention
 from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
@@ -68,6 +69,15 @@ def _views(
     with database.autocommit.connect() as connection:
         note_views(connection, caller.agency_id, records)
     return disclose(session, vault, caller, records)
+
+
+def _retention(session: Session, vault: Vault, record: Record) -> dict[str, Any]:
+    return {
+        "record_id": record.id,
+        "review_by": record.review_by,
+        "hidden_at": record.retention_hidden_at,
+        "extensions": retention.extensions(session, record, vault),
+    }
 
 
 def build_router(kind: KindSpec) -> APIRouter:
@@ -247,6 +257,34 @@ def build_router(kind: KindSpec) -> APIRouter:
     def access_log(record_id: RecordId, caller: Reader, session: DbSession) -> Any:
         record = service.get_owned(session, kind, caller.agency_id, record_id)
         return {"record_id": record.id, "items": audit_queries.access_log(session, record.id)}
+
+    @router.get(
+        "/{record_id}/retention",
+        response_model=RetentionRead,
+        summary="The record's review date, whether it is hidden, and its extensions (owner only)",
+    )
+    def retention_of(record_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep) -> Any:
+        record = service.get_owned(session, kind, caller.agency_id, record_id)
+        return _retention(session, vault, record)
+
+    @router.post(
+        "/{record_id}/retention",
+        response_model=RetentionRead,
+        summary="Keep the record past its review date, with a reason (owner only; capped by kind)",
+        description="A record past its review date and the grace period is hidden from every other agency, "
+        "then purged; an extension, recorded with its reason, shows it again.",
+    )
+    def extend_retention(
+        record_id: RecordId,
+        body: RetentionExtend,
+        caller: Writer,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
+    ) -> Any:
+        actor = service.Actor.of(caller)
+        retention.extend(session, kind, actor, record_id, body.review_by, body.reason, vault, now=now)
+        return _retention(session, vault, service.get_owned(session, kind, caller.agency_id, record_id))
 
     @router.get("/{record_id}/revisions", response_model=RevisionList, summary="Every version, oldest first")
     def revisions(record_id: RecordId, caller: Reader, session: DbSession, vault: VaultDep) -> Any:

@@ -20,6 +20,8 @@ groups_cli = typer.Typer(help="Sharing groups (signed admin calls).", no_args_is
 admin_cli.add_typer(agencies_cli, name="agencies")
 admin_cli.add_typer(keys_cli, name="keys")
 admin_cli.add_typer(groups_cli, name="groups")
+retention_cli = typer.Typer(help="Retention by review date (on the database host).", no_args_is_help=True)
+admin_cli.add_typer(retention_cli, name="retention")
 
 
 # ---------------------------------------------------------------- on the database host
@@ -60,6 +62,29 @@ def bootstrap(
         f"operator agency {issued.agency_id}, admin key {issued.kid} written to {issued.path}", err=True
     )
     typer.echo("next: `kix keys server-jwks > server.jwks.json` and give that file to every agency", err=True)
+
+
+@retention_cli.command("run")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be done; change nothing")
+    ] = False,
+) -> None:
+    """On the database host: warn, hide and purge records by their review dates now (the scheduler does
+    it hourly; running it again changes nothing more)."""
+    from datetime import UTC, datetime
+
+    from app.services.records.retention import run_job
+
+    settings = server_settings()
+    db = Database(settings.database_url)
+    try:
+        report = run_job(db, settings, datetime.now(UTC), dry_run=dry_run)
+    finally:
+        db.dispose()
+    prefix = "would be " if dry_run else ""
+    for verb, ids in (("warned", report.warned), ("hidden", report.hidden), ("purged", report.purged)):
+        typer.echo(f"{prefix}{verb}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
 
 
 # ---------------------------------------------------------------- agencies

@@ -26,6 +26,7 @@ from app.models.records import (
     RecordLink,
     RecordRevision,
     RecordView,
+    RetentionExtension,
     ShareRequest,
 )
 from app.models.workflows import WorkflowTransition
@@ -64,6 +65,7 @@ __all__ = [
     "RecordLink",
     "RecordRevision",
     "RecordView",
+    "RetentionExtension",
     "ShareRequest",
     "StorageKeyCheck",
     "TokenBucket",

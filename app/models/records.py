@@ -48,6 +48,10 @@ class Record(Base):
     data_key: Mapped[str | None] = mapped_column(String(200))
     # Set when purged: the body and every copy are gone; only this metadata stays (for the audit).
     purged_at: Mapped[datetime | None]
+    # Retention: past review_by and the grace period the record is hidden from every agency but its owner
+    # (then purged); `retention_warned` is the last warning its owner had (days ahead: 30, then 7).
+    retention_hidden_at: Mapped[datetime | None]
+    retention_warned: Mapped[int | None] = mapped_column(Integer)
 
 
 class RecordGrant(Base):
@@ -178,3 +182,19 @@ class IdempotencyKey(Base):
     resource_id: Mapped[str | None] = mapped_column(String(36))  # the record the answer holds
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class RetentionExtension(Base):
+    """An owner kept a record past its review date: when, by whom, to when, and why (sealed under the
+    record's key, so a purge takes the reason with it)."""
+
+    __tablename__ = "retention_extensions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    previous: Mapped[date]
+    review_by: Mapped[date]
+    reason: Mapped[str | None] = mapped_column(Text)  # sealed
+    agency_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, literal_column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-_CURRENT_TXID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
+CURRENT_TXID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 _RUNNING = text(
     "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
     "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
@@ -26,7 +26,7 @@ def is_postgres(session: Session) -> bool:
 
 def current_txid(session: Session) -> ColumnElement[int] | int:
     """The writing transaction's id on PostgreSQL, computed in the insert itself; 0 on SQLite."""
-    return _CURRENT_TXID if is_postgres(session) else 0
+    return CURRENT_TXID if is_postgres(session) else 0
 
 
 def take_turn(session: Session, lock: int) -> None:

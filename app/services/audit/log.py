@@ -10,8 +10,10 @@ no entry committed later can take a number below one already given.
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _quote  # what json.dumps uses (C)
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.crypto.encoding import b64url_decode, b64url_encode
@@ -19,9 +21,9 @@ from app.crypto.keys import KeyPair
 from app.crypto.merkle import leaf_hash
 from app.db import Database
 from app.models import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
-from app.models.audit import EntryLike, entry_fields
+from app.models.audit import EntryLike
 from app.services.audit import tree
-from app.services.sequencing import current_txid, horizon, take_turn
+from app.services.sequencing import CURRENT_TXID, horizon, is_postgres, take_turn
 
 SEQUENCER_LOCK = 4801237016  # any constant: the advisory lock every node's sequencer takes
 BATCH = 5000
@@ -44,35 +46,80 @@ class EntryDraft:
     signature_sha256: str
 
 
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_TOUCHED = cast(Table, AuditEntryRecord.__table__)
+# Built once, Core not ORM: an entry is written on every request, so its few hundred microseconds count.
+_INSERT_ENTRY = {
+    True: insert(_ENTRIES).values(txid=CURRENT_TXID).returning(_ENTRIES.c.id),
+    False: insert(_ENTRIES).values(txid=0).returning(_ENTRIES.c.id),
+}
+_INSERT_TOUCHED = insert(_TOUCHED)
+
+
 def append(session: Session, draft: EntryDraft) -> None:
-    records = sorted(draft.records)
-    entry_id = session.execute(
-        insert(AuditEntry)
-        .values(
-            txid=current_txid(session),
-            at=draft.at,
-            agency_id=draft.agency_id,
-            kid=draft.kid,
-            actor=draft.actor,
-            method=draft.method,
-            route=draft.route,
-            status=draft.status,
-            records=records,
-            request_id=draft.request_id,
-            signature_sha256=draft.signature_sha256,
-        )
-        .returning(AuditEntry.id)
-    ).scalar_one()
-    if records:
-        session.execute(
-            insert(AuditEntryRecord),
-            [{"record_id": record_id, "entry_id": entry_id} for record_id in records],
+    """Write the entry in the session's transaction (stamped with its transaction id)."""
+    connection = session.connection()
+    values = {
+        "at": draft.at,
+        "agency_id": draft.agency_id,
+        "kid": draft.kid,
+        "actor": draft.actor,
+        "method": draft.method,
+        "route": draft.route,
+        "status": draft.status,
+        "records": sorted(draft.records),
+        "request_id": draft.request_id,
+        "signature_sha256": draft.signature_sha256,
+    }
+    entry_id = connection.execute(_INSERT_ENTRY[is_postgres(session)], values).scalar_one()
+    if draft.records:
+        connection.execute(
+            _INSERT_TOUCHED,
+            [{"record_id": record_id, "entry_id": entry_id} for record_id in sorted(draft.records)],
         )
 
 
 def entry_bytes(entry: EntryLike, seq: int) -> bytes:
-    """The bytes an entry's leaf hashes: its fields as canonical JSON (sorted keys, no spaces)."""
-    return json.dumps(entry_fields(entry, seq), sort_keys=True, separators=(",", ":")).encode()
+    """The bytes an entry's leaf hashes: `entry_fields` as canonical JSON (sorted keys, no spaces)."""
+    return canonical_bytes(
+        seq,
+        entry.at,
+        entry.agency_id,
+        entry.kid,
+        entry.actor,
+        entry.method,
+        entry.route,
+        entry.status,
+        entry.records,
+        entry.request_id,
+        entry.signature_sha256,
+    )
+
+
+def canonical_bytes(
+    seq: int,
+    at: datetime,
+    agency_id: str,
+    kid: str,
+    actor: str,
+    method: str,
+    route: str,
+    status: int,
+    records: list[str],
+    request_id: str,
+    signature_sha256: str,
+) -> bytes:
+    """Exactly json.dumps(entry_fields(...), sort_keys=True, separators=(",", ":")), assembled directly
+    with json's own string encoder: `kix audit verify` rebuilds a million of these, and this is about
+    four times faster (a test holds the two equal)."""
+    q = _quote
+    listed = ",".join(q(record) for record in sorted(records))
+    moment = q(at.isoformat(timespec="microseconds"))
+    return (
+        f'{{"actor":{q(actor)},"agency":{q(agency_id)},"at":{moment},"kid":{q(kid)},"method":{q(method)},'
+        f'"records":[{listed}],"request_id":{q(request_id)},"route":{q(route)},"seq":{int(seq)},'
+        f'"signature_sha256":{q(signature_sha256)},"status":{int(status)}}}'
+    ).encode()
 
 
 ENTRY_COLUMNS = tuple(AuditEntry.__table__.columns)

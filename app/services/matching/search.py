@@ -24,7 +24,7 @@ from app.services.matching import indexing, normalize
 from app.services.matching.names import MATCH_THRESHOLD, PreparedName, prepared_similarity
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.store import WITHDRAWN
-from app.services.records.visibility import NOT_PURGED, visible_to
+from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED, visible_to
 from app.services.vault import Vault, secrets_for
 
 _CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
@@ -108,6 +108,7 @@ def run_match(
                 Record.id.in_({record_id for record_id, _term, _digest in rows}),
                 Record.status != WITHDRAWN,
                 NOT_PURGED,
+                or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone
             )
         )
     }

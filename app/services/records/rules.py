@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,6 +11,9 @@ from app.errors import ValidationFailed
 from app.models import Agency, Group, Record, RecordGrant
 from app.schemas.records import Distribution, DistributionMode, SharingRules, SharingRulesUpdate
 from app.services.records.visibility import AGENCY_GRANT, GROUP_GRANT, PRIVATE_PARTNER
+
+if TYPE_CHECKING:
+    from app.services.records.kinds import KindSpec
 
 
 def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> None:
@@ -94,3 +97,13 @@ def merged_rules(record: Record, update: SharingRulesUpdate, distribution: Distr
         return SharingRules.model_validate(merged | {"distribution": distribution, "review_by": None})
     except ValueError as exc:
         raise ValidationFailed(f"the rules would not be valid after this change: {exc}") from exc
+
+
+def check_review_by(kind: "KindSpec", created_at: datetime, review_by: date) -> None:
+    """422 past the kind's retention cap, counted from the record's creation."""
+    latest = (created_at + kind.longest_review).date()
+    if review_by > latest:
+        raise ValidationFailed(
+            f"review_by: a {kind.kind.value} may be kept until {latest.isoformat()} at the latest "
+            f"({kind.longest_review.days} days from its creation)"
+        )

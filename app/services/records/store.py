@@ -159,7 +159,9 @@ def build_record(
         updated_at=now,
         **kind.columns(body),
     )
-    rules.apply_rules(record, sharing, sharing.review_by or (now + kind.default_review).date())
+    review_by = sharing.review_by or (now + kind.default_review).date()
+    rules.check_review_by(kind, now, review_by)
+    rules.apply_rules(record, sharing, review_by)
     return NewRecord(
         record=record,
         grants=rules.distribution_grants(record_id, sharing.distribution, now),
@@ -241,6 +243,11 @@ def _change_rules(session: Session, record: Record, update: SharingRulesUpdate, 
         rules.check_distribution(session, update.distribution)
         rules.check_partner_distribution(session, record.owner_id, update.distribution)
         rules.set_distribution(session, record, update.distribution, now)
+    if update.review_by is not None and update.review_by > record.review_by:
+        raise ValidationFailed(
+            "review_by: to keep a record longer, extend it with a reason "
+            f"(POST /v1/{spec_of(record.kind).path}/{record.id}/retention)"
+        )
     merged = rules.merged_rules(record, update, distribution)
     rules.apply_rules(record, merged, update.review_by or record.review_by)
     return update.distribution is not None

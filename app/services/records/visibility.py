@@ -19,14 +19,18 @@ DIRECT_GRANTS = (AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT, CRISIS_GRANT)
 NOT_PURGED: ColumnElement[bool] = Record.purged_at.is_(None)
 
 
+# Past its review date and grace period, a record is its owner's alone (retention.py), until purged.
+NOT_HIDDEN: ColumnElement[bool] = Record.retention_hidden_at.is_(None)
+
+
 # An agency id, or a column of them (to ask about many agencies at once).
 AgencyRef = str | ColumnElement[str] | InstrumentedAttribute[str]
 
 
 def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
-    """True for the records `agency_id` is in the audience of, purged or not: its own, those for all
-    members, and those granted to it directly or through a group it belongs to now (membership changes
-    apply on the next query).
+    """True for the records `agency_id` is in the audience of, purged or not: its own, and, unless hidden
+    by retention, those for all members and those granted to it directly or through a group it belongs
+    to now (membership changes apply on the next query).
 
     Both grant checks are correlated to the record, so each costs an index probe on the page's rows
     instead of a scan of every group grant in the system.
@@ -58,7 +62,7 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
         exists().where(partner.id == agency_id, partner.kind == PRIVATE_PARTNER).correlate_except(partner)
     )
     for_all = and_(Record.distribution == "all_members", ~is_partner)
-    return or_(Record.owner_id == agency_id, for_all, direct, via_group)
+    return or_(Record.owner_id == agency_id, and_(NOT_HIDDEN, or_(for_all, direct, via_group)))
 
 
 def visible_to(agency_id: AgencyRef) -> ColumnElement[bool]:

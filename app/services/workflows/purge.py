@@ -5,10 +5,10 @@ metadata an audit needs: id, kind, owner, dates, who received it, who asked what
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AccessRequest, Contribution, Record, RecordRevision, ShareRequest
+from app.models import AccessRequest, Contribution, Record, RecordRevision, RetentionExtension, ShareRequest
 from app.services import idempotency
 from app.services.events.outbox import emit_purge
 from app.services.matching.indexing import unindex
@@ -36,6 +36,10 @@ def purge_record(session: Session, kind: KindSpec, actor: Actor, record_id: str,
     record.version += 1
     session.execute(delete(RecordRevision).where(RecordRevision.record_id == record.id))
     session.execute(delete(Contribution).where(Contribution.record_id == record.id))
+    # Who kept it longer, and when, stays; why (sealed under the destroyed key) goes.
+    session.execute(
+        update(RetentionExtension).where(RetentionExtension.record_id == record.id).values(reason=None)
+    )
     for workflow, model in ((SHARE_REQUESTS, ShareRequest), (ACCESS_REQUESTS, AccessRequest)):
         item_ids = list(session.scalars(select(model.id).where(model.record_id == record.id)))
         forget_notes(session, workflow, item_ids)

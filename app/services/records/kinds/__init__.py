@@ -65,6 +65,8 @@ class KindSpec:
     restricted: RestrictedBlock | None = None
     sorts: tuple[str, ...] = ("recent",)
     name_fields: tuple[str, ...] = ()
+    # The latest an owner may keep a record to, counted from its creation (extensions included).
+    longest_review: timedelta = timedelta(days=5 * 365)
 
 
 def lifecycle(**edges: str) -> dict[str, frozenset[str]]:

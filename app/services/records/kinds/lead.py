@@ -49,6 +49,7 @@ SPEC = KindSpec(
         closed="",
     ),
     default_review=timedelta(days=3 * 365),
+    longest_review=timedelta(days=10 * 365),
     columns=_columns,
     sensitive_fields=("identifiers",),
     index_terms=_index_terms,

@@ -48,6 +48,7 @@ SPEC = KindSpec(
     initial_status=SuspectStatus.OPEN.value,
     transitions=lifecycle(open="closed", closed="open"),
     default_review=timedelta(days=3 * 365),
+    longest_review=timedelta(days=10 * 365),
     columns=_columns,
     sensitive_fields=("names", "date_of_birth", "documents", "group_affiliation", "phones"),
     index_terms=_index_terms,
