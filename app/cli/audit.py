@@ -1,6 +1,7 @@
 """`kix audit`: verify the whole log on the database host, and, as any agency through the SDK, check the
 signed tree head and query the log."""
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,10 @@ def verify() -> None:
     db = Database(settings.database_url)
     try:
         with db.sessions() as session:
-            report = verify_log(session, {server_key.kid: server_key.signing.public_key()})
+            keys = {server_key.kid: server_key.signing.public_key()}
+            report = verify_log(
+                session, keys, database_url=settings.database_url, workers=os.cpu_count() or 1
+            )
     finally:
         db.dispose()
     for finding in report.findings:

@@ -25,6 +25,7 @@ Then app.services.audit.verify over the whole log, as `kix audit verify` runs it
 """
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -276,7 +277,8 @@ def scale_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]
         )
     started = time.perf_counter()
     with db.sessions() as session:
-        report = verify(session, {server_key.kid: server_key.signing.public_key()})
+        keys = {server_key.kid: server_key.signing.public_key()}
+        report = verify(session, keys, database_url=db.url, workers=os.cpu_count() or 1)
     verify_s = time.perf_counter() - started
     if not report.ok:
         raise RuntimeError(f"the benchmark's log does not verify: {report.findings[0]}")

@@ -218,6 +218,10 @@ def test_every_agency_receives_only_events_about_records_it_may_read(
         event = _open(received, agencies[agency_id])
         got[agency_id].add(names[event["record_id"]])
     assert got == expected
+    # The owner's access log says who was sent the record, by webhook, besides who asked for it.
+    log = a.request("GET", f"/v1/alerts/{records['to-b']}/access-log")["items"]
+    sent = sorted((item["agency"], item["route"]) for item in log if item["route"].startswith("webhook"))
+    assert sent == [("ag-a", "webhook record.created"), ("ag-b", "webhook record.created")]
 
 
 @pytest.mark.parametrize(

@@ -289,3 +289,21 @@ def test_the_fast_canonical_form_is_exactly_canonical_json(
     )
     expected = json.dumps(entry_fields(row, seq), sort_keys=True, separators=(",", ":")).encode()
     assert entry_bytes(row, seq) == expected
+
+
+def test_verifying_in_several_processes_finds_the_same(
+    db: Database, sequenced: list[bytes], server_key: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.services.audit.verify.PARALLEL_FROM", 10)
+    keys = {server_key.kid: server_key.signing.public_key()}
+    with db.sessions() as session:
+        report = verify(session, keys, database_url=db.url, workers=2)
+    assert (report.ok, report.entries) == (True, SIZE)
+    with db.transaction() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 211).values(status=201))
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 70).values(seq=-1))
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 71).values(seq=70))
+        session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=71))
+    with db.sessions() as session:
+        findings = verify(session, keys, database_url=db.url, workers=2).findings
+    assert str(findings[0]).startswith("entry 70 reordered: it was entry 71")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto.encoding import b64url_encode
 from app.errors import NotFound, ValidationFailed
-from app.models import AuditEntry, AuditEntryRecord, Record
+from app.models import AuditEntry, AuditEntryRecord, Event, Record, WebhookDelivery
 from app.services.audit import tree
 from app.services.audit.log import latest_head
 
@@ -71,10 +71,11 @@ def consistency(session: Session, first: int, second: int) -> dict[str, Any]:
 
 
 def access_log(session: Session, record_id: str) -> list[dict[str, Any]]:
-    """Who touched a record: each entry naming it, oldest first."""
+    """Who touched a record, oldest first: each audit entry naming it (reads, lists, matches, changes,
+    feed pages that carried it), and each webhook delivery of an event about it (sent, not asked for)."""
     ids = select(AuditEntryRecord.entry_id).where(AuditEntryRecord.record_id == record_id)
     entries = session.scalars(select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id))
-    return [
+    items = [
         {
             "at": entry.at,
             "agency": entry.agency_id,
@@ -86,6 +87,25 @@ def access_log(session: Session, record_id: str) -> list[dict[str, Any]]:
         }
         for entry in entries
     ]
+    sent = session.execute(
+        select(WebhookDelivery.delivered_at, WebhookDelivery.last_status, Event.agency_id, Event.type)
+        .join(Event, Event.id == WebhookDelivery.event_row)
+        .where(Event.record_id == record_id, WebhookDelivery.state == "delivered")
+    )
+    for delivered_at, status, agency_id, event_type in sent:
+        route = f"webhook {event_type}"
+        items.append(
+            {
+                "at": delivered_at,
+                "agency": agency_id,
+                "actor": "kix",
+                "method": "POST",
+                "route": route,
+                "status": status or 200,
+                "seq": None,
+            }
+        )
+    return sorted(items, key=lambda item: item["at"])
 
 
 @dataclass(frozen=True)

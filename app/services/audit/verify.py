@@ -9,7 +9,10 @@ sign a new one without the server key.
 """
 
 import json
+import multiprocessing
+from array import array
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,11 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.crypto.encoding import b64url_decode
-from app.crypto.merkle import EMPTY_ROOT, leaf_hash, node_hash
-from app.models import AuditTreeHead
+from app.crypto.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from app.db import Database
+from app.models import AuditEntry, AuditTreeHead
 from app.services.audit.log import canonical_bytes, head_message
 
 CHUNK = 20_000
+PARALLEL_FROM = 100_000  # entries: below this, starting processes costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,17 @@ def _at(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _entries(session: Session) -> Iterator[tuple[int, bytes | None, bytes]]:
-    """(seq, stored leaf, entry bytes under its seq) of every sequenced entry, in seq order, in chunks.
-    Read through the driver, not the ORM's result processing: a million rows must take seconds."""
+def _entries(
+    session: Session, first: int = 0, end: int | None = None
+) -> Iterator[tuple[int, bytes | None, bytes]]:
+    """(seq, stored leaf, entry bytes under its seq) of the sequenced entries numbered from `first` to
+    before `end`, in seq order, in chunks. Read through the driver, not the ORM's result processing: a
+    million rows must take seconds."""
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    query = f"SELECT {_COLUMNS} FROM audit_entries WHERE seq > {marker} ORDER BY seq LIMIT {CHUNK}"  # noqa: S608
-    after = -1
+    bound = "" if end is None else f" AND seq < {int(end)}"
+    query = f"SELECT {_COLUMNS} FROM audit_entries WHERE seq > {marker}{bound} ORDER BY seq LIMIT {CHUNK}"  # noqa: S608
+    after = first - 1
     while True:
         rows = connection.exec_driver_sql(query, (after,)).all()
         if not rows:
@@ -76,6 +85,52 @@ def _entries(session: Session) -> Iterator[tuple[int, bytes | None, bytes]]:
             )
             yield int(seq), None if leaf is None else bytes(leaf), content
         after = int(rows[-1][0])
+
+
+def _leaves_of_range(database_url: str, first: int, end: int | None) -> tuple["array[int]", bytes, bytes]:
+    """In a worker process: (seqs, stored leaves, recomputed leaves) of entries first..end-1, the leaves
+    as 32-byte runs (an absent stored leaf as zeros, which no real leaf equals)."""
+    db = Database(database_url)
+    seqs: array[int] = array("q")
+    stored, computed = bytearray(), bytearray()
+    try:
+        with db.sessions() as session:
+            for seq, leaf, content in _entries(session, first, end):
+                seqs.append(seq)
+                stored += leaf if leaf is not None and len(leaf) == HASH_SIZE else bytes(HASH_SIZE)
+                computed += leaf_hash(content)
+    finally:
+        db.dispose()
+    return seqs, bytes(stored), bytes(computed)
+
+
+def _rows(
+    session: Session, database_url: str | None, workers: int
+) -> Iterator[tuple[int, bytes | None, bytes, bytes | None]]:
+    """(seq, stored leaf, recomputed leaf, entry bytes or None) in seq order: in this process, or split
+    by seq among `workers` processes (each reads its own range), for a log that takes seconds to read."""
+    highest = session.scalar(select(func.max(AuditEntry.seq)))
+    if database_url is None or workers < 2 or highest is None or highest < PARALLEL_FROM:
+        for seq, stored, content in _entries(session):
+            yield seq, stored, leaf_hash(content), content
+        return
+    step = -(-(int(highest) + 1) // workers)
+    ranges: list[tuple[int, int | None]] = [
+        (start, start + step) for start in range(0, int(highest) + 1, step)
+    ]
+    ranges[-1] = (ranges[-1][0], None)  # and anything numbered past it meanwhile
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_leaves_of_range, database_url, first, end) for first, end in ranges]
+        for future in futures:
+            seqs, stored, computed = future.result()
+            for index, seq in enumerate(seqs):
+                cut = slice(index * HASH_SIZE, (index + 1) * HASH_SIZE)
+                yield seq, stored[cut], computed[cut], None
+
+
+def _content(session: Session, seq: int) -> bytes:
+    return next(_entries(session, seq, seq + 1))[2]
 
 
 def _moved_from(row_seq: int, stored: bytes | None, content: bytes) -> int | None:
@@ -116,20 +171,26 @@ class CompactRange:
         return digest
 
 
-def verify(session: Session, server_keys: dict[str, Ed25519PublicKey]) -> Report:
-    """Recompute the log and every signed head; the findings, first problem first."""
+def verify(
+    session: Session,
+    server_keys: dict[str, Ed25519PublicKey],
+    *,
+    database_url: str | None = None,
+    workers: int = 1,
+) -> Report:
+    """Recompute the log and every signed head; the findings, first problem first. With `database_url`
+    and several `workers`, a long log's leaves are recomputed by that many processes."""
     findings: list[Finding] = []
     leaves: list[bytes] = []
     expected = 0
-    for seq, stored, content in _entries(session):
+    for seq, stored, computed, content in _rows(session, database_url, workers):
         if seq > expected and not findings:
             missing = f"entry {expected}" if seq == expected + 1 else f"entries {expected}-{seq - 1}"
             findings.append(
                 Finding(expected, f"{missing} removed: the log jumps from {expected - 1} to {seq}")
             )
-        computed = leaf_hash(content)
         if stored != computed and not findings:
-            origin = _moved_from(seq, stored, content)
+            origin = _moved_from(seq, stored, content if content is not None else _content(session, seq))
             if origin is None:
                 findings.append(Finding(seq, f"entry {seq} edited: its content no longer hashes to its leaf"))
             elif origin == seq - 1:
