@@ -129,6 +129,27 @@ def build(collection: str) -> typer.Typer:
         """Every version of a record, oldest first."""
         print_json(client.record_revisions(collection, record_id))
 
+    @group.command("access-log")
+    @with_client
+    def access_log(client: KixClient, record_id: str) -> None:
+        """Who read, matched, changed or was sent your record, when, and through which route."""
+        print_json(client.request("GET", f"/v1/{collection}/{record_id}/access-log"))
+
+    @group.command("retention")
+    @with_client
+    def retention(
+        client: KixClient,
+        record_id: str,
+        extend_to: Annotated[str | None, typer.Option(help="A later review date (YYYY-MM-DD)")] = None,
+        reason: Annotated[str | None, typer.Option(help="Why it must be kept longer (recorded)")] = None,
+    ) -> None:
+        """Your record's review date and extensions; with --extend-to and --reason, keep it longer."""
+        path = f"/v1/{collection}/{record_id}/retention"
+        if extend_to is None:
+            print_json(client.request("GET", path))
+        else:
+            print_json(client.request("POST", path, json={"review_by": extend_to, "reason": reason or ""}))
+
     return group
 
 

@@ -91,6 +91,11 @@ def test_record_commands(settings: Settings, enrol: Any, tmp_path: Path) -> None
         assert withdrawn["status"] == "withdrawn"
         history = json.loads(kix("alerts", "revisions", created["id"]))["items"]
         assert [r["version"] for r in history] == [1, 2, 3]
+        log = json.loads(kix("alerts", "access-log", created["id"]))["items"]
+        routes = {(item["method"], item["route"]) for item in log}
+        assert {("POST", "/v1/alerts"), ("PATCH", "/v1/alerts/{record_id}")} <= routes
+        kept = json.loads(kix("alerts", "retention", created["id"]))
+        assert (kept["record_id"], kept["extensions"]) == (created["id"], [])
         assert json.loads(kix("leads", "count"))["count"] == 1
         lead_id = json.loads(kix("leads", "list"))["items"][0]["id"]
         assert json.loads(kix("leads", "close", lead_id, "--if-match", '"v1"'))["status"] == "closed"
