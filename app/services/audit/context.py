@@ -75,12 +75,14 @@ class RequestAudit:
         )
 
 
+NOT_ROUTED = "(not routed)"
+
+
 def route_template(scope: Mapping[str, Any]) -> str:
-    """The route's path template (`/v1/alerts/{record_id}`), never the path itself; the raw path when no
-    route matched (it names no record: no route took it)."""
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    return template if isinstance(template, str) else str(scope.get("path", ""))[:200]
+    """The route's path template (`/v1/alerts/{record_id}`), never the path itself: a path no route took
+    (or a request refused before routing) could carry anything a client typed, so it is not kept."""
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else NOT_ROUTED
 
 
 def success_status(scope: Mapping[str, Any]) -> int:
