@@ -6,6 +6,7 @@ import json
 import random
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -307,3 +308,22 @@ def test_verifying_in_several_processes_finds_the_same(
     with db.sessions() as session:
         findings = verify(session, keys, database_url=db.url, workers=2).findings
     assert str(findings[0]).startswith("entry 70 reordered: it was entry 71")
+
+
+def test_entries_with_any_characters_verify_on_every_backend(db: Database, server_key: KeyPair) -> None:
+    """On PostgreSQL the database hashes printable-ASCII entries itself; others are hashed in Python.
+    Both must give the leaves the sequencer stored, and an edit of either kind is still caught."""
+    with db.transaction() as session:
+        append(session, _draft(1))
+        odd = replace(_draft(2), actor='Zoë "Z" \\ O\\u0001', route="/v1/tab\there")
+        append(session, odd)
+        append(session, _draft(3))
+    sequence(db, server_key, datetime.now(UTC))
+    keys = {server_key.kid: server_key.signing.public_key()}
+    with db.sessions() as session:
+        assert verify(session, keys, database_url=db.url, workers=2).ok
+    with db.transaction() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor="Zoe"))
+    with db.sessions() as session:
+        findings = verify(session, keys, database_url=db.url, workers=2).findings
+    assert str(findings[0]).startswith("entry 1 edited")
