@@ -82,6 +82,24 @@ def test_readyz_reports_an_unmigrated_database(tmp_path: Any) -> None:
     assert response.json()["type"] == "urn:kix:problem:service-unavailable"
 
 
+def test_readyz_fails_while_the_database_is_unreachable(app: FastAPI, db: Any, http: httpx.Client) -> None:
+    from sqlalchemy import create_engine
+
+    assert http.get(BASE_URL + "/readyz").status_code == 200
+    working = db.engine
+    db.engine = create_engine(
+        "postgresql+psycopg://kix@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
+    try:
+        response = http.get(BASE_URL + "/readyz")
+    finally:
+        db.engine.dispose()
+        db.engine = working
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["detail"]
+    assert http.get(BASE_URL + "/readyz").status_code == 200  # and ready again once it answers
+
+
 def test_every_scoped_route_refuses_a_key_without_its_scopes(app: FastAPI, enrol: Any) -> None:
     # A key of an agency that holds every scope but admin, narrowed to one scope no route asks for alone.
     member = enrol("no-scope", key_scopes=["audit:read"])
