@@ -178,7 +178,7 @@ def _bulk_load(db: Database, server_key: KeyPair, count: int) -> float:
     """`count` entries as the sequencer leaves them (numbered, hashed, in the tree, one signed head)."""
     started = time.perf_counter()
     now = datetime.now(UTC)
-    frontier: dict[tree.Node, bytes] = {}
+    compact = tree.CompactRange()
     for start in range(0, count, CHUNK):
         rows, leaves = [], []
         for seq in range(start, min(count, start + CHUNK)):
@@ -206,21 +206,16 @@ def _bulk_load(db: Database, server_key: KeyPair, count: int) -> float:
                 }
                 | {"seq": seq, "leaf": leaf}
             )
-        made = tree.append(frontier, start, leaves)
-        known = frontier | made | {(0, start + offset): leaf for offset, leaf in enumerate(leaves)}
-        frontier = {node: known[node] for node in tree.frontier(start + len(leaves))}
+        made = [node for leaf in leaves for node in compact.append(leaf)]
         with db.transaction() as session:
             session.execute(insert(AuditEntry), rows)
             if made:
                 session.execute(
                     insert(AuditNode),
-                    [
-                        {"level": level, "index": index, "hash": digest}
-                        for (level, index), digest in made.items()
-                    ],
+                    [{"level": level, "index": index, "hash": digest} for (level, index), digest in made],
                 )
     with db.transaction() as session:
-        session.add(sign_head(server_key, count, tree.span_hash(tree.Span(0, count), frontier), now))
+        session.add(sign_head(server_key, count, compact.root(), now))
     return time.perf_counter() - started
 
 

@@ -177,8 +177,9 @@ def test_a_rewrite_that_recomputes_the_tree_is_caught_by_the_signed_heads(
         row.leaf = leaf_hash(entry_bytes(row, 150))
         session.execute(delete(AuditNode))
         stored = session.scalars(select(AuditEntry.leaf).order_by(AuditEntry.seq))
-        made = tree.append({}, 0, [leaf for leaf in stored if leaf is not None])
-        nodes = [{"level": level, "index": index, "hash": digest} for (level, index), digest in made.items()]
+        compact = tree.CompactRange()
+        made = [node for leaf in stored if leaf is not None for node in compact.append(leaf)]
+        nodes = [{"level": level, "index": index, "hash": digest} for (level, index), digest in made]
         session.execute(insert(AuditNode), nodes)
     findings = _findings(db, server_key)
     assert findings[0].startswith(

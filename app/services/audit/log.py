@@ -202,16 +202,14 @@ def sequence_batch(
             for offset, entry in enumerate(entries)
         ],
     )
-    known = tree.read_nodes(session, tree.frontier(size))
-    made = tree.append(known, size, leaves)
+    compact = tree.CompactRange.of(size, tree.read_nodes(session, tree.frontier(size)))
+    made = [node for leaf in leaves for node in compact.append(leaf)]
     if made:
         session.execute(
             insert(AuditNode),
-            [{"level": level, "index": index, "hash": digest} for (level, index), digest in made.items()],
+            [{"level": level, "index": index, "hash": digest} for (level, index), digest in made],
         )
-    new_size = size + len(entries)
-    nodes = known | made | {(0, size + offset): leaf for offset, leaf in enumerate(leaves)}
-    session.add(sign_head(server_key, new_size, tree.span_hash(tree.Span(0, new_size), nodes), now))
+    session.add(sign_head(server_key, compact.size, compact.root(), now))
     return len(entries), len(entries) == batch
 
 

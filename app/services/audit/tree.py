@@ -141,16 +141,36 @@ def frontier(size: int) -> list[Node]:
     return Span(0, size).nodes()
 
 
-def append(frontier_nodes: Mapping[Node, bytes], size: int, leaves: list[bytes]) -> dict[Node, bytes]:
-    """The nodes (level >= 1) that appending `leaves` to a tree of `size` completes, given the hashes of
-    `frontier(size)`."""
-    known: dict[Node, bytes] = dict(frontier_nodes)
-    made: dict[Node, bytes] = {}
-    for offset, leaf in enumerate(leaves):
-        level, index, digest = 0, size + offset, leaf
-        known[(0, index)] = digest
-        while index & 1:  # a right child: its parent is complete now
-            digest = node_hash(known[(level, index - 1)], digest)
-            level, index = level + 1, index >> 1
-            known[(level, index)] = made[(level, index)] = digest
-    return made
+class CompactRange:
+    """The roots of the complete subtrees covering the leaves so far, largest first: all that appending
+    needs, and their right fold is the tree's root. O(1) amortised per leaf. The sequencer stores the
+    subtrees each append completes; the verifier only folds."""
+
+    def __init__(self, size: int = 0, roots: list[tuple[int, bytes]] | None = None) -> None:
+        self.size = size
+        self.stack: list[tuple[int, bytes]] = roots or []  # (level, hash)
+
+    @classmethod
+    def of(cls, size: int, nodes: Mapping[Node, bytes]) -> "CompactRange":
+        """The range of a tree of `size` leaves, from the hashes of `frontier(size)`."""
+        return cls(size, [(level, nodes[(level, index)]) for level, index in frontier(size)])
+
+    def append(self, leaf: bytes) -> list[tuple[Node, bytes]]:
+        """Add a leaf; the subtrees (level >= 1) it completes."""
+        completed: list[tuple[Node, bytes]] = []
+        level, digest, index = 0, leaf, self.size
+        while self.stack and self.stack[-1][0] == level:
+            digest = node_hash(self.stack.pop()[1], digest)
+            level += 1
+            completed.append(((level, index >> level), digest))
+        self.stack.append((level, digest))
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        digest = self.stack[-1][1]
+        for _level, left in reversed(self.stack[:-1]):
+            digest = node_hash(left, digest)
+        return digest

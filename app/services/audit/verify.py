@@ -22,9 +22,10 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from app.crypto.encoding import b64url_decode
-from app.crypto.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from app.crypto.merkle import HASH_SIZE, leaf_hash
 from app.db import Database
 from app.models import AuditEntry, AuditTreeHead
+from app.services.audit import tree
 from app.services.audit.log import canonical_bytes, head_message
 
 CHUNK = 20_000
@@ -218,29 +219,6 @@ def _renumbered(content: bytes, seq: int, other: int) -> bytes:
     return content.replace(f'"seq":{seq},'.encode(), f'"seq":{other},'.encode(), 1)
 
 
-class CompactRange:
-    """The roots of the complete subtrees covering the leaves so far (RFC 9162's left-heavy tree): all
-    that appending needs, and their right fold is the tree's root. O(1) amortised per leaf."""
-
-    def __init__(self) -> None:
-        self.stack: list[tuple[int, bytes]] = []  # (level, hash), largest subtree first
-
-    def append(self, leaf: bytes) -> None:
-        level, digest = 0, leaf
-        while self.stack and self.stack[-1][0] == level:
-            digest = node_hash(self.stack.pop()[1], digest)
-            level += 1
-        self.stack.append((level, digest))
-
-    def root(self) -> bytes:
-        if not self.stack:
-            return EMPTY_ROOT
-        digest = self.stack[-1][1]
-        for _level, left in reversed(self.stack[:-1]):
-            digest = node_hash(left, digest)
-        return digest
-
-
 def verify(
     session: Session,
     server_keys: dict[str, Ed25519PublicKey],
@@ -295,7 +273,7 @@ def _check_heads(
 ) -> list[Finding]:
     """Every signed head against the tree recomputed from the entries, smallest first."""
     findings: list[Finding] = []
-    frontier = CompactRange()
+    frontier = tree.CompactRange()
     built = 0
     last_good = 0
     heads = session.scalars(
