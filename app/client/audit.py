@@ -15,10 +15,9 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from app.crypto.audit_format import entry_content, head_message
 from app.crypto.encoding import b64url_decode
 from app.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
-
-HEAD_CONTEXT = b"kix-audit-tree-head\n"
 
 
 class AuditVerificationError(Exception):
@@ -61,11 +60,6 @@ class FileHeadStore:
         os.replace(temporary, self.path)
 
 
-def head_message(head: dict[str, Any]) -> bytes:
-    body = {"size": head["size"], "root": head["root"], "signed_at": head["signed_at"]}
-    return HEAD_CONTEXT + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-
-
 def check_head_signature(head: dict[str, Any], server_keys: dict[str, Ed25519PublicKey]) -> None:
     key = server_keys.get(str(head.get("kid")))
     if key is None:
@@ -73,27 +67,29 @@ def check_head_signature(head: dict[str, Any], server_keys: dict[str, Ed25519Pub
             f"the tree head is signed by {head.get('kid')!r}, not a pinned server key"
         )
     try:
-        key.verify(b64url_decode(head["signature"]), head_message(head))
+        key.verify(
+            b64url_decode(head["signature"]), head_message(head["size"], head["root"], head["signed_at"])
+        )
     except (InvalidSignature, KeyError, ValueError) as exc:
         raise AuditVerificationError("the tree head's signature does not verify") from exc
 
 
 def entry_bytes(entry: dict[str, Any]) -> bytes:
-    """The canonical bytes an entry's leaf hashes (the server's AuditEntry fields, sorted keys)."""
-    fields = {
-        "seq": entry["seq"],
-        "at": datetime.fromisoformat(entry["at"]).astimezone(UTC).isoformat(timespec="microseconds"),
-        "agency": entry["agency"],
-        "kid": entry["kid"],
-        "actor": entry["actor"],
-        "method": entry["method"],
-        "route": entry["route"],
-        "status": entry["status"],
-        "records": sorted(entry["records"]),
-        "request_id": entry["request_id"],
-        "signature_sha256": entry["signature_sha256"],
-    }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    """The bytes the entry's leaf hashes, rebuilt from the entry as the API shows it."""
+    at = datetime.fromisoformat(entry["at"]).astimezone(UTC).isoformat(timespec="microseconds")
+    return entry_content(
+        entry["seq"],
+        at,
+        entry["agency"],
+        entry["kid"],
+        entry["actor"],
+        entry["method"],
+        entry["route"],
+        entry["status"],
+        entry["records"],
+        entry["request_id"],
+        entry["signature_sha256"],
+    )
 
 
 class _Requests(Protocol):

@@ -21,12 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from app.crypto.audit_format import entry_content
 from app.crypto.encoding import b64url_decode
 from app.crypto.merkle import HASH_SIZE, leaf_hash
 from app.db import Database
 from app.models import AuditEntry, AuditTreeHead
 from app.services.audit import tree
-from app.services.audit.log import canonical_bytes, head_message
+from app.services.audit.log import head_message
 
 CHUNK = 20_000
 PARALLEL_FROM = 100_000  # entries: below this, starting processes costs more than it saves
@@ -93,7 +94,7 @@ def _entries(
             return
         for seq, leaf, at, agency, kid, actor, method, route, status, records, request_id, signature in rows:
             listed = json.loads(records) if isinstance(records, str) else records
-            content = canonical_bytes(
+            content = entry_content(
                 seq, _at(at), agency, kid, actor, method, route, status, listed, request_id, signature
             )
             yield int(seq), None if leaf is None else bytes(leaf), content
