@@ -147,7 +147,7 @@ def test_events_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_event_loader_writes_what_the_outbox_writes(db: Database) -> None:
-    """The events scenario seals what emit_record_event seals, and the feed reads its rows in order."""
+    """The events scenario seals what the fan-out seals, and the feed reads its rows in order."""
     vault = Vault(StorageKeys.generate())
     with db.transaction() as session:
         add_directory(session)

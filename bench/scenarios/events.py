@@ -17,13 +17,13 @@ server of --postgres-url (`kix_bench_events`, `..._outbox`, `..._webhooks`; drop
 
 Part 1, feed page latency at scale (goal: p95 < 15 ms a page of 100 with 1 000 000 events on
 PostgreSQL), through the full stack against `kix serve`, beside the bare echo app: events_feed.py, with
-the data of events_data.py (N events of 24 agencies, as the outbox writes them, most carrying a sealed
+the data of events_data.py (N events of 24 agencies, as the fan-out writes them, most carrying a sealed
 record; bulk-loaded by COPY, then VACUUM ANALYZE), it-dcsa's feed followed from the start and from the
 middle; then, in process (events_trace.py), where a page's time goes and the plan of the feed query.
 
 Part 2, the outbox's cost on creates (goal: at most 10% slower), in process: events_outbox.py,
-create_record of alerts distributed to all members (24 event rows) and to three agencies (4 rows), with
-the outbox as it is and with emit_record_event a no-op.
+create_record of alerts distributed to all members (24 recipients) and to three agencies (4), with the
+outbox as it is (one change row) and with emit_record_event a no-op; then the fan-out's throughput.
 
 Part 3, webhook delivery throughput (goal: at least 500 deliveries/s with one deliverer), in process
 against a receiver in its own process: events_webhooks.py, one endpoint, four, and four with several

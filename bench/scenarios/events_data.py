@@ -1,4 +1,4 @@
-"""The data of the events benchmark: N event rows, as the outbox writes them, about alerts bulk-loaded
+"""The data of the events benchmark: N event rows, as the fan-out writes them, about alerts bulk-loaded
 first (bench/loaders.py), written many at a time (COPY on PostgreSQL, INSERT on SQLite).
 
 The rows follow a stream of changes, each one transaction writing one event per recipient agency, with
@@ -11,16 +11,16 @@ withdrawals and the rest concern one of the last ACTIVE_WINDOW alerts created. T
 services put there (outbox.record_summary for record events).
 
 sealed_record: every record event carries the record as its recipient may read it, sealed under the
-record's data key, as emit_record_event writes it (about 1.4 kB a row): `record_payloads` and
-`seal_payload` take the same three steps as emit_record_event (disclose_to_audience, the kind's read model,
-Secrets.seal_text bound to the event row), once per alert and recipient, then seal it per event;
+record's data key, as the fan-out writes it (about 1.4 kB a row): `record_payloads` and `seal_payload`
+take the same three steps as the fan-out (disclose_to_audience, the kind's read model, Secrets.seal_text
+bound to the event row), once per alert and recipient, then seal it per event;
 tests/test_bench.py checks that they open like the service's. The other events carry none (NULL), as the
 services write them.
 
 txid: on SQLite 0, as the outbox writes there. On PostgreSQL each change gets its own transaction id, a
 real one: ids are reserved in blocks by a transaction that burns them (one subtransaction each, a fraction
-of a second for 50 000), so every change's id is distinct, rises with the stream and lies below the feed's
-visibility horizon once the load has committed, as a committed writer's would.
+of a second for 50 000), so every change's id is distinct and rises with the stream, as committed
+writers' would.
 """
 
 import json
@@ -70,9 +70,9 @@ EVENT_COLUMNS = [c.key for c in Event.__table__.columns if c.key != "id"]  # id:
 TXID_BLOCK = 50_000
 
 
-# ---------------------------------------------------------------- what emit_record_event seals
+# ---------------------------------------------------------------- what the fan-out seals
 def record_payloads(session: Session, vault: Vault, record: Record) -> dict[str, str]:
-    """The record as each agency of its audience may read it now, as the JSON emit_record_event seals."""
+    """The record as each agency of its audience may read it now, as the JSON the fan-out seals."""
     spec = spec_of(record.kind)
     return {
         agency_id: json.dumps(spec.read.model_validate(view).model_dump(mode="json"), separators=(",", ":"))
@@ -81,7 +81,7 @@ def record_payloads(session: Session, vault: Vault, record: Record) -> dict[str,
 
 
 def seal_payload(vault: Vault, record: Record, event_id: str, payload: str) -> str:
-    """A payload sealed for one event row, as emit_record_event seals it."""
+    """A payload sealed for one event row, as the fan-out seals it."""
     secrets = secrets_for(vault, record.id, record.data_key)
     return secrets.seal_text(payload, table="events", row=event_id, field="record")
 
