@@ -76,6 +76,10 @@ def test_a_change_and_its_entry_commit_together(
     created = it.client.create_record("alerts", alert(rules=rules()))
     entry = _entries(db)[-1]
     assert (entry.route, entry.status, entry.records) == ("/v1/alerts", 201, [created["id"]])
+    stale = {"urgency": "low"}
+    assert _status(it.client.update_record, "alerts", created["id"], stale, etag='"v9"') == 412
+    refused = _entries(db)[-1]  # refused inside the route: its changes rolled back, its entry kept
+    assert (refused.route, refused.status) == ("/v1/alerts/{record_id}", 412)
 
     def broken(*_args: Any) -> None:
         raise RuntimeError("the log is unavailable")
