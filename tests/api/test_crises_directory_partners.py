@@ -42,7 +42,8 @@ def test_a_crisis_room_from_opening_to_its_outcome(trio: tuple[Member, Member, M
     ]
     with db.engine.connect() as connection:  # sealed at rest
         stored = connection.execute(text("SELECT text FROM crisis_entries")).scalars().all()
-    assert all(value.startswith("f1.") and "BTC" not in value for value in stored)
+    # The whole phrase: a space never occurs in the ciphertext's base64url, while "BTC" alone can by chance.
+    assert all(value.startswith("f1.") and "2 BTC by Friday" not in value for value in stored)
     urgent = cooperation_request("de-bka", kind="urgent_assistance", crisis=room["id"])
     assert owner.client.create_request(urgent)["crisis"] == room["id"]
     assert _problem(outsider.client.create_request, cooperation_request("de-bka", crisis=room["id"])) == (
