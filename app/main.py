@@ -13,6 +13,7 @@ from app import __version__
 from app.api import (
     admin,
     audit,
+    cases,
     cooperation,
     crises,
     directory,
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(directory.router)
     app.include_router(intake.router)
     app.include_router(audit.router)
+    app.include_router(cases.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, create_engine
 
 from app.config import DEFAULT_SQLITE_URL
 from app.models import Base
+from app.models.base import managed_by_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=managed_by_models,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

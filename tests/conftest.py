@@ -154,6 +154,10 @@ ALL_BUT_ADMIN = [
     "requests:write",
     "stats:read",
     "audit:read",
+    "cases:read",
+    "cases:write",
+    "practices:read",
+    "practices:write",
 ]
 
 

@@ -300,6 +300,8 @@ def build_router(kind: KindSpec) -> APIRouter:
             author=link.author_id,
             actor=link.actor,
             created_at=link.created_at,
+            confidence=link.confidence,
+            case=link.case_id,
         )
 
     @router.get("/{record_id}/links", response_model=RecordLinkList, summary="Typed links to records you see")
@@ -319,7 +321,8 @@ def build_router(kind: KindSpec) -> APIRouter:
     ) -> LinkRead:
         record = service.get_visible(session, kind, caller.agency_id, record_id)
         author = service.Actor.of(caller).link_author
-        link = links.add_link(session, author, record, body.target, body.type, now=now)
+        confidence = body.confidence.value if body.confidence else None
+        link = links.add_link(session, author, record, body.target, body.type, now=now, confidence=confidence)
         return _link(record.id, body.target, link)
 
     @router.delete(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, audit, cooperation, events, keys, openapi, records, serve
+from app.cli import admin, audit, cases, classify, cooperation, events, keys, openapi, records, serve
 from app.cli.common import DEBUG, KixGroup, print_json, with_client
 from app.client import KixClient
 
@@ -36,6 +36,8 @@ cli.add_typer(audit.audit_cli, name="audit")
 records.register(cli)
 events.register(cli)
 cooperation.register(cli)
+cases.register(cli)
+classify.register(cli)
 
 
 @cli.command()

@@ -8,18 +8,18 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from app.client.analysis import AnalysisApi
 from app.client.audit import AuditLog
 from app.client.codec import Codec, load_server_keys_file
-from app.client.cooperation import CooperationApi
 from app.client.feed import AsyncFeed, Feed
 from app.crypto.keys import KeyPair, load_key_file
 
 Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
 
 
-class _Client(CooperationApi, Generic[Http]):
+class _Client(AnalysisApi, Generic[Http]):
     """What both clients share: the codec that signs, encrypts, verifies and decrypts, and the named
-    calls (CooperationApi and its bases). Each client sends in its own way (`_send`).
+    calls (AnalysisApi and its bases). Each client sends in its own way (`_send`).
 
     `key` is a KeyPair or a key-file path; `server_keys` the pinned JWKS (or its path). Pass
     `http_client` to reuse a configured httpx client (TLS client certificates, proxies, or a test client

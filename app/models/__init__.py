@@ -1,6 +1,15 @@
 """ORM models. Importing this package registers every table on Base.metadata (Alembic relies on it)."""
 
 from app.models.agency import Agency, Credential, Group, GroupMember
+from app.models.analysis import (
+    CaseParticipant,
+    CaseRecord,
+    JointCase,
+    Practice,
+    PracticeComment,
+    TrendCount,
+    TrendFact,
+)
 from app.models.audit import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
 from app.models.base import Base
 from app.models.cooperation import (
@@ -32,6 +41,13 @@ from app.models.records import (
 from app.models.workflows import WorkflowTransition
 
 __all__ = [
+    "CaseParticipant",
+    "CaseRecord",
+    "JointCase",
+    "Practice",
+    "PracticeComment",
+    "TrendCount",
+    "TrendFact",
     "LapseWarning",
     "VictimService",
     "LeadIntake",

@@ -43,3 +43,13 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Search structures each database builds its own way, made by the migrations and absent from the models:
+# SQLite's FTS5 table (with its shadow tables) and PostgreSQL's full-text expression index.
+UNMODELLED = ("practices_fts", "ix_practices_search")
+
+
+def managed_by_models(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's include_object: whether autogenerate compares this object with the models."""
+    return not (name or "").startswith(UNMODELLED)

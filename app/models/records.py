@@ -98,6 +98,9 @@ class RecordLink(Base):
     author_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     actor: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How sure the author is (confirmed, probable, possible), and the joint case it was made in, if any.
+    confidence: Mapped[str | None] = mapped_column(String(16))
+    case_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class RecordView(Base):

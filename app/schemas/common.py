@@ -20,6 +20,10 @@ class Scope(StrEnum):
     REQUESTS_READ = "requests:read"
     REQUESTS_WRITE = "requests:write"
     STATS_READ = "stats:read"
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    PRACTICES_READ = "practices:read"
+    PRACTICES_WRITE = "practices:write"
     AUDIT_READ = "audit:read"
     ADMIN = "admin"
 

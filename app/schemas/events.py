@@ -28,6 +28,7 @@ class EventType(StrEnum):
     FREEZE_LAPSING = "freeze.lapsing"  # a freezing order on one of your leads lapses soon
     LEAD_INTAKE_CHANGED = "lead.intake_changed"  # your FIU took up a lead you submitted (private partners)
     CRISIS_CHANGED = "crisis.changed"  # a crisis room opened, joined, given an entry, or closed
+    CASE_CHANGED = "case.changed"  # a joint case you are in or invited to: participants, records, links
     KEY_STATUS_CHANGED = "key.status_changed"
     AGENCY_STATUS_CHANGED = "agency.status_changed"
     WEBHOOK_TEST = "webhook.test"

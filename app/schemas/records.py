@@ -166,9 +166,18 @@ class LinkType(StrEnum):
     SUSPECT_IN = "suspect_in"
 
 
+class Confidence(StrEnum):
+    """How sure the analyst who made a link is."""
+
+    CONFIRMED = "confirmed"
+    PROBABLE = "probable"
+    POSSIBLE = "possible"
+
+
 class LinkCreate(InputModel):
     target: RecordId = Field(description="The other record (any kind you may see)")
     type: LinkType = LinkType.RELATED
+    confidence: Confidence | None = None
 
 
 class LinkRead(BaseModel):
@@ -179,6 +188,8 @@ class LinkRead(BaseModel):
     author: str = Field(description="The agency that made the link")
     actor: str
     created_at: datetime
+    confidence: Confidence | None = None
+    case: str | None = Field(default=None, description="The joint case it was made in, if any")
 
 
 class RecordLinkList(BaseModel):

@@ -76,7 +76,15 @@ def set_own_links(
             session.add(_new_link(author, record.id, other, LinkType.RELATED, now))
 
 
-def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType, now: datetime) -> RecordLink:
+def _new_link(
+    author: LinkAuthor,
+    source: str,
+    target: str,
+    link_type: LinkType,
+    now: datetime,
+    confidence: str | None = None,
+    case_id: str | None = None,
+) -> RecordLink:
     return RecordLink(
         id=uuid7(),
         source_id=source,
@@ -85,6 +93,8 @@ def _new_link(author: LinkAuthor, source: str, target: str, link_type: LinkType,
         author_id=author.agency_id,
         actor=author.actor,
         created_at=now,
+        confidence=confidence,
+        case_id=case_id,
     )
 
 
@@ -96,8 +106,11 @@ def add_link(
     link_type: LinkType,
     *,
     now: datetime,
+    confidence: str | None = None,
+    case_id: str | None = None,
 ) -> RecordLink:
-    """Link two records the author sees; the same link made twice is one link."""
+    """Link two records the author sees; the same link made twice is one link (the first, as it was
+    made: its author and confidence stay)."""
     if target_id == source.id:
         raise ValidationFailed("a record can not be linked to itself")
     if not _visible_ids(session, author.agency_id, [target_id]):
@@ -113,7 +126,7 @@ def add_link(
     ).first()
     if existing is not None:
         return existing
-    link = _new_link(author, source.id, target_id, link_type, now)
+    link = _new_link(author, source.id, target_id, link_type, now, confidence, case_id)
     session.add(link)
     session.flush()
     return link

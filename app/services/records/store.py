@@ -23,10 +23,11 @@ from app.ids import uuid7
 from app.models import BlindIndex, LeadIntake, Record, RecordGrant, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.events import EventType
-from app.schemas.records import SharingRules, SharingRulesUpdate
+from app.schemas.records import DistributionMode, SharingRules, SharingRulesUpdate
 from app.services.events.outbox import emit_record_event
 from app.services.matching.indexing import index_rows, reindex
 from app.services.records import consents, rules
+from app.services.records.case_sight import withdraw_case_consents
 from app.services.records.disclosure import current_body
 from app.services.records.kinds import KindSpec, spec_of
 from app.services.records.links import LinkAuthor, set_own_links
@@ -281,6 +282,8 @@ def update_record(
     ):
         session.flush()
         revoked = consents.revoke_uncovered(session, record, secrets, now)
+        if record.distribution == DistributionMode.OWNER_ONLY.value:
+            withdraw_case_consents(session, record.id)
     if links is not None:
         set_own_links(session, actor.link_author, record, links, replace=True, now=now)
     _new_version(session, kind, record, actor, body, vault, now=now)

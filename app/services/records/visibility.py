@@ -11,9 +11,10 @@ GROUP_GRANT = "group"  # a group in the owner's distribution: its members see th
 CONSENT_GRANT = "consent"  # an agency the owner consented to (onward sharing, access request)
 REQUEST_GRANT = "request"  # the addressee (or a copied agency) of an open cooperation request naming it
 CRISIS_GRANT = "crisis"  # a member of the open crisis room on an alert
+CASE_GRANT = "case"  # a participant of an open joint case the owner shared the record with
 PRIVATE_PARTNER = "private_partner"  # the agency kind
 # Grants that name an agency directly (groups name a group).
-DIRECT_GRANTS = (AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT, CRISIS_GRANT)
+DIRECT_GRANTS = (AGENCY_GRANT, CONSENT_GRANT, REQUEST_GRANT, CRISIS_GRANT, CASE_GRANT)
 
 # A purged record is gone from every list, count, link and match; only a request for it by id is told so.
 NOT_PURGED: ColumnElement[bool] = Record.purged_at.is_(None)

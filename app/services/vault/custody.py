@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from app.crypto.envelope import IntegrityError, MasterKeys, unwrap, wrap
 from app.crypto.storage_keys import StorageKeys
 from app.db import Database
-from app.models import IdempotencyKey, Record, StorageKeyCheck
+from app.models import CooperationRequest, CrisisRoom, IdempotencyKey, JointCase, Record, StorageKeyCheck
 
 _CHECK_OWNER = "storage_key_checks"
 _CHECK_VALUE = b"kix master key check, version "
@@ -44,17 +44,24 @@ def verify_storage_keys(db: Database, keys: StorageKeys) -> None:
         return  # not migrated yet: nothing is encrypted, and /readyz reports the schema
 
 
+# Every table holding a data key, with the owner string its key is bound to (what `Vault.new_data_key` was
+# given). A table missing here would become unreadable once the old master key is retired.
+WRAPPED_TABLES: list[tuple[Any, Callable[[Any], str]]] = [
+    (Record, lambda row: f"records|{row.id}"),
+    (IdempotencyKey, lambda row: f"idempotency_keys|{row.agency_id}|{row.key}"),
+    (CooperationRequest, lambda row: f"cooperation_requests|{row.id}"),
+    (CrisisRoom, lambda row: f"crisis_rooms|{row.id}"),
+    (JointCase, lambda row: f"joint_cases|{row.id}"),
+]
+
+
 def rewrap_all(db: Database, keys: StorageKeys, progress: Callable[[int], None] | None = None) -> int:
     """Re-wrap every data key not yet under the current master key, 500 rows per transaction, so
     readers and writers carry on meanwhile (a row is readable under its old or its new wrapping, as
     long as both master key versions are loaded). Returns how many were re-wrapped."""
     current_prefix = f"k{keys.master.current}."
     total = 0
-    wrapped_tables: list[tuple[Any, Callable[[Any], str]]] = [
-        (Record, lambda row: f"records|{row.id}"),
-        (IdempotencyKey, lambda row: f"idempotency_keys|{row.agency_id}|{row.key}"),
-    ]
-    for model, owner_of in wrapped_tables:
+    for model, owner_of in WRAPPED_TABLES:
         while True:
             with db.transaction() as session:
                 stale = model.data_key.is_not(None) & ~model.data_key.startswith(current_prefix)
@@ -80,5 +87,5 @@ def rows_under(db: Database, version: int) -> int:
                     session.scalars(select(model.data_key).where(model.data_key.startswith(prefix)).limit(1))
                 )
             )
-            for model in (Record, IdempotencyKey)
+            for model, _owner in WRAPPED_TABLES
         )

@@ -67,6 +67,10 @@ class KindSpec:
     name_fields: tuple[str, ...] = ()
     # The latest an owner may keep a record to, counted from its creation (extensions included).
     longest_review: timedelta = timedelta(days=5 * 365)
+    # A short label from the record's columns (a link graph's node); kinds with names use the first name.
+    label: Callable[[Record], str] = lambda record: " ".join(
+        part for part in (record.kind, record.category, record.country, record.status) if part
+    )
 
 
 def lifecycle(**edges: str) -> dict[str, frozenset[str]]:

@@ -84,4 +84,14 @@ SPEC = KindSpec(
         withheld_flag="victim_withheld",
     ),
     sorts=("recent", "urgency"),
+    label=lambda record: " ".join(
+        part
+        for part in (
+            record.category,
+            record.country,
+            record.occurred_at.strftime("%Y-%m") if record.occurred_at else None,
+            record.status,
+        )
+        if part
+    ),
 )

@@ -1,0 +1,58 @@
+"""SDK calls for joint analysis: joint cases and their link graph, trends, and the practices library."""
+
+from typing import Any
+
+from app.client.cooperation import CooperationApi
+from app.client.resources import _seg
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+class AnalysisApi(CooperationApi):
+    # joint cases
+    def open_case(self, title: str, *, summary: str = "", invite: list[str] | None = None) -> Any:
+        body = {"title": title, "summary": summary, "invite": invite or []}
+        return self.request("POST", "/v1/cases", json=body)
+
+    def cases(self, *, status: str | None = None, cursor: str | None = None, limit: int | None = None) -> Any:
+        return self.request("GET", "/v1/cases", params=_params(status=status, cursor=cursor, limit=limit))
+
+    def get_case(self, case_id: str) -> Any:
+        return self.request("GET", f"/v1/cases/{_seg(case_id)}")
+
+    def case_graph(self, case_id: str) -> Any:
+        return self.request("GET", f"/v1/cases/{_seg(case_id)}/graph")
+
+    def invite_to_case(self, case_id: str, agencies: list[str]) -> Any:
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/participants", json={"agencies": agencies})
+
+    def remove_from_case(self, case_id: str, agency_id: str) -> Any:
+        return self.request("DELETE", f"/v1/cases/{_seg(case_id)}/participants/{_seg(agency_id)}")
+
+    def answer_case(self, case_id: str, *, accept: bool) -> Any:
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/{'accept' if accept else 'decline'}")
+
+    def leave_case(self, case_id: str) -> Any:
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/leave")
+
+    def close_case(self, case_id: str) -> Any:
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/close")
+
+    def add_to_case(self, case_id: str, record_id: str, *, share: bool = False) -> Any:
+        body = {"record": record_id, "share_with_participants": share}
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/records", json=body)
+
+    def share_in_case(self, case_id: str, record_id: str, *, share: bool = True) -> Any:
+        path = f"/v1/cases/{_seg(case_id)}/records/{_seg(record_id)}/consent"
+        return self.request("PUT" if share else "DELETE", path)
+
+    def remove_from_case_records(self, case_id: str, record_id: str) -> Any:
+        return self.request("DELETE", f"/v1/cases/{_seg(case_id)}/records/{_seg(record_id)}")
+
+    def link_in_case(
+        self, case_id: str, source: str, target: str, link_type: str, confidence: str = "probable"
+    ) -> Any:
+        body = {"source": source, "target": target, "type": link_type, "confidence": confidence}
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/links", json=body)

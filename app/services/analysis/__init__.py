@@ -1,0 +1,1 @@
+"""Joint analysis: cases and their link graph, trends, practices."""
