@@ -143,6 +143,9 @@ def test_rotate_master_while_serving_then_destroy_the_old_key(
     ids = [
         owner.client.create_record("alerts", alert(victim={"name": f"Victim {i}"}))["id"] for i in range(30)
     ]
+    # Every table with a data key, not only records: a crisis room and a joint case must survive too.
+    room = owner.client.open_crisis(ids[0], [])
+    case = owner.client.open_case("Operation Rotation", summary="Sealed under its own data key")
     app.state.vault.refresh_seconds = 0  # pick up the new key file at once (default: within 10 s)
     monkeypatch.setenv("KIX_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("KIX_KEYS_DIR", str(settings.keys_dir))
@@ -175,6 +178,9 @@ def test_rotate_master_while_serving_then_destroy_the_old_key(
     assert sorted(keys.master.versions) == [2]
     for record_id in ids:
         assert owner.client.get_record("alerts", record_id)["victim"] is not None
+    owner.client.add_crisis_entry(room["id"], "note", "still readable")
+    assert owner.client.crisis(room["id"])["entries"][0]["text"] == "still readable"
+    assert owner.client.get_case(case["id"])["summary"] == "Sealed under its own data key"
 
 
 def test_purge_destroys_the_data_key(enrol: Any, db: Database) -> None:
