@@ -18,7 +18,9 @@ def test_migrations_match_the_models(db: Database) -> None:
     # `db` was built by `alembic upgrade head` (see conftest), on SQLite and on PostgreSQL.
     assert is_current(db.engine)
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": managed_by_models})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": managed_by_models}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

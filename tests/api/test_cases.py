@@ -91,7 +91,8 @@ def test_linking_never_widens_a_record_s_audience_without_its_owner_s_consent(
     assert _problem(third.get_record, "alerts", seen["id"]) == (404, "not-found")
     # The owner's consent is recorded and widens the audience to the participants.
     consented = owner.share_in_case(case["id"], seen["id"])
-    assert consented["shared"] is True and consented["consented_by"] == "analyst-1"
+    assert consented["shared"] is True
+    assert consented["consented_by"] == "analyst-1"
     assert consented["consented_at"] is not None
     assert third.get_record("alerts", seen["id"])["id"] == seen["id"]
     # Withdrawn consent, a participant removed, a closed case: the sight ends each time.
@@ -110,7 +111,8 @@ def test_linking_never_widens_a_record_s_audience_without_its_owner_s_consent(
     assert _problem(owner.add_to_case, case["id"], seen["id"]) == (409, "conflict")
     with db.engine.connect() as connection:  # the title is sealed at rest
         stored = connection.execute(text("SELECT title FROM joint_cases")).scalars().all()
-    assert stored and all("Joint case" not in value for value in stored)
+    assert stored
+    assert all("Joint case" not in value for value in stored)
 
 
 def test_an_owner_only_record_takes_back_its_case_consents(agencies: dict[str, Member]) -> None:
@@ -119,7 +121,9 @@ def test_an_owner_only_record_takes_back_its_case_consents(agencies: dict[str, M
     participant.answer_case(case["id"], accept=True)
     record = owner.create_record("alerts", alert())
     owner.add_to_case(case["id"], record["id"], share=True)
-    owner.update_record("alerts", record["id"], {"rules": {"distribution": {"mode": "owner_only"}}}, etag='"v1"')
+    owner.update_record(
+        "alerts", record["id"], {"rules": {"distribution": {"mode": "owner_only"}}}, etag='"v1"'
+    )
     assert _problem(participant.get_record, "alerts", record["id"]) == (404, "not-found")
     assert owner.get_case(case["id"])["records"][0]["shared"] is False
 
@@ -167,7 +171,8 @@ def test_typed_links_and_the_graph(agencies: dict[str, Member]) -> None:
     )
     graph = owner.case_graph(case["id"])
     labels = {node["id"]: node["label"] for node in graph["nodes"]}
-    assert labels[first["id"]] == "Mohammed Al-Rashid" and labels[second["id"]] == "Marco Bellini"
+    assert labels[first["id"]] == "Mohammed Al-Rashid"
+    assert labels[second["id"]] == "Marco Bellini"
     assert labels[kidnapping["id"]].startswith("ransom_extortion IT")
     assert {(e["source"], e["target"], e["type"], e["confidence"]) for e in graph["edges"]} == {
         (second["id"], kidnapping["id"], "suspect_in", "probable"),

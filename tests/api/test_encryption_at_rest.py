@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -137,7 +137,7 @@ def test_a_wrong_master_key_is_refused_at_start(settings: Settings, db: Database
 
 
 def test_rotate_master_while_serving_then_destroy_the_old_key(
-    enrol: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch, app: Any
+    enrol: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch, app: Any, db: Database
 ) -> None:
     owner: Member = enrol("it-dcsa")
     ids = [
@@ -178,6 +178,11 @@ def test_rotate_master_while_serving_then_destroy_the_old_key(
     assert sorted(keys.master.versions) == [2]
     for record_id in ids:
         assert owner.client.get_record("alerts", record_id)["victim"] is not None
+    with db.engine.connect() as connection:  # no data key of any table is left under the dropped key
+        for table in ("records", "crisis_rooms", "joint_cases"):
+            keys_left = connection.execute(text(f"SELECT data_key FROM {table}")).scalars().all()  # noqa: S608
+            assert keys_left, table
+            assert all(key.startswith("k2.") for key in keys_left), table
     owner.client.add_crisis_entry(room["id"], "note", "still readable")
     assert owner.client.crisis(room["id"])["entries"][0]["text"] == "still readable"
     assert owner.client.get_case(case["id"])["summary"] == "Sealed under its own data key"
