@@ -24,6 +24,7 @@ from app.api import (
     record_sharing,
     records,
     session,
+    stats,
     webhooks,
 )
 from app.api.channel import PUBLIC_PATHS, SecureChannel
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(intake.router)
     app.include_router(audit.router)
     app.include_router(cases.router)
+    app.include_router(stats.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, audit, cases, classify, cooperation, events, keys, openapi, records, serve
+from app.cli import admin, audit, cases, classify, cooperation, events, keys, openapi, records, serve, stats
 from app.cli.common import DEBUG, KixGroup, print_json, with_client
 from app.client import KixClient
 
@@ -37,6 +37,7 @@ records.register(cli)
 events.register(cli)
 cooperation.register(cli)
 cases.register(cli)
+stats.register(cli)
 classify.register(cli)
 
 

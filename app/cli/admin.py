@@ -22,6 +22,8 @@ admin_cli.add_typer(keys_cli, name="keys")
 admin_cli.add_typer(groups_cli, name="groups")
 retention_cli = typer.Typer(help="Retention by review date (on the database host).", no_args_is_help=True)
 admin_cli.add_typer(retention_cli, name="retention")
+stats_cli = typer.Typer(help="The trends rollup (on the database host).", no_args_is_help=True)
+admin_cli.add_typer(stats_cli, name="stats")
 
 
 # ---------------------------------------------------------------- on the database host
@@ -85,6 +87,24 @@ def retention_run(
     prefix = "would be " if dry_run else ""
     for verb, ids in (("warned", report.warned), ("hidden", report.hidden), ("purged", report.purged)):
         typer.echo(f"{prefix}{verb}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild() -> None:
+    """On the database host: rebuild the trends rollup from the records (after upgrading a database that
+    predates it; the event stream keeps it current afterwards)."""
+    from app.crypto.storage_keys import load_storage_keys
+    from app.services.analysis.rollup import rebuild_rollup
+    from app.services.vault import Vault
+
+    settings = server_settings()
+    db = Database(settings.database_url)
+    try:
+        storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
+        counted = rebuild_rollup(db, Vault(storage_keys))
+    finally:
+        db.dispose()
+    typer.echo(f"rollup rebuilt: {counted} records counted")
 
 
 # ---------------------------------------------------------------- agencies

@@ -56,3 +56,20 @@ class AnalysisApi(CooperationApi):
     ) -> Any:
         body = {"source": source, "target": target, "type": link_type, "confidence": confidence}
         return self.request("POST", f"/v1/cases/{_seg(case_id)}/links", json=body)
+
+    # trends
+    def trends(
+        self,
+        *,
+        by: str = "country,year",
+        measure: str = "alerts",
+        since: str | None = None,
+        until: str | None = None,
+        country: str | None = None,
+    ) -> Any:
+        """by: one or two of country, region, category, month, quarter, year, band (comma-separated)."""
+        params = _params(by=by, measure=measure, since=since, until=until, country=country)
+        return self.request("GET", "/v1/stats/trends", params=params)
+
+    def classification(self) -> Any:
+        return self.request("GET", "/v1/stats/classification")

@@ -5,8 +5,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, computed_field
 
+from app.schemas.alert_categories import AlertCategory
+from app.schemas.classification import ClassificationRead, read_of
 from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText, Slug
 from app.schemas.records import (
     Currency,
@@ -17,16 +19,6 @@ from app.schemas.records import (
     SharingRules,
     SharingRulesUpdate,
 )
-
-
-class AlertCategory(StrEnum):
-    RANSOM_EXTORTION = "ransom_extortion"
-    EXPRESS = "express"
-    VIRTUAL = "virtual"
-    TIGER = "tiger"
-    POLITICAL_TERRORIST = "political_terrorist"
-    TRAFFICKING_LINKED = "trafficking_linked"
-    OTHER = "other"
 
 
 class AlertStatus(StrEnum):
@@ -58,6 +50,13 @@ class RansomChannel(StrEnum):
     MONEY_TRANSFER = "money_transfer"
     HAWALA = "hawala"
     OTHER = "other"
+
+
+NationalCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, strip_whitespace=True),
+    Field(description="The owner's own offence code under its national law (e.g. a penal code article)"),
+]
 
 
 class Coordinates(InputModel):
@@ -101,6 +100,7 @@ class AlertCreate(InputModel):
     )
     ransom: Ransom | None = None
     modus_operandi: FreeText = ""
+    national_offence_code: NationalCode | None = None
     links: LinkList = Field(default_factory=list)
     rules: SharingRules
 
@@ -115,6 +115,7 @@ class AlertUpdate(InputModel):
     victim_recipients: Annotated[list[Slug], Field(max_length=100)] | None = None
     ransom: Ransom | None = None
     modus_operandi: FreeText | None = None
+    national_offence_code: NationalCode | None = None
     links: LinkList | None = None
     rules: SharingRulesUpdate | None = None
 
@@ -130,6 +131,11 @@ class AlertRead(RecordEnvelope):
     victim_recipients: list[str] | None = Field(description="Shown to the owner only")
     ransom: dict[str, Any] | None
     modus_operandi: str
+    national_offence_code: str | None = None
+
+    @computed_field(description="The category's class in UNODC's ICCS, so counts mean the same everywhere")
+    def classification(self) -> ClassificationRead:
+        return ClassificationRead.model_validate(read_of(self.category))
 
 
 class AlertPage(BaseModel):

@@ -37,7 +37,7 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.alerts import AlertCategory
+from app.schemas.alert_categories import AlertCategory
 
 ICCS_VERSION = "ICCS 1.0 (UNODC, March 2015)"
 

@@ -118,6 +118,10 @@ class SharingRules(InputModel):
     review_by: FutureDate | None = Field(
         default=None, description="Default: by kind (alerts 1 year, others 3)"
     )
+    statistics: bool = Field(
+        default=True,
+        description="May be counted in trends (counts only, small cells suppressed, never the content)",
+    )
 
 
 class SharingRulesUpdate(InputModel):
@@ -129,6 +133,7 @@ class SharingRulesUpdate(InputModel):
     restrictions: Restrictions | None = None
     discoverable: bool | None = None
     review_by: FutureDate | None = None
+    statistics: bool | None = None
 
 
 class DistributionRead(BaseModel):
@@ -149,6 +154,7 @@ class SharingRulesRead(BaseModel):
     restrictions: dict[str, bool]
     discoverable: bool
     review_by: date
+    statistics: bool = True
 
 
 class LinkType(StrEnum):

@@ -1,5 +1,6 @@
 """The fan-out: each committed change, in commit order, becomes one event per recipient agency, carrying
-the record as that agency may read it then, sealed under the record's data key.
+the record as that agency may read it then, sealed under the record's data key; and the trends rollup
+is corrected for the records the changes name.
 
 Whoever needs events runs it first (a feed read, the webhook deliverer), so no separate process is needed
 and no reader waits for one. Fan-outs run one at a time (an advisory lock on PostgreSQL, the single writer
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.ids import uuid7
 from app.models import Change, Event, Record
+from app.services.analysis.facts import refresh_facts
 from app.services.records.disclosure import disclose_to_audience
 from app.services.records.kinds import spec_of
 from app.services.sequencing import horizon, take_turn
@@ -66,6 +68,8 @@ def fan_out_batch(session: Session, vault: Vault, batch: int = BATCH) -> tuple[i
     rows = [row for change in changes for row in _events_of(payloads, vault, change)]
     if rows:
         session.execute(insert(Event), rows)
+    # The trends rollup follows the same stream, in the same order, in the same transaction.
+    refresh_facts(session, vault, {change.record_id for change in changes if change.record_id})
     session.execute(delete(Change).where(Change.id.in_([change.id for change in changes])))
     return len(rows), len(changes) == batch
 

@@ -1,0 +1,225 @@
+"""What each record counts for in the trends, and the rollup kept current from it.
+
+The event stream's fan-out calls `refresh_facts` for the records its changes name, in commit order and
+one fan-out at a time: each record's facts are recomputed, and the rollup is corrected by the difference
+from its stored facts. Trends are then answered from the rollup alone, never by scanning records.
+
+A record counts only while its owner allows statistics (a sharing rule, default yes) and it is not
+withdrawn (a withdrawn record was a mistake). A purged record keeps the counts it had: they hold nothing
+of it, and trends over past years must not shrink as retention removes records.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import CrisisRoom, Record, RecordRevision, TrendCount, TrendFact
+from app.schemas.records import RecordKind
+from app.schemas.stats import Measure
+from app.services.analysis.bands import NO_BAND, band_of
+from app.services.vault import Vault
+from app.services.workflows.crises import concessions
+
+ALL_REGIONS = "*"  # the rollup row summing a cell over its regions
+UNSPECIFIED = "unspecified"
+
+_OUTCOMES = {
+    "released": Measure.RELEASED,
+    "rescued": Measure.RESCUED,
+    "escaped": Measure.ESCAPED,
+    "deceased": Measure.DECEASED,
+}
+_PROSECUTIONS = {
+    "charged": Measure.SUSPECTS_CHARGED,
+    "convicted": Measure.SUSPECTS_CONVICTED,
+    "extradited": Measure.SUSPECTS_EXTRADITED,
+    "surrendered": Measure.SUSPECTS_EXTRADITED,  # surrender under a European arrest warrant
+}
+_ASSET_STATES = {
+    "frozen": Measure.ASSETS_FROZEN,
+    "confiscated": Measure.ASSETS_CONFISCATED,
+    "returned": Measure.ASSETS_RETURNED,
+}
+
+
+@dataclass(frozen=True, order=True)
+class Fact:
+    measure: str
+    month: str
+    country: str
+    region: str
+    category: str
+    band: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What facts need beyond the record's plain columns and body, loaded once per batch."""
+
+    statuses: dict[str, list[tuple[str, datetime]]]  # record -> (status, when), oldest first
+    ransoms_paid: dict[str, list[dict[str, Any]]]  # alert -> concessions of its closed crisis rooms
+
+
+def _month(moment: datetime | str) -> str:
+    return moment.isoformat()[:7] if isinstance(moment, datetime) else moment[:7]
+
+
+def _alert_facts(record: Record, context: Context) -> list[Fact]:
+    if record.occurred_at is None or record.country is None:
+        return []
+    place = record.body.get("place") or {}
+
+    def fact(measure: Measure, band: str = NO_BAND) -> Fact:
+        return Fact(
+            measure.value,
+            _month(record.occurred_at or ""),
+            record.country or "",
+            place.get("region") or UNSPECIFIED,
+            record.category or UNSPECIFIED,
+            band,
+        )
+
+    facts = [fact(Measure.ALERTS)]
+    outcomes = [status for status, _at in context.statuses.get(record.id, []) if status in _OUTCOMES]
+    if outcomes:  # the latest: a released alert later found deceased counts as deceased
+        facts.append(fact(_OUTCOMES[outcomes[-1]]))
+    ransom = record.body.get("ransom")
+    if ransom:
+        facts.append(fact(Measure.RANSOM_DEMANDED, band_of(ransom.get("amount"), ransom.get("currency"))))
+    for made in context.ransoms_paid.get(record.id, [])[:1]:
+        facts.append(fact(Measure.RANSOM_PAID, band_of(made.get("amount"), made.get("currency"))))
+    return facts
+
+
+def _suspect_facts(record: Record, context: Context) -> list[Fact]:
+    counted: dict[tuple[str, str], Fact] = {}
+    for outcome in record.body.get("outcomes") or []:
+        measure = _PROSECUTIONS.get(outcome.get("kind", ""))
+        if measure is None:
+            continue
+        fact = Fact(
+            measure.value, _month(outcome["on"]), outcome["jurisdiction"], UNSPECIFIED, UNSPECIFIED, NO_BAND
+        )
+        counted.setdefault((measure.value, fact.country), fact)  # one person, counted once per state
+    return sorted(counted.values())
+
+
+def _lead_facts(record: Record, context: Context) -> list[Fact]:
+    band = band_of(record.body.get("amount"), record.body.get("currency"))
+    reached: dict[Measure, datetime] = {}
+    for status, at in context.statuses.get(record.id, []):
+        if status in _ASSET_STATES:
+            reached.setdefault(_ASSET_STATES[status], at)
+    return [
+        Fact(
+            measure.value, _month(at), record.country or "", UNSPECIFIED, record.category or UNSPECIFIED, band
+        )
+        for measure, at in sorted(reached.items())
+    ]
+
+
+_FACTS_OF: dict[str, Callable[[Record, Context], list[Fact]]] = {
+    RecordKind.ALERT.value: _alert_facts,
+    RecordKind.SUSPECT.value: _suspect_facts,
+    RecordKind.LEAD.value: _lead_facts,
+}
+
+
+def _counts(record: Record) -> bool:
+    return record.withdrawn_at is None and bool(record.rules.get("statistics", True))
+
+
+def _context(session: Session, vault: Vault, records: list[Record]) -> Context:
+    ids = [record.id for record in records]
+    statuses: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    rows = session.execute(
+        select(RecordRevision.record_id, RecordRevision.status, RecordRevision.changed_at)
+        .where(RecordRevision.record_id.in_(ids))
+        .order_by(RecordRevision.record_id, RecordRevision.version)
+    )
+    for record_id, status, at in rows:
+        statuses[record_id].append((status, at))
+    paid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rooms = session.scalars(
+        select(CrisisRoom).where(CrisisRoom.alert_id.in_(ids), CrisisRoom.ransom_paid.is_(True))
+    )
+    for room in rooms:
+        paid[room.alert_id].append(concessions(vault, room) or {})
+    return Context(statuses, paid)
+
+
+def facts_of(record: Record, context: Context) -> list[Fact]:
+    return _FACTS_OF[record.kind](record, context) if _counts(record) else []
+
+
+def refresh_facts(session: Session, vault: Vault, record_ids: Iterable[str]) -> int:
+    """Recompute the facts of these records and correct the rollup; how many records changed."""
+    ids = sorted(set(record_ids))
+    if not ids:
+        return 0
+    records = [r for r in session.scalars(select(Record).where(Record.id.in_(ids))) if r.purged_at is None]
+    context = _context(session, vault, records)
+    stored: dict[str, Counter[Fact]] = defaultdict(Counter)
+    for row in session.scalars(select(TrendFact).where(TrendFact.record_id.in_([r.id for r in records]))):
+        stored[row.record_id][
+            Fact(row.measure, row.month, row.country, row.region, row.category, row.band)
+        ] += 1
+    deltas: Counter[Fact] = Counter()
+    changed: list[str] = []
+    rows: list[TrendFact] = []
+    for record in records:
+        new = Counter(facts_of(record, context))
+        old = stored.get(record.id, Counter())
+        if new == old:
+            continue
+        changed.append(record.id)
+        deltas.update(new)
+        deltas.subtract(old)
+        rows.extend(TrendFact(record_id=record.id, **vars(fact)) for fact in sorted(new.elements()))
+    if changed:
+        session.execute(delete(TrendFact).where(TrendFact.record_id.in_(changed)))
+        session.add_all(rows)
+    add_to_rollup(session, deltas)
+    return len(changed)
+
+
+def add_to_rollup(session: Session, deltas: Counter[Fact]) -> None:
+    """Add each fact's delta to its cell, and to the cell's all-regions row."""
+    by_key: Counter[tuple[str, str, str, str, str, str]] = Counter()
+    for fact, delta in deltas.items():
+        if delta:
+            by_key[(fact.measure, fact.region, fact.month, fact.country, fact.category, fact.band)] += delta
+            by_key[(fact.measure, ALL_REGIONS, fact.month, fact.country, fact.category, fact.band)] += delta
+    rows: list[dict[str, Any]] = [
+        {"measure": m, "region": r, "month": mo, "country": c, "category": ca, "band": b, "count": delta}
+        for (m, r, mo, c, ca, b), delta in sorted(by_key.items())
+        if delta
+    ]
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TrendCount)
+    statement = statement.on_conflict_do_update(
+        index_elements=["measure", "region", "month", "country", "category", "band"],
+        set_={"count": TrendCount.count + statement.excluded.count},
+    )
+    session.execute(statement, rows)
+    emptied = [row for row in rows if row["count"] < 0]
+    for row in emptied:
+        session.execute(
+            delete(TrendCount).where(
+                TrendCount.measure == row["measure"],
+                TrendCount.region == row["region"],
+                TrendCount.month == row["month"],
+                TrendCount.country == row["country"],
+                TrendCount.category == row["category"],
+                TrendCount.band == row["band"],
+                TrendCount.count <= 0,
+            )
+        )

@@ -1,0 +1,158 @@
+"""Trends: counts from the rollup by one or two dimensions, each table protected by small-cell suppression
+(suppression.py) before it leaves the service. Never a scan of records: the rollup holds one row per
+measure and cell (facts.py keeps it current)."""
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import ValidationFailed
+from app.models import TrendCount
+from app.schemas.stats import AMOUNT_MEASURES, TIME_DIMENSIONS, Dimension, Measure
+from app.services.analysis.bands import ORDER as BAND_ORDER
+from app.services.analysis.facts import ALL_REGIONS
+from app.services.analysis.suppression import THRESHOLD, ProtectedTable, Shown, protect
+
+MAX_MONTHS = 120  # ten years: longer series mix classifications and practices too far apart
+ONE_DIMENSION = "total"
+
+
+@dataclass(frozen=True)
+class TrendQuery:
+    measures: Sequence[Measure]
+    by: Sequence[Dimension]
+    since: str  # YYYY-MM
+    until: str
+    countries: Sequence[str] = ()
+
+
+def _month_number(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def _month_of(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def add_months(month: str, months: int) -> str:
+    return _month_of(_month_number(month) + months)
+
+
+def months_between(since: str, until: str) -> list[str]:
+    return [_month_of(n) for n in range(_month_number(since), _month_number(until) + 1)]
+
+
+def _period(dimension: Dimension, month: str) -> str:
+    if dimension is Dimension.QUARTER:
+        return f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}"
+    if dimension is Dimension.YEAR:
+        return month[:4]
+    return month
+
+
+def check(query: TrendQuery) -> None:
+    """422 for a question that can not be answered as asked."""
+    if not 1 <= len(query.by) <= 2 or len(set(query.by)) != len(query.by):
+        raise ValidationFailed("by: one or two different dimensions")
+    if len(TIME_DIMENSIONS.intersection(query.by)) > 1:
+        raise ValidationFailed("by: at most one of month, quarter and year")
+    if not query.measures:
+        raise ValidationFailed("measure: at least one")
+    if Dimension.BAND in query.by:
+        unbanded = [m.value for m in query.measures if m not in AMOUNT_MEASURES]
+        if unbanded:
+            raise ValidationFailed(f"by band: {unbanded[0]} is not an amount; bands count ransoms and assets")
+    if query.since > query.until:
+        raise ValidationFailed("since: after until")
+    if _month_number(query.until) - _month_number(query.since) + 1 > MAX_MONTHS:
+        raise ValidationFailed(f"since..until: at most {MAX_MONTHS // 12} years")
+
+
+# What each dimension groups the rollup by, and the key it makes of a row's values.
+_COLUMNS: dict[Dimension, tuple[Any, ...]] = {
+    Dimension.COUNTRY: (TrendCount.country,),
+    Dimension.REGION: (TrendCount.country, TrendCount.region),
+    Dimension.CATEGORY: (TrendCount.category,),
+    Dimension.BAND: (TrendCount.band,),
+    Dimension.MONTH: (TrendCount.month,),
+    Dimension.QUARTER: (TrendCount.month,),
+    Dimension.YEAR: (TrendCount.month,),
+}
+
+
+def _key(dimension: Dimension) -> Callable[[tuple[Any, ...]], str]:
+    if dimension is Dimension.REGION:
+        return lambda values: f"{values[0]}/{values[1]}"
+    if dimension in TIME_DIMENSIONS:
+        return lambda values: _period(dimension, values[0])
+    return lambda values: str(values[0])
+
+
+def _counts(session: Session, query: TrendQuery, measure: Measure) -> Counter[tuple[str, ...]]:
+    """The measure's counts by the query's dimensions."""
+    groups = [column for dimension in query.by for column in _COLUMNS[dimension]]
+    distinct = list(dict.fromkeys(groups))
+    regional = Dimension.REGION in query.by
+    statement = select(*distinct, func.sum(TrendCount.count)).where(
+        TrendCount.measure == measure.value,
+        TrendCount.region != ALL_REGIONS if regional else TrendCount.region == ALL_REGIONS,
+        TrendCount.month >= query.since,
+        TrendCount.month <= query.until,
+    )
+    if query.countries:
+        statement = statement.where(TrendCount.country.in_(list(query.countries)))
+    counts: Counter[tuple[str, ...]] = Counter()
+    for row in session.execute(statement.group_by(*distinct)):
+        values = dict(zip(distinct, row[:-1], strict=True))
+        key = tuple(_key(d)(tuple(values[column] for column in _COLUMNS[d])) for d in query.by)
+        counts[key] += int(row[-1])
+    return counts
+
+
+def _keys(dimension: Dimension, found: set[str], query: TrendQuery) -> list[str]:
+    if dimension in TIME_DIMENSIONS:  # every period of the range, so a series shows its gaps
+        return list(dict.fromkeys(_period(dimension, m) for m in months_between(query.since, query.until)))
+    if dimension is Dimension.BAND:
+        return [band for band in BAND_ORDER if band in found]
+    return sorted(found)
+
+
+def _shown(key: str, entry: Shown) -> dict[str, Any]:
+    return {"key": key, "count": entry.count, "shown": entry.shown}
+
+
+def table(session: Session, query: TrendQuery, measure: Measure) -> dict[str, Any]:
+    counts = _counts(session, query, measure)
+    two = len(query.by) == 2
+    rows = _keys(query.by[0], {key[0] for key in counts}, query)
+    columns = _keys(query.by[1], {key[1] for key in counts}, query) if two else [ONE_DIMENSION]
+    cells = {(key[0], key[1] if two else ONE_DIMENSION): n for key, n in counts.items()}
+    protected: ProtectedTable = protect(cells, rows, columns, margins=two)
+    return {
+        "measure": measure,
+        "rows_by": query.by[0],
+        "columns_by": query.by[1] if two else None,
+        "rows": rows,
+        "columns": columns,
+        "cells": [
+            {"row": row, "column": column, "count": entry.count, "shown": entry.shown}
+            for (row, column), entry in protected.cells.items()
+        ],
+        "row_totals": [_shown(key, entry) for key, entry in protected.row_totals.items()],
+        "column_totals": [_shown(key, entry) for key, entry in protected.column_totals.items()],
+        "total": _shown("total", protected.total),
+    }
+
+
+def trends(session: Session, query: TrendQuery) -> dict[str, Any]:
+    check(query)
+    return {
+        "since": query.since,
+        "until": query.until,
+        "threshold": THRESHOLD,
+        "tables": [table(session, query, measure) for measure in dict.fromkeys(query.measures)],
+    }
