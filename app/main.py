@@ -20,6 +20,7 @@ from app.api import (
     feed,
     intake,
     matching,
+    practices,
     public,
     record_sharing,
     records,
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(cases.router)
     app.include_router(stats.router)
+    app.include_router(practices.router)
     # Sharing routes first: /v1/alerts/notices must not be taken for /v1/alerts/{record_id}.
     for router in record_sharing.routers + records.routers:
         app.include_router(router)

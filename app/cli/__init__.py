@@ -8,7 +8,20 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, audit, cases, classify, cooperation, events, keys, openapi, records, serve, stats
+from app.cli import (
+    admin,
+    audit,
+    cases,
+    classify,
+    cooperation,
+    events,
+    keys,
+    openapi,
+    practices,
+    records,
+    serve,
+    stats,
+)
 from app.cli.common import DEBUG, KixGroup, print_json, with_client
 from app.client import KixClient
 
@@ -38,6 +51,7 @@ events.register(cli)
 cooperation.register(cli)
 cases.register(cli)
 stats.register(cli)
+practices.register(cli)
 classify.register(cli)
 
 

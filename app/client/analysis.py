@@ -73,3 +73,30 @@ class AnalysisApi(CooperationApi):
 
     def classification(self) -> Any:
         return self.request("GET", "/v1/stats/classification")
+
+    # practices
+    def publish_practice(self, practice: dict[str, Any]) -> Any:
+        return self.request("POST", "/v1/practices", json=practice)
+
+    def practices(
+        self,
+        *,
+        q: str | None = None,
+        theme: str | None = None,
+        country: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        params = _params(q=q, theme=theme, country=country, cursor=cursor, limit=limit)
+        return self.request("GET", "/v1/practices", params=params)
+
+    def get_practice(self, practice_id: str) -> Any:
+        return self.request("GET", f"/v1/practices/{_seg(practice_id)}")
+
+    def edit_practice(self, practice_id: str, changes: dict[str, Any], *, etag: str) -> Any:
+        return self.request(
+            "PATCH", f"/v1/practices/{_seg(practice_id)}", json=changes, headers={"If-Match": etag}
+        )
+
+    def comment_practice(self, practice_id: str, text: str) -> Any:
+        return self.request("POST", f"/v1/practices/{_seg(practice_id)}/comments", json={"text": text})
