@@ -9,9 +9,11 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.db import Database
 from app.demo import AGENCIES, fill
+from app.demo_analysis import PRACTICES, fill_analysis
 from app.demo_cooperation import PATHS, fill_cooperation
 from app.models import (
     Agency,
+    CaseRecord,
     CooperationRequest,
     CrisisRoom,
     DirectoryEntry,
@@ -19,8 +21,10 @@ from app.models import (
     LeadIntake,
     Record,
     RecordLink,
+    TrendCount,
     VictimService,
 )
+from app.services.events.fanout import fan_out
 from app.services.records.kinds import ALERTS
 from app.services.records.queries import RecordFilters, count_records
 from app.services.vault import Vault
@@ -68,8 +72,33 @@ def test_kix_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert (tmp_path / "demo-keys" / "de-bka.key.json").exists()
     database = Database(f"sqlite:///{tmp_path}/demo.db")
     with database.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Record)) == 61  # and a private partner's lead
+        # 60, a private partner's lead, and the 9 records of the demo's joint case
+        assert session.scalar(select(func.count()).select_from(Record)) == 70
         assert (
             session.scalar(select(func.count()).select_from(Agency)) == 26
         )  # operator, 2 with keys, 22 more, a private partner
     database.dispose()
+
+
+def test_fill_analysis_makes_outcomes_a_case_with_a_story_and_practices(db: Database, vault: Vault) -> None:
+    fill(db, vault, records_per_kind=60)
+    summary = fill_analysis(db, vault)
+    assert (summary.cases, summary.practices) == (1, len(PRACTICES))
+    assert summary.outcomes > 30
+    with db.sessions() as session:
+        statuses = set(session.scalars(select(Record.status).where(Record.kind == "alert")))
+        assert {"released", "rescued"} <= statuses
+        assert session.scalar(select(func.count()).select_from(CaseRecord).where(CaseRecord.shared)) == 9
+        confidences = set(
+            session.scalars(select(RecordLink.confidence).where(RecordLink.case_id.is_not(None)))
+        )
+        assert confidences == {"confirmed", "probable", "possible"}
+    fan_out(db, vault, rounds=1000)  # the stream fills the rollup
+    with db.sessions() as session:
+        released = session.scalar(
+            select(func.sum(TrendCount.count)).where(
+                TrendCount.measure == "released", TrendCount.region == "*"
+            )
+        )
+        assert (released or 0) > 5
+    assert fill_analysis(db, vault).cases == 0  # once only

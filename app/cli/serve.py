@@ -90,7 +90,9 @@ def _serve_metrics(host: str, port: int, database_url: str) -> None:
 def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None:
     from app.bootstrap import setup_demo
     from app.demo import fill
+    from app.demo_analysis import fill_analysis
     from app.demo_cooperation import fill_cooperation
+    from app.services.events.fanout import fan_out
 
     server_key, _ = load_server_keys(settings.keys_dir, create=False)
     demo_dir = Path(os.environ.get("KIX_DEMO_DIR", "./kix-demo"))
@@ -104,10 +106,15 @@ def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None
     vault = Vault(storage_keys)
     summary = fill(db, vault, records_per_kind)
     requests = fill_cooperation(db, vault)
+    analysis = fill_analysis(db, vault)
+    # Publish what the demo wrote now: events, and the trends rollup; the first feed read or trends
+    # query would otherwise wait for thousands of changes.
+    fan_out(db, vault, rounds=1_000_000)
     if summary.records:
         typer.echo(
             f"Demo data: {summary.agencies} agencies, {summary.groups} groups, {summary.records} records, "
-            f"{requests} cooperation requests, crisis rooms, directory entries and victim services",
+            f"{requests} cooperation requests, crisis rooms, directory entries and victim services, "
+            f"{analysis.outcomes} outcomes, {analysis.cases} joint case, {analysis.practices} practices",
             err=True,
         )
     keys = f"--key {demo_dir}/de-bka.key.json --server-keys {demo_dir}/server.jwks.json"

@@ -10,11 +10,15 @@ counts are non-negative integers; that a "<5" entry lies in [0, 4]; and that an 
 as it would show "<5" otherwise. Those bounds matter: a row 0, 5 with total 5 shown as "<5", "x", 5 gives
 away the 0, although the equations alone leave it open.
 
-Guaranteed, for one table: no "<5" entry is determined by that knowledge. For each one there is another
-integer table, agreeing with everything published and within those bounds, where it differs by one. An
-"x" entry is not determined by the published relations either, though with the bounds an attacker may
-sometimes tell that an "x" is exactly 5: that discloses no small count, and ruling it out would hide much
-more. The exception is structural: a total over no cells (empty rows or columns) is 0 whatever is shown.
+Guaranteed, for one table: a "<5" entry is not determined by that knowledge (there is another integer
+table, agreeing with everything published and within those bounds, where it differs by one) unless the
+labels alone give it away, so that hiding every entry would not help either. With threshold 3, in the
+table 1 1 / 2 2 each column total is at least 3 from cells of at most 2, so the cells of row 0 are at least
+1 each, and at most 2 together: 1 and 1. That takes small counts wedged between small upper bounds and
+not-small totals; at threshold 5 it is rare (1 1 1 1 / 4 4 4 4), and such entries are left as they are.
+An "x" entry is not determined by the published relations; with the bounds an attacker may tell that an
+"x" is exactly 5, which discloses no small count, and ruling that out would hide much more. A total over
+no cells (empty rows or columns) is 0 whatever is shown.
 
 Not guaranteed: anything across tables. Two tables sharing a margin, a table and one of its slices, or the
 same query run before and after a few cases came in can be subtracted from each other; callers publish
@@ -32,8 +36,8 @@ necessary) and are graph searches rather than elimination over fractions: O(hidd
 Steps: primary suppression; then the classic rule, until stable: a line with exactly one hidden entry
 also hides its smallest shown entry, cells before totals; then each hidden entry that still fails its
 test is given a cycle: the cheapest path of shown entries closing one through it is hidden as well
-(fewest totals, then least count hidden). Hiding only adds arcs, so an entry once safe stays safe, and
-one pass over the hidden entries ends with all of them safe.
+(fewest totals, then least count hidden); when there is none, hiding everything would not help either.
+Hiding only adds arcs, so an entry once safe stays safe: one pass over the hidden entries is enough.
 """
 
 import heapq
@@ -44,7 +48,7 @@ THRESHOLD = 5
 SMALL = f"<{THRESHOLD}"
 HIDDEN = "x"
 
-_Cost = tuple[int, int, int]  # totals hidden, their count summed, entries hidden
+_Cost = tuple[int, int, int]  # newly hidden: totals, counts summed, entries
 _Arcs = list[list[tuple[int, int]]]  # per node: (entry, node it leads to)
 
 
@@ -68,11 +72,13 @@ class ProtectedTable:
 
 @dataclass
 class _Entry:
+    """A cell or total: an edge between the nodes of the two lines it is on."""
+
     cell: bool
     value: int
     tail: int  # node on the rows side
     head: int  # node on the columns side
-    sign: int  # -1 for a total, written on the side of its line's cells
+    sign: int  # -1 for a row or column total: moved over to its cells, so that every line sums to 0
     primary: bool
     hidden: bool
 
@@ -90,13 +96,14 @@ def protect(
     if threshold < 2:
         raise ValueError("threshold must be at least 2: '<1' would show the count itself")
     if len(set(rows)) != len(rows) or len(set(columns)) != len(columns):
-        raise ValueError("rows and columns must be distinct")
+        raise ValueError("rows and columns must each be distinct")
     if not margins and len(columns) != 1:
         raise ValueError("margins=False publishes a one-column table")
+    known_rows, known_columns = set(rows), set(columns)
     for (row, column), count in counts.items():
         if count < 0:
             raise ValueError(f"negative count at {(row, column)!r}")
-        if count and (row not in rows or column not in columns):
+        if count and (row not in known_rows or column not in known_columns):
             # Dropping it silently would publish totals that do not add up to the caller's data.
             raise ValueError(f"count outside the table at {(row, column)!r}")
 
@@ -122,6 +129,7 @@ def protect(
         total = add(sum(map(sum, grid)), n, n + m + 1, 1)
         node_count = n + m + 2
     else:
+        # One line, the cells against their total, between two nodes.
         cells = {(r, columns[0]): add(grid[i][0], 0, 1, 1, cell=True) for i, r in enumerate(rows)}
         row_totals = {}
         total = add(sum(line[0] for line in grid), 0, 1)
@@ -218,9 +226,9 @@ def _cheapest_path(
         if cost > best[node]:
             continue
         for index, end in arcs[node]:
-            entry = entries[index]
             if index == skip:
                 continue
+            entry = entries[index]
             step = (0, 0, 0) if entry.hidden else (int(not entry.cell), entry.value, 1)
             reached = (cost[0] + step[0], cost[1] + step[1], cost[2] + step[2])
             if end not in best or reached < best[end]:
@@ -243,7 +251,7 @@ def _close_cycles(entries: list[_Entry], node_count: int, threshold: int) -> Non
         paths = [_cheapest_path(entries, every_arc, end, start, index) for start, end in moves]
         found = [path for path in paths if path is not None]
         if not found:
-            continue  # nothing to hide would help: a total over no cells
+            continue  # exposed even with every entry hidden: the labels give it away, or no cells do
         for on_path in min(found)[1]:
             entries[on_path].hidden = True
         arcs = {bounded: _arcs(entries, node_count, threshold, bounded, False) for bounded in (True, False)}
