@@ -97,7 +97,7 @@ def test_fill_analysis_makes_outcomes_a_case_with_a_story_and_practices(db: Data
     with db.sessions() as session:
         released = session.scalar(
             select(func.sum(TrendCount.count)).where(
-                TrendCount.measure == "released", TrendCount.region == "*"
+                TrendCount.measure == "released", TrendCount.grain == "all"
             )
         )
         assert (released or 0) > 5

@@ -79,16 +79,17 @@ class TrendFact(Base):
 
 
 class TrendCount(Base):
-    """The rollup trends are answered from: a count per measure and cell. Each fact counts twice: once with
-    its region, once under region "*" (all regions), so the common questions, which do not ask for
-    regions, read a table a few times smaller."""
+    """The rollup trends are answered from: a count per measure, grain and cell. Each fact counts once in
+    every grain, a grain keeping some dimensions (e.g. "country,category") and blanking the others, so a
+    question reads exactly the rows of the one grain that answers it, a few thousand at most."""
 
     __tablename__ = "trend_counts"
 
     measure: Mapped[str] = mapped_column(String(32), primary_key=True)
-    region: Mapped[str] = mapped_column(String(100), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(32), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    region: Mapped[str] = mapped_column(String(100), primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     band: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)

@@ -5,7 +5,8 @@
 - records: alerts created and listed through the full stack, and list latency at scale;
 - matching: hit/no-hit latency at scale, and what encryption at rest costs create and get;
 - events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput;
-- audit: what the audit log costs a request, Merkle proofs at a million entries, verifying the log.
+- audit: what the audit log costs a request, Merkle proofs at a million entries, verifying the log;
+- analysis: trends over the rollup of a million alerts, and the link graph of a 500-record case.
 """
 
 SCENARIOS = {
@@ -15,4 +16,5 @@ SCENARIOS = {
     "matching": "bench.scenarios.matching",
     "events": "bench.scenarios.events",
     "audit": "bench.scenarios.audit",
+    "analysis": "bench.scenarios.analysis",
 }

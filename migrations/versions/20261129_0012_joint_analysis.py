@@ -27,14 +27,15 @@ def upgrade() -> None:
     op.create_table(
         "trend_counts",
         sa.Column("measure", sa.String(length=32), nullable=False),
-        sa.Column("region", sa.String(length=100), nullable=False),
+        sa.Column("grain", sa.String(length=32), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("band", sa.String(length=16), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "measure", "region", "month", "country", "category", "band", name=op.f("pk_trend_counts")
+            "measure", "grain", "month", "country", "region", "category", "band", name=op.f("pk_trend_counts")
         ),
     )
     op.create_table(

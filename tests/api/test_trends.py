@@ -124,7 +124,9 @@ def test_the_rollup_follows_the_event_stream(owners: tuple[Member, Member], db: 
     assert _table(italy.trends(by="country"))["total"]["count"] == 5
     with db.engine.connect() as connection:  # answers come from the rollup: it holds the counts
         stored = connection.execute(
-            select(func.sum(TrendCount.count)).where(TrendCount.measure == "alerts", TrendCount.region == "*")
+            select(func.sum(TrendCount.count)).where(
+                TrendCount.measure == "alerts", TrendCount.grain == "all"
+            )
         ).scalar()
     assert stored == 5
 
@@ -154,6 +156,14 @@ def test_outcomes_ransoms_prosecutions_and_assets(owners: tuple[Member, Member])
     table = _table(prosecutions, "suspects_charged")
     assert table["columns"] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
     assert _shown(table)[("IT", "2026-03")] == "5"
+    by_quarter = germany.trends(
+        by="quarter,country", measure="suspects_charged", since="2025-11", until="2026-06"
+    )
+    table = _table(by_quarter, "suspects_charged")
+    assert table["rows"] == ["2025-Q4", "2026-Q1", "2026-Q2"]
+    assert _shown(table)[("2026-Q1", "IT")] == "5"
+    by_year = germany.trends(by="year", measure="suspects_charged", since="2025-11", until="2026-06")
+    assert _shown(_table(by_year, "suspects_charged")) == {("2025", "total"): "<5", ("2026", "total"): "x"}
     for _ in range(5):
         record = germany.create_record("leads", lead(amount="2500000.00"))
         germany.update_record("leads", record["id"], {"status": "frozen"}, etag='"v1"')

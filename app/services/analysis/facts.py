@@ -26,8 +26,17 @@ from app.services.analysis.bands import NO_BAND, band_of
 from app.services.vault import Vault
 from app.services.workflows.crises import concessions
 
-ALL_REGIONS = "*"  # the rollup row summing a cell over its regions
 UNSPECIFIED = "unspecified"
+# The grains of the rollup: the dimensions each keeps (a region is kept with its country). Time and value
+# band are kept in every grain: a question names a time range, and bands are few.
+GRAINS: dict[str, frozenset[str]] = {
+    "all": frozenset(),
+    "country": frozenset({"country"}),
+    "category": frozenset({"category"}),
+    "country,category": frozenset({"country", "category"}),
+    "region": frozenset({"country", "region"}),
+    "region,category": frozenset({"country", "region", "category"}),
+}
 
 _OUTCOMES = {
     "released": Measure.RELEASED,
@@ -189,37 +198,45 @@ def refresh_facts(session: Session, vault: Vault, record_ids: Iterable[str]) -> 
     return len(changed)
 
 
+def _cells(fact: Fact) -> list[tuple[str, str, str, str, str, str, str]]:
+    """The fact's cell in each grain: (measure, grain, month, country, region, category, band)."""
+    return [
+        (
+            fact.measure,
+            grain,
+            fact.month,
+            fact.country if "country" in kept else "",
+            fact.region if "region" in kept else "",
+            fact.category if "category" in kept else "",
+            fact.band,
+        )
+        for grain, kept in GRAINS.items()
+    ]
+
+
 def add_to_rollup(session: Session, deltas: Counter[Fact]) -> None:
-    """Add each fact's delta to its cell, and to the cell's all-regions row."""
-    by_key: Counter[tuple[str, str, str, str, str, str]] = Counter()
+    """Add each fact's delta to its cell in every grain."""
+    by_key: Counter[tuple[str, str, str, str, str, str, str]] = Counter()
     for fact, delta in deltas.items():
         if delta:
-            by_key[(fact.measure, fact.region, fact.month, fact.country, fact.category, fact.band)] += delta
-            by_key[(fact.measure, ALL_REGIONS, fact.month, fact.country, fact.category, fact.band)] += delta
+            for cell in _cells(fact):
+                by_key[cell] += delta
     rows: list[dict[str, Any]] = [
-        {"measure": m, "region": r, "month": mo, "country": c, "category": ca, "band": b, "count": delta}
-        for (m, r, mo, c, ca, b), delta in sorted(by_key.items())
-        if delta
+        dict(zip(_KEY, key, strict=True)) | {"count": delta} for key, delta in sorted(by_key.items()) if delta
     ]
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(TrendCount)
     statement = statement.on_conflict_do_update(
-        index_elements=["measure", "region", "month", "country", "category", "band"],
+        index_elements=list(_KEY),
         set_={"count": TrendCount.count + statement.excluded.count},
     )
     session.execute(statement, rows)
-    emptied = [row for row in rows if row["count"] < 0]
-    for row in emptied:
-        session.execute(
-            delete(TrendCount).where(
-                TrendCount.measure == row["measure"],
-                TrendCount.region == row["region"],
-                TrendCount.month == row["month"],
-                TrendCount.country == row["country"],
-                TrendCount.category == row["category"],
-                TrendCount.band == row["band"],
-                TrendCount.count <= 0,
-            )
-        )
+    for row in rows:
+        if row["count"] < 0:  # a cell may have emptied
+            keys = [getattr(TrendCount, name) == row[name] for name in _KEY]
+            session.execute(delete(TrendCount).where(*keys, TrendCount.count <= 0))
+
+
+_KEY = ("measure", "grain", "month", "country", "region", "category", "band")

@@ -3,18 +3,18 @@
 measure and cell (facts.py keeps it current)."""
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import TrendCount
 from app.schemas.stats import AMOUNT_MEASURES, TIME_DIMENSIONS, Dimension, Measure
 from app.services.analysis.bands import ORDER as BAND_ORDER
-from app.services.analysis.facts import ALL_REGIONS
+from app.services.analysis.facts import GRAINS
 from app.services.analysis.suppression import THRESHOLD, ProtectedTable, Shown, protect
 
 MAX_MONTHS = 120  # ten years: longer series mix classifications and practices too far apart
@@ -72,45 +72,47 @@ def check(query: TrendQuery) -> None:
         raise ValidationFailed(f"since..until: at most {MAX_MONTHS // 12} years")
 
 
-# What each dimension groups the rollup by, and the key it makes of a row's values.
-_COLUMNS: dict[Dimension, tuple[Any, ...]] = {
-    Dimension.COUNTRY: (TrendCount.country,),
-    Dimension.REGION: (TrendCount.country, TrendCount.region),
-    Dimension.CATEGORY: (TrendCount.category,),
-    Dimension.BAND: (TrendCount.band,),
-    Dimension.MONTH: (TrendCount.month,),
-    Dimension.QUARTER: (TrendCount.month,),
-    Dimension.YEAR: (TrendCount.month,),
+def _year(month: Any) -> Any:
+    return func.substr(month, 1, 4)
+
+
+# Each dimension's key, computed by the database (so it groups a few hundred rows, not thousands).
+_KEYS: dict[Dimension, Any] = {
+    Dimension.COUNTRY: TrendCount.country,
+    Dimension.REGION: TrendCount.country + "/" + TrendCount.region,
+    Dimension.CATEGORY: TrendCount.category,
+    Dimension.BAND: TrendCount.band,
+    Dimension.MONTH: TrendCount.month,
+    Dimension.QUARTER: _year(TrendCount.month)
+    + "-Q"
+    + cast((cast(func.substr(TrendCount.month, 6, 2), Integer) + 2) // 3, String),
+    Dimension.YEAR: _year(TrendCount.month),
 }
 
 
-def _key(dimension: Dimension) -> Callable[[tuple[Any, ...]], str]:
-    if dimension is Dimension.REGION:
-        return lambda values: f"{values[0]}/{values[1]}"
-    if dimension in TIME_DIMENSIONS:
-        return lambda values: _period(dimension, values[0])
-    return lambda values: str(values[0])
+def grain_of(query: TrendQuery) -> str:
+    """The smallest grain that keeps every dimension the question groups or filters by."""
+    wanted = {d.value for d in query.by if d.value in ("country", "region", "category")}
+    if "region" in wanted or query.countries:
+        wanted.add("country")
+    return min(
+        (grain for grain, kept in GRAINS.items() if wanted <= kept), key=lambda grain: len(GRAINS[grain])
+    )
 
 
 def _counts(session: Session, query: TrendQuery, measure: Measure) -> Counter[tuple[str, ...]]:
-    """The measure's counts by the query's dimensions."""
-    groups = [column for dimension in query.by for column in _COLUMNS[dimension]]
-    distinct = list(dict.fromkeys(groups))
-    regional = Dimension.REGION in query.by
-    statement = select(*distinct, func.sum(TrendCount.count)).where(
+    """The measure's counts by the query's dimensions, from the rows of one grain."""
+    keys = [_KEYS[dimension].label(f"key{n}") for n, dimension in enumerate(query.by)]
+    statement = select(*keys, func.sum(TrendCount.count)).where(
         TrendCount.measure == measure.value,
-        TrendCount.region != ALL_REGIONS if regional else TrendCount.region == ALL_REGIONS,
+        TrendCount.grain == grain_of(query),
         TrendCount.month >= query.since,
         TrendCount.month <= query.until,
     )
     if query.countries:
         statement = statement.where(TrendCount.country.in_(list(query.countries)))
-    counts: Counter[tuple[str, ...]] = Counter()
-    for row in session.execute(statement.group_by(*distinct)):
-        values = dict(zip(distinct, row[:-1], strict=True))
-        key = tuple(_key(d)(tuple(values[column] for column in _COLUMNS[d])) for d in query.by)
-        counts[key] += int(row[-1])
-    return counts
+    rows = session.execute(statement.group_by(*keys)).all()
+    return Counter({tuple(str(value) for value in row[:-1]): int(row[-1]) for row in rows})
 
 
 def _keys(dimension: Dimension, found: set[str], query: TrendQuery) -> list[str]:
