@@ -25,7 +25,7 @@ from app.services.vault import Vault
 from bench.__main__ import main as bench_main
 from bench.data.bodies import AGENCY_IDS, BodyMaker, validated
 from bench.loaders import LOADER_ACTOR, BulkLoader
-from bench.scenarios import audit, crypto_floor, events, matching, records, roundtrip
+from bench.scenarios import analysis, audit, crypto_floor, events, matching, records, roundtrip
 from bench.scenarios.events_data import WITH_RECORD, EventLoader, record_payloads, seal_payload
 from tests.conftest import POSTGRES_URL
 
@@ -46,7 +46,7 @@ def test_entry_point_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     assert bench_main([]) == 2
     assert bench_main(["nonsense"]) == 2
     out, err = capsys.readouterr()
-    assert "roundtrip,crypto-floor,records,matching,events,audit" in out
+    assert "roundtrip,crypto-floor,records,matching,events,audit,analysis" in out
     assert "no scenario 'nonsense'" in err
 
 
@@ -260,3 +260,18 @@ def test_audit(capsys: pytest.CaptureFixture[str]) -> None:
 def test_audit_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
     options = ["--postgres", "--postgres-url", str(POSTGRES_URL), "--database", SCRATCH]
     ran(capsys, audit.main([*options, *TINY_AUDIT]), "PostgreSQL", *AUDIT_REPORT)
+
+
+TINY_ANALYSIS = "--alerts 300 --queries 2 --records 9 --links 6 --graphs 2".split()
+ANALYSIS_REPORT = ["alerts by country and quarter, 10 years", "graph: 9 nodes, 6 edges", "goal p95 < 200 ms"]
+
+
+def test_analysis(capsys: pytest.CaptureFixture[str]) -> None:
+    ran(capsys, analysis.main(TINY_ANALYSIS), "SQLite", *ANALYSIS_REPORT)
+
+
+@pytest.mark.live
+@needs_postgres
+def test_analysis_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    options = ["--postgres", "--postgres-url", str(POSTGRES_URL), "--database", SCRATCH]
+    ran(capsys, analysis.main([*options, *TINY_ANALYSIS]), "PostgreSQL", *ANALYSIS_REPORT)
