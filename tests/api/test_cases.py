@@ -195,3 +195,17 @@ def test_the_graph_leaves_out_kinds_the_key_may_not_read(enrol: Any) -> None:
     for record_id in (alert_id, suspect_id):
         owner.client.add_to_case(case["id"], record_id)
     assert [node["id"] for node in narrow.client.case_graph(case["id"])["nodes"]] == [alert_id]
+
+
+def test_reading_a_case_s_records_is_in_their_owners_access_logs(agencies: dict[str, Member]) -> None:
+    owner, participant = agencies["it-dcsa"].client, agencies["de-bka"].client
+    case = owner.open_case("Logged", invite=["de-bka"])
+    participant.answer_case(case["id"], accept=True)
+    record = owner.create_record("alerts", alert(rules=rules(mode="owner_only")))
+    owner.add_to_case(case["id"], record["id"], share=True)
+    participant.case_graph(case["id"])
+    participant.get_case(case["id"])
+    log = owner.request("GET", f"/v1/alerts/{record['id']}/access-log")["items"]
+    reads = {(item["agency"], item["route"]) for item in log}
+    assert ("de-bka", "/v1/cases/{case_id}/graph") in reads
+    assert ("de-bka", "/v1/cases/{case_id}") in reads

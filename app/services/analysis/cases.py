@@ -22,6 +22,7 @@ from app.schemas.cases import CaseStatus, Confidence, ParticipantStatus
 from app.schemas.common import Scope
 from app.schemas.events import EventType
 from app.schemas.records import LinkType
+from app.services.audit.context import note_records
 from app.services.events.outbox import emit
 from app.services.records.case_sight import refresh_case_grants, shared_records_of
 from app.services.records.links import add_link
@@ -314,14 +315,16 @@ def remove_record(session: Session, actor: Actor, case_id: str, record_id: str, 
 
 
 def visible_case_records(session: Session, agency_id: str, case_id: str) -> list[tuple[CaseRecord, Record]]:
-    """The case's records the agency sees now, oldest link first."""
+    """The case's records the agency sees now, oldest link first (noted in the request's audit entry)."""
     query = (
         select(CaseRecord, Record)
         .join(Record, Record.id == CaseRecord.record_id)
         .where(CaseRecord.case_id == case_id, visible_to(agency_id))
         .order_by(CaseRecord.added_at, CaseRecord.record_id)
     )
-    return [(linked, record) for linked, record in session.execute(query).all()]
+    found = [(linked, record) for linked, record in session.execute(query).all()]
+    note_records(record.id for _linked, record in found)
+    return found
 
 
 def link_records(

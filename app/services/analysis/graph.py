@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from app.models import BlindIndex, Record, RecordLink
 from app.services.analysis.cases import find_case, title_and_summary, visible_case_records
-from app.services.audit.context import note_records
 from app.services.matching import indexing
 from app.services.records.kinds import spec_of
 from app.services.vault import Vault, secrets_for
@@ -94,7 +93,6 @@ def case_graph(session: Session, vault: Vault, reader: Reader, case_id: str) -> 
         if spec_of(record.kind).read_scope.value in reader.scopes
     ]
     ids = [record.id for record in records]
-    note_records(ids)
     links: list[RecordLink] = []
     if ids:
         query = select(RecordLink).where(RecordLink.source_id.in_(ids), RecordLink.target_id.in_(ids))
