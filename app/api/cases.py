@@ -17,13 +17,17 @@ from app.schemas.cases import (
     CaseRecordAdd,
     CaseRecordRead,
     CaseRecordRemoved,
+    CaseReferenceAdd,
+    CaseReferenceRead,
+    CaseReferenceRemoved,
     CaseStatus,
     ParticipantStatus,
     ParticipationRead,
+    ReferenceKind,
 )
 from app.schemas.common import PageInfo, Scope, Slug
 from app.schemas.records import LinkRead, RecordId
-from app.services.analysis import cases
+from app.services.analysis import case_references, cases
 from app.services.analysis.graph import case_graph
 from app.services.identity.authentication import Caller
 from app.services.records.store import Actor
@@ -56,9 +60,25 @@ def _case(session: Session, vault: Vault, agency_id: str, case: JointCase) -> di
             for p in cases.participants(session, case.id)
         ],
         "records": [_record(linked, record) for linked, record in records],
+        "references": []
+        if access.role == cases.INVITED
+        else [_reference(found) for found in case_references.visible_references(session, agency_id, case.id)],
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,
+    }
+
+
+def _reference(found: case_references.Referenced) -> dict[str, Any]:
+    return {
+        "kind": found.reference.kind,
+        "id": found.reference.ref_id,
+        "label": found.label,
+        "owner": found.owner,
+        "status": found.status,
+        "concerns": found.concerns,
+        "added_by": found.reference.added_by,
+        "added_at": found.reference.added_at,
     }
 
 
@@ -225,6 +245,33 @@ def remove_record(
 ) -> Any:
     cases.remove_record(session, Actor.of(caller), case_id, record_id, now=now)
     return {"record": record_id}
+
+
+@router.post(
+    "/{case_id}/references",
+    status_code=201,
+    response_model=CaseReferenceRead,
+    summary="Link a cooperation request you are a party to, or a crisis room you are in",
+)
+def add_reference(
+    case_id: RecordId, body: CaseReferenceAdd, caller: Writer, session: DbSession, now: Now
+) -> Any:
+    found = case_references.add_reference(
+        session, Actor.of(caller), case_id, body.kind.value, body.id, now=now
+    )
+    return _reference(found)
+
+
+@router.delete(
+    "/{case_id}/references/{kind}/{ref_id}",
+    response_model=CaseReferenceRemoved,
+    summary="Unlink a request or room (who linked it, or the case's owner)",
+)
+def remove_reference(
+    case_id: RecordId, kind: ReferenceKind, ref_id: RecordId, caller: Writer, session: DbSession, now: Now
+) -> Any:
+    case_references.remove_reference(session, Actor.of(caller), case_id, kind.value, ref_id, now=now)
+    return {"kind": kind, "id": ref_id}
 
 
 @router.post(

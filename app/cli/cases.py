@@ -120,6 +120,22 @@ def remove(client: KixClient, case_id: str, record_id: str) -> None:
     print_json(client.remove_from_case_records(case_id, record_id))
 
 
+@cases_cli.command("refer")
+@with_client
+def refer(
+    client: KixClient,
+    case_id: str,
+    kind: Annotated[str, typer.Argument(help="request or crisis")],
+    ref_id: str,
+    remove: Annotated[bool, typer.Option("--remove", help="Unlink it instead")] = False,
+) -> None:
+    """Link a cooperation request you are a party to, or a crisis room you are in, into the case."""
+    if remove:
+        print_json(client.unrefer_in_case(case_id, kind, ref_id))
+    else:
+        print_json(client.refer_in_case(case_id, kind, ref_id))
+
+
 @cases_cli.command("link")
 @with_client
 def link(

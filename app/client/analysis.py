@@ -51,6 +51,14 @@ class AnalysisApi(CooperationApi):
     def remove_from_case_records(self, case_id: str, record_id: str) -> Any:
         return self.request("DELETE", f"/v1/cases/{_seg(case_id)}/records/{_seg(record_id)}")
 
+    def refer_in_case(self, case_id: str, kind: str, ref_id: str) -> Any:
+        """kind: request (a cooperation request you are a party to) or crisis (a room you are in)."""
+        body = {"kind": kind, "id": ref_id}
+        return self.request("POST", f"/v1/cases/{_seg(case_id)}/references", json=body)
+
+    def unrefer_in_case(self, case_id: str, kind: str, ref_id: str) -> Any:
+        return self.request("DELETE", f"/v1/cases/{_seg(case_id)}/references/{_seg(kind)}/{_seg(ref_id)}")
+
     def link_in_case(
         self, case_id: str, source: str, target: str, link_type: str, confidence: str = "probable"
     ) -> Any:

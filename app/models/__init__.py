@@ -4,6 +4,7 @@ from app.models.agency import Agency, Credential, Group, GroupMember
 from app.models.analysis import (
     CaseParticipant,
     CaseRecord,
+    CaseReference,
     JointCase,
     Practice,
     PracticeComment,
@@ -43,6 +44,7 @@ from app.models.workflows import WorkflowTransition
 __all__ = [
     "CaseParticipant",
     "CaseRecord",
+    "CaseReference",
     "JointCase",
     "Practice",
     "PracticeComment",

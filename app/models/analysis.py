@@ -60,6 +60,20 @@ class CaseRecord(Base):
     consented_at: Mapped[datetime | None]
 
 
+class CaseReference(Base):
+    """A cooperation request or a crisis room linked into a case. It stays readable only by its own parties
+    (a request's) or members (a room's): the case shows it to them and to no one else."""
+
+    __tablename__ = "case_references"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("joint_cases.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # request, crisis
+    ref_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    added_by: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]
+
+
 class TrendFact(Base):
     """One thing a record counts for in the trends (an alert, its outcome, a ransom paid, a suspect charged,
     an asset frozen...), with the cell it falls in. Rebuilt for a record at each change to it, so the rollup

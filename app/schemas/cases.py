@@ -18,6 +18,11 @@ class ParticipantStatus(StrEnum):
     REMOVED = "removed"
 
 
+class ReferenceKind(StrEnum):
+    REQUEST = "request"  # a cooperation request
+    CRISIS = "crisis"  # a crisis room
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -52,6 +57,22 @@ class CaseLinkCreate(InputModel):
     confidence: Confidence
 
 
+class CaseReferenceAdd(InputModel):
+    kind: ReferenceKind
+    id: RecordId = Field(description="A request you are a party to, or a crisis room you are in")
+
+
+class CaseReferenceRead(BaseModel):
+    kind: ReferenceKind
+    id: str
+    label: str
+    owner: str = Field(description="The request's requester, or the room's owner")
+    status: str
+    concerns: list[str] = Field(description="The records it names")
+    added_by: str
+    added_at: datetime
+
+
 class ParticipantRead(BaseModel):
     agency: str
     status: ParticipantStatus
@@ -68,6 +89,12 @@ class ParticipationRead(BaseModel):
 
 class CaseRecordRemoved(BaseModel):
     record: str
+    removed: Literal[True] = True
+
+
+class CaseReferenceRemoved(BaseModel):
+    kind: ReferenceKind
+    id: str
     removed: Literal[True] = True
 
 
@@ -93,6 +120,9 @@ class CaseRead(BaseModel):
     records: list[CaseRecordRead] = Field(
         description="The linked records you may see (none while you are only invited)"
     )
+    references: list[CaseReferenceRead] = Field(
+        description="Linked requests and crisis rooms you are a party to or a member of"
+    )
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -114,7 +144,7 @@ class CasePage(BaseModel):
 
 class GraphNode(BaseModel):
     id: str
-    kind: RecordKind
+    kind: RecordKind | ReferenceKind
     label: str = Field(description="A short label from your view of the record")
     owner: str
     status: str
@@ -126,7 +156,7 @@ class GraphEdge(BaseModel):
     id: str
     source: str
     target: str
-    type: LinkType
+    type: LinkType | Literal["concerns"] = Field(description="A typed link, or a request or room's record")
     author: str
     actor: str
     created_at: datetime

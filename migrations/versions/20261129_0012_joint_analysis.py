@@ -128,6 +128,23 @@ def upgrade() -> None:
         batch_op.create_index("ix_case_records_record_id", ["record_id"], unique=False)
 
     op.create_table(
+        "case_references",
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("ref_id", sa.String(length=36), nullable=False),
+        sa.Column("added_by", sa.String(length=64), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("added_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["added_by"], ["agencies.id"], name=op.f("fk_case_references_added_by_agencies")),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["joint_cases.id"],
+            name=op.f("fk_case_references_case_id_joint_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("case_id", "kind", "ref_id", name=op.f("pk_case_references")),
+    )
+    op.create_table(
         "practice_comments",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("practice_id", sa.String(length=36), nullable=False),
@@ -224,6 +241,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_practice_comments_practice_id")
 
     op.drop_table("practice_comments")
+    op.drop_table("case_references")
     with op.batch_alter_table("case_records", schema=None) as batch_op:
         batch_op.drop_index("ix_case_records_record_id")
 

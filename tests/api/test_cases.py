@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app.client import KixProblem
 from app.db import Database
 from tests.conftest import Member
-from tests.records_data import alert, lead, rules, suspect
+from tests.records_data import alert, cooperation_request, lead, rules, suspect
 
 
 def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -209,3 +209,32 @@ def test_reading_a_case_s_records_is_in_their_owners_access_logs(agencies: dict[
     reads = {(item["agency"], item["route"]) for item in log}
     assert ("de-bka", "/v1/cases/{case_id}/graph") in reads
     assert ("de-bka", "/v1/cases/{case_id}") in reads
+
+
+def test_requests_and_crisis_rooms_in_a_case_show_only_to_their_parties(agencies: dict[str, Member]) -> None:
+    owner, party, other = (agencies[name].client for name in ("it-dcsa", "de-bka", "fr-ocrb"))
+    case = owner.open_case("With requests", invite=["de-bka", "fr-ocrb"])
+    party.answer_case(case["id"], accept=True)
+    other.answer_case(case["id"], accept=True)
+    kidnapping = owner.create_record("alerts", alert())
+    owner.add_to_case(case["id"], kidnapping["id"])
+    request = owner.create_request(cooperation_request("de-bka", linked_records=[kidnapping["id"]]))
+    room = owner.open_crisis(kidnapping["id"], [])
+    owner.refer_in_case(case["id"], "request", request["id"])
+    owner.refer_in_case(case["id"], "crisis", room["id"])
+    # fr-ocrb is in the case but party to neither: it can not link them, and does not see them.
+    assert _problem(other.refer_in_case, case["id"], "request", request["id"]) == (404, "not-found")
+    assert other.get_case(case["id"])["references"] == []
+    assert {node["kind"] for node in other.case_graph(case["id"])["nodes"]} == {"alert"}
+    # de-bka, the addressee, sees the request joined to the record it concerns; not the room.
+    seen = party.get_case(case["id"])["references"]
+    assert [(ref["kind"], ref["id"], ref["concerns"]) for ref in seen] == [
+        ("request", request["id"], [kidnapping["id"]])
+    ]
+    edges = {(e["source"], e["target"], e["type"]) for e in party.case_graph(case["id"])["edges"]}
+    assert edges == {(request["id"], kidnapping["id"], "concerns")}
+    owner_graph = owner.case_graph(case["id"])
+    assert {node["kind"] for node in owner_graph["nodes"]} == {"alert", "request", "crisis"}
+    assert _problem(party.unrefer_in_case, case["id"], "request", request["id"]) == (403, "forbidden")
+    owner.unrefer_in_case(case["id"], "crisis", room["id"])
+    assert [ref["kind"] for ref in owner.get_case(case["id"])["references"]] == ["request"]

@@ -76,7 +76,7 @@ def find_case(
     return CaseAccess(case, role)
 
 
-def _open_for_change(session: Session, case_id: str, agency_id: str, *, owner: bool = False) -> JointCase:
+def open_for_change(session: Session, case_id: str, agency_id: str, *, owner: bool = False) -> JointCase:
     access = find_case(session, case_id, agency_id, lock=True)
     if owner and access.role != OWNER:
         raise Forbidden("only the case's owner does this")
@@ -92,7 +92,7 @@ def participants(session: Session, case_id: str) -> list[CaseParticipant]:
     return list(session.scalars(query))
 
 
-def _announce(session: Session, case: JointCase, change: str, now: datetime, **data: Any) -> None:
+def announce(session: Session, case: JointCase, change: str, now: datetime, **data: Any) -> None:
     """Tell the owner, the participants and those invited (ids and states only)."""
     told = {case.owner_id} | {
         p.agency_id for p in participants(session, case.id) if p.status in (ACCEPTED, INVITED_STATUS)
@@ -145,7 +145,7 @@ def open_case(
     session.add(case)
     session.flush()
     _invite(session, case, actor, _check_invitable(session, invite, actor.agency_id), now)
-    _announce(session, case, "opened", now)
+    announce(session, case, "opened", now)
     return case
 
 
@@ -176,11 +176,11 @@ def _invite(session: Session, case: JointCase, actor: Actor, agency_ids: list[st
 def invite(
     session: Session, actor: Actor, case_id: str, agency_ids: list[str], *, now: datetime
 ) -> JointCase:
-    case = _open_for_change(session, case_id, actor.agency_id, owner=True)
+    case = open_for_change(session, case_id, actor.agency_id, owner=True)
     wanted = _check_invitable(session, agency_ids, case.owner_id)
     _invite(session, case, actor, wanted, now)
     case.updated_at = now
-    _announce(session, case, "invited", now, agencies=wanted)
+    announce(session, case, "invited", now, agencies=wanted)
     return case
 
 
@@ -199,7 +199,7 @@ def answer(session: Session, actor: Actor, case_id: str, *, accept: bool, now: d
     participant.status = ACCEPTED if accept else ParticipantStatus.DECLINED.value
     participant.answered_at, participant.answered_by = now, actor.name
     refresh_case_grants(session, shared_records_of(session, case_id))
-    _announce(session, access.case, "accepted" if accept else "declined", now, agency=actor.agency_id)
+    announce(session, access.case, "accepted" if accept else "declined", now, agency=actor.agency_id)
     return access.case
 
 
@@ -212,7 +212,7 @@ def _end_participation(
     participant.status = status
     participant.answered_at, participant.answered_by = now, actor.name
     refresh_case_grants(session, shared_records_of(session, case.id))
-    _announce(session, case, status, now, agency=agency_id)
+    announce(session, case, status, now, agency=agency_id)
 
 
 def leave(session: Session, actor: Actor, case_id: str, *, now: datetime) -> None:
@@ -225,17 +225,17 @@ def leave(session: Session, actor: Actor, case_id: str, *, now: datetime) -> Non
 def remove_participant(
     session: Session, actor: Actor, case_id: str, agency_id: str, *, now: datetime
 ) -> JointCase:
-    case = _open_for_change(session, case_id, actor.agency_id, owner=True)
+    case = open_for_change(session, case_id, actor.agency_id, owner=True)
     _end_participation(session, case, agency_id, ParticipantStatus.REMOVED.value, actor, now)
     return case
 
 
 def close_case(session: Session, actor: Actor, case_id: str, *, now: datetime) -> JointCase:
     """Closed, the case is final: no more links, and what was shared into it is no longer seen through it."""
-    case = _open_for_change(session, case_id, actor.agency_id, owner=True)
+    case = open_for_change(session, case_id, actor.agency_id, owner=True)
     case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED.value, now, now
     refresh_case_grants(session, shared_records_of(session, case.id))
-    _announce(session, case, "closed", now)
+    announce(session, case, "closed", now)
     return case
 
 
@@ -251,7 +251,7 @@ def add_record(
 ) -> CaseRecord:
     """Link a record the caller sees into the case; with `share`, its owner also consents that the
     participants see it."""
-    case = _open_for_change(session, case_id, actor.agency_id)
+    case = open_for_change(session, case_id, actor.agency_id)
     record = _visible_record(session, actor.agency_id, record_id)
     if share and record.owner_id != actor.agency_id:
         raise Forbidden("only the record's owner consents to share it with the case's participants")
@@ -266,7 +266,7 @@ def add_record(
     session.flush()
     refresh_case_grants(session, [record.id])
     case.updated_at = now
-    _announce(session, case, "record_added", now, record_id=record.id, shared=linked.shared)
+    announce(session, case, "record_added", now, record_id=record.id, shared=linked.shared)
     return linked
 
 
@@ -279,7 +279,7 @@ def set_consent(
     session: Session, actor: Actor, case_id: str, record_id: str, *, share: bool, now: datetime
 ) -> CaseRecord:
     """The record's owner consents that the case's participants see it, or withdraws that consent."""
-    case = _open_for_change(session, case_id, actor.agency_id)
+    case = open_for_change(session, case_id, actor.agency_id)
     linked = _linked_visible(session, case.id, actor.agency_id, record_id)
     if session.scalar(select(Record.owner_id).where(Record.id == record_id)) != actor.agency_id:
         raise Forbidden("only the record's owner consents to share it with the case's participants")
@@ -289,7 +289,7 @@ def set_consent(
         linked.shared, linked.consented_by, linked.consented_at = False, None, None
     refresh_case_grants(session, [record_id])
     case.updated_at = now
-    _announce(session, case, "shared" if share else "unshared", now, record_id=record_id)
+    announce(session, case, "shared" if share else "unshared", now, record_id=record_id)
     return linked
 
 
@@ -303,7 +303,7 @@ def _linked_visible(session: Session, case_id: str, agency_id: str, record_id: s
 
 def remove_record(session: Session, actor: Actor, case_id: str, record_id: str, *, now: datetime) -> None:
     """Unlinked by the agency that linked it, the record's owner, or the case's owner."""
-    case = _open_for_change(session, case_id, actor.agency_id)
+    case = open_for_change(session, case_id, actor.agency_id)
     linked = _linked_visible(session, case.id, actor.agency_id, record_id)
     owner = session.scalar(select(Record.owner_id).where(Record.id == record_id))
     if actor.agency_id not in (linked.added_by, owner, case.owner_id):
@@ -311,7 +311,7 @@ def remove_record(session: Session, actor: Actor, case_id: str, record_id: str, 
     session.delete(linked)
     refresh_case_grants(session, [record_id])
     case.updated_at = now
-    _announce(session, case, "record_removed", now, record_id=record_id)
+    announce(session, case, "record_removed", now, record_id=record_id)
 
 
 def visible_case_records(session: Session, agency_id: str, case_id: str) -> list[tuple[CaseRecord, Record]]:
@@ -339,7 +339,7 @@ def link_records(
     now: datetime,
 ) -> RecordLink:
     """A typed link between two records of the case, both seen by its author."""
-    case = _open_for_change(session, case_id, actor.agency_id)
+    case = open_for_change(session, case_id, actor.agency_id)
     for record_id in (source_id, target_id):
         _linked_visible(session, case.id, actor.agency_id, record_id)
     source = _visible_record(session, actor.agency_id, source_id)
@@ -354,7 +354,7 @@ def link_records(
         case_id=case.id,
     )
     case.updated_at = now
-    _announce(session, case, "linked", now, link_id=link.id)
+    announce(session, case, "linked", now, link_id=link.id)
     return link
 
 

@@ -1,5 +1,6 @@
 """A case's link graph as its reader may see it: the case's records it sees (and holds the scope to read),
-the typed links between them, and the identifiers they share, found by comparing blind indexes, so no
+the typed links between them, the requests and crisis rooms of the case it is a party to (joined to the
+records they concern), and the identifiers the records share, found by comparing blind indexes, so no
 clear value is read or shown."""
 
 from collections import defaultdict
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import BlindIndex, Record, RecordLink
+from app.services.analysis.case_references import Referenced, visible_references
 from app.services.analysis.cases import find_case, title_and_summary, visible_case_records
 from app.services.matching import indexing
 from app.services.records.kinds import spec_of
@@ -97,10 +99,42 @@ def case_graph(session: Session, vault: Vault, reader: Reader, case_id: str) -> 
     if ids:
         query = select(RecordLink).where(RecordLink.source_id.in_(ids), RecordLink.target_id.in_(ids))
         links = list(session.scalars(query.order_by(RecordLink.created_at, RecordLink.id)))
+    references = visible_references(session, reader.agency_id, case_id)
     return {
         "case": access.case.id,
         "title": title,
-        "nodes": [_node(vault, record) for record in records],
-        "edges": [_edge(link) for link in links],
+        "nodes": [_node(vault, record) for record in records] + [_reference_node(ref) for ref in references],
+        "edges": [_edge(link) for link in links] + _concerns(references, set(ids)),
         "shared_identifiers": _shared_identifiers(session, ids) if ids else [],
     }
+
+
+def _reference_node(found: Referenced) -> dict[str, Any]:
+    return {
+        "id": found.reference.ref_id,
+        "kind": found.reference.kind,
+        "label": found.label,
+        "owner": found.owner,
+        "status": found.status,
+        "category": None,
+        "country": None,
+    }
+
+
+def _concerns(references: list[Referenced], shown: set[str]) -> list[dict[str, Any]]:
+    """A request or room joined to each record of the case it names that the reader sees."""
+    return [
+        {
+            "id": f"{found.reference.ref_id}>{record_id}",
+            "source": found.reference.ref_id,
+            "target": record_id,
+            "type": "concerns",
+            "author": found.owner,
+            "actor": found.reference.actor,
+            "created_at": found.created_at,
+            "confidence": None,
+        }
+        for found in references
+        for record_id in found.concerns
+        if record_id in shown
+    ]
