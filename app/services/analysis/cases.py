@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, load_only
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.ids import uuid7
@@ -321,9 +321,38 @@ def visible_case_records(session: Session, agency_id: str, case_id: str) -> list
         .join(Record, Record.id == CaseRecord.record_id)
         .where(CaseRecord.case_id == case_id, visible_to(agency_id))
         .order_by(CaseRecord.added_at, CaseRecord.record_id)
+        # Columns only: a case lists hundreds of records, and none of their bodies is needed here.
+        .options(defer(Record.body, raiseload=True), defer(Record.rules, raiseload=True))
     )
     found = [(linked, record) for linked, record in session.execute(query).all()]
     note_records(record.id for _linked, record in found)
+    return found
+
+
+# What a graph node needs of a record: its columns, never its body.
+_NODE_COLUMNS = (
+    Record.id,
+    Record.kind,
+    Record.owner_id,
+    Record.status,
+    Record.category,
+    Record.country,
+    Record.occurred_at,
+    Record.data_key,
+)
+
+
+def visible_records_of_case(session: Session, agency_id: str, case_id: str) -> list[Record]:
+    """The case's records the agency sees, oldest link first, with their columns only (for the graph)."""
+    query = (
+        select(Record)
+        .join(CaseRecord, CaseRecord.record_id == Record.id)
+        .where(CaseRecord.case_id == case_id, visible_to(agency_id))
+        .order_by(CaseRecord.added_at, CaseRecord.record_id)
+        .options(load_only(*_NODE_COLUMNS, raiseload=True))
+    )
+    found = list(session.scalars(query))
+    note_records(record.id for record in found)
     return found
 
 

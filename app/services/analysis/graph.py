@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import BlindIndex, Record, RecordLink
 from app.services.analysis.case_references import Referenced, visible_references
-from app.services.analysis.cases import find_case, title_and_summary, visible_case_records
+from app.services.analysis.cases import find_case, title_and_summary, visible_records_of_case
 from app.services.matching import indexing
 from app.services.records.kinds import spec_of
 from app.services.vault import Vault, secrets_for
@@ -34,21 +34,28 @@ class Reader(Protocol):
     def scopes(self) -> frozenset[str]: ...
 
 
-def _label(vault: Vault, record: Record) -> str:
-    spec = spec_of(record.kind)
-    if spec.name_fields:  # decrypt the names only
-        body = secrets_for(vault, record.id, record.data_key).open_body(spec.name_fields, record.body)
+def _names(session: Session, vault: Vault, records: list[Record]) -> dict[str, str]:
+    """The first name of each record of a kind with names, decrypting only the name fields."""
+    named = [record for record in records if spec_of(record.kind).name_fields]
+    if not named:
+        return {}
+    query = select(Record.id, Record.body).where(Record.id.in_([record.id for record in named]))
+    bodies: dict[str, Any] = {record_id: body for record_id, body in session.execute(query)}
+    found = {}
+    for record in named:
+        spec = spec_of(record.kind)
+        body = secrets_for(vault, record.id, record.data_key).open_body(spec.name_fields, bodies[record.id])
         names = spec.names(body)
         if names:
-            return names[0]
-    return spec.label(record)
+            found[record.id] = names[0]
+    return found
 
 
-def _node(vault: Vault, record: Record) -> dict[str, Any]:
+def _node(record: Record, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": record.id,
         "kind": record.kind,
-        "label": _label(vault, record),
+        "label": names.get(record.id) or spec_of(record.kind).label(record),
         "owner": record.owner_id,
         "status": record.status,
         "category": record.category,
@@ -56,17 +63,38 @@ def _node(vault: Vault, record: Record) -> dict[str, Any]:
     }
 
 
-def _edge(link: RecordLink) -> dict[str, Any]:
-    return {
-        "id": link.id,
-        "source": link.source_id,
-        "target": link.target_id,
-        "type": link.type,
-        "author": link.author_id,
-        "actor": link.actor,
-        "created_at": link.created_at,
-        "confidence": link.confidence,
-    }
+_LINK_COLUMNS = (
+    RecordLink.id,
+    RecordLink.source_id,
+    RecordLink.target_id,
+    RecordLink.type,
+    RecordLink.author_id,
+    RecordLink.actor,
+    RecordLink.created_at,
+    RecordLink.confidence,
+)
+
+
+def _edges(session: Session, ids: list[str]) -> list[dict[str, Any]]:
+    """The links between the records: found from their sources (one index range each), the targets
+    checked here (two IN lists would have the database try every pair)."""
+    shown = set(ids)
+    rows = session.execute(select(*_LINK_COLUMNS).where(RecordLink.source_id.in_(ids)))
+    edges = [
+        {
+            "id": link_id,
+            "source": source,
+            "target": target,
+            "type": link_type,
+            "author": author,
+            "actor": actor,
+            "created_at": created_at,
+            "confidence": confidence,
+        }
+        for link_id, source, target, link_type, author, actor, created_at, confidence in rows
+        if target in shown
+    ]
+    return sorted(edges, key=lambda edge: (edge["created_at"], edge["id"]))
 
 
 def _shared_identifiers(session: Session, ids: list[str]) -> list[dict[str, Any]]:
@@ -91,20 +119,17 @@ def case_graph(session: Session, vault: Vault, reader: Reader, case_id: str) -> 
     title, _summary = title_and_summary(vault, access.case)
     records = [
         record
-        for _linked, record in visible_case_records(session, reader.agency_id, case_id)
+        for record in visible_records_of_case(session, reader.agency_id, case_id)
         if spec_of(record.kind).read_scope.value in reader.scopes
     ]
     ids = [record.id for record in records]
-    links: list[RecordLink] = []
-    if ids:
-        query = select(RecordLink).where(RecordLink.source_id.in_(ids), RecordLink.target_id.in_(ids))
-        links = list(session.scalars(query.order_by(RecordLink.created_at, RecordLink.id)))
     references = visible_references(session, reader.agency_id, case_id)
+    names = _names(session, vault, records)
     return {
         "case": access.case.id,
         "title": title,
-        "nodes": [_node(vault, record) for record in records] + [_reference_node(ref) for ref in references],
-        "edges": [_edge(link) for link in links] + _concerns(references, set(ids)),
+        "nodes": [_node(record, names) for record in records] + [_reference_node(ref) for ref in references],
+        "edges": (_edges(session, ids) if ids else []) + _concerns(references, set(ids)),
         "shared_identifiers": _shared_identifiers(session, ids) if ids else [],
     }
 
