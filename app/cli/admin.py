@@ -89,6 +89,24 @@ def retention_run(
         typer.echo(f"{prefix}{verb}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
 
 
+@admin_cli.command()
+def reindex() -> None:
+    """On the database host: re-derive every record's blind indexes (after an upgrade that changes how
+    names or identifiers are normalised; the release notes say when)."""
+    from app.crypto.storage_keys import load_storage_keys
+    from app.services.matching.reindex import reindex_all
+    from app.services.vault import Vault
+
+    settings = server_settings()
+    db = Database(settings.database_url)
+    try:
+        storage_keys, _ = load_storage_keys(settings.keys_dir, create=False)
+        done = reindex_all(db, Vault(storage_keys), progress=lambda n: typer.echo(f"  {n} records", err=True))
+    finally:
+        db.dispose()
+    typer.echo(f"re-indexed {done} records")
+
+
 @stats_cli.command("rebuild")
 def stats_rebuild() -> None:
     """On the database host: rebuild the trends rollup from the records (after upgrading a database that

@@ -50,6 +50,10 @@ class MatchReference(BaseModel):
     score: float
     strength: Strength
     matched_on: list[str]
+    reasons: list[str] = Field(
+        default_factory=list,
+        description='What matched how, e.g. "name: family same, given variant", "date_of_birth: near"',
+    )
 
 
 class MatchHit(BaseModel):
@@ -59,6 +63,7 @@ class MatchHit(BaseModel):
     owner: str
     kind: RecordKind
     strength: Strength
+    reasons: list[str] = Field(default_factory=list, description="What of your query matched, and how")
 
 
 class MatchResponse(BaseModel):

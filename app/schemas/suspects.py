@@ -25,6 +25,8 @@ class Script(StrEnum):
     GREEK = "Grek"
     HEBREW = "Hebr"
     HAN = "Hani"
+    HANGUL = "Hang"
+    JAPANESE = "Jpan"  # kanji with kana
     DEVANAGARI = "Deva"
     GEORGIAN = "Geor"
     ARMENIAN = "Armn"

@@ -29,7 +29,7 @@ from app.schemas.common import Scope
 from app.schemas.matching import MatchRequest
 from app.services.budgets import Budget
 from app.services.matching import search
-from app.services.matching.names import PreparedName, name_similarity
+from app.services.matching.names import Comparison, PreparedName, name_similarity
 from app.services.records.disclosure import current_body
 from app.services.vault import RecordSecrets, Vault
 from bench.harness.databases import Statement, captured, is_postgres, plan, plan_kind
@@ -84,7 +84,7 @@ def classify(statement: str) -> str:
 def tracing(db: Database, trace: Trace) -> Iterator[None]:
     """Time every SQL statement, and the unwrapping, opening and comparing of the names scored."""
     secrets_for, open_body = search.secrets_for, RecordSecrets.open_body
-    similarity, prepare = search.prepared_similarity, PreparedName.of
+    similarity, prepare = search.compare, PreparedName.of
 
     def timed_secrets(vault: Vault, record_id: str, wrapped: str | None) -> RecordSecrets:
         started = time.perf_counter()
@@ -103,7 +103,7 @@ def tracing(db: Database, trace: Trace) -> Iterator[None]:
         finally:
             trace.opening += time.perf_counter() - started
 
-    def timed_similarity(first: PreparedName, second: PreparedName) -> float:
+    def timed_similarity(first: PreparedName, second: PreparedName) -> Comparison:
         started = time.perf_counter()
         try:
             return similarity(first, second)
@@ -121,7 +121,7 @@ def tracing(db: Database, trace: Trace) -> Iterator[None]:
         captured(db) as statements,
         patch.object(search, "secrets_for", timed_secrets),
         patch.object(RecordSecrets, "open_body", timed_open),
-        patch.object(search, "prepared_similarity", timed_similarity),
+        patch.object(search, "compare", timed_similarity),
         patch.object(PreparedName, "of", classmethod(timed_prepare)),
     ):
         trace.statements = statements

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.client import KixClient, KixProblem
 from app.config import Settings
@@ -14,6 +14,8 @@ from app.db import Database
 from app.main import create_app
 from app.models import AccessRequest, BlindIndex, MatchQuery
 from app.models.base import utcnow
+from app.services.matching.reindex import reindex_all
+from app.services.vault import Vault
 from tests.asgi import in_process_client
 from tests.conftest import BASE_URL, Member
 from tests.records_data import lead, rules, suspect
@@ -63,7 +65,11 @@ def test_a_hidden_discoverable_record_comes_back_as_a_bare_hit(
     assert answer["references"] == []
     assert len(answer["hits"]) == 1
     hit = answer["hits"][0]
-    assert set(hit) == {"hit_id", "owner", "kind", "strength"}  # no content, no record id
+    assert set(hit) == {"hit_id", "owner", "kind", "strength", "reasons"}  # no content, no record id
+    # Reasons speak of the caller's own criteria (which matched, how), never of the record's values.
+    assert all(
+        reason.split(":")[0] in ("name", "date_of_birth", "document", "phone") for reason in hit["reasons"]
+    )
     assert (hit["owner"], hit["kind"]) == ("jo-psd", "suspect")
     told = owner.client.hits()["items"]
     assert [(h["querier"], h["querier_can_see"]) for h in told] == [("de-bka", False)]
@@ -240,3 +246,44 @@ def test_finding_11_references_need_the_kinds_read_scope(enrol: Any, pair: tuple
         ref["record_id"] for ref in reader.client.match({"documents": ["N1234567", "U9999999"]})["references"]
     }
     assert found == {shared["id"], undiscoverable["id"]}
+
+
+def test_reindex_gives_back_what_matching_finds(enrol: Any, db: Database, vault: Vault) -> None:
+    owner = enrol("it-dcsa")
+    created = owner.client.create_record("suspects", suspect(names=[{"full_name": "张伟", "script": "Hani"}]))
+    with db.transaction() as session:  # indexed by an older normaliser, say: its keys are gone
+        session.execute(delete(BlindIndex).where(BlindIndex.record_id == created["id"]))
+    assert owner.client.match({"names": ["Zhang Wei"]})["references"] == []
+    assert reindex_all(db, vault) >= 1
+    found = owner.client.match({"names": ["Zhang Wei"]})["references"]
+    assert [ref["record_id"] for ref in found] == [created["id"]]
+
+
+def test_results_say_what_matched_and_how(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    record = owner.client.create_record(
+        "suspects",
+        suspect(
+            names=[{"full_name": "Mohammed Al-Rashid", "script": "Latn"}],
+            date_of_birth="1985-03-14",
+            documents=[{"kind": "passport", "number": "N1234567", "issuing_country": "JO"}],
+            rules=rules(mode="all_members"),
+        ),
+    )
+    answer = querier.client.match({"names": ["Muhammad al Rashid"], "dates_of_birth": ["1985-03-14"]})
+    [found] = answer["references"]
+    assert found["record_id"] == record["id"]
+    assert found["reasons"] == ["date_of_birth: exact", "name: family same, given variant"]
+    assert found["strength"] == "strong"
+    # A birth date a year off only corroborates: it is named, and makes no hit alone.
+    near = querier.client.match({"names": ["Muhammad al Rashid"], "dates_of_birth": ["1986-03-14"]})
+    assert near["references"][0]["reasons"] == ["date_of_birth: near", "name: family same, given variant"]
+    assert querier.client.match({"dates_of_birth": ["1986-03-14"]})["references"] == []
+    # A document number read with OCR confusions (I for 1, S for 5) is a strong, not an exact, hit.
+    [by_document] = querier.client.match({"documents": ["NI234S67"]})["references"]
+    assert (by_document["strength"], by_document["reasons"]) == (
+        "strong",
+        ["document: allowing OCR confusions"],
+    )
+    # A look-alike name of a different person is no hit at all.
+    assert querier.client.match({"names": ["Mahmoud Al-Rashid"]})["references"] == []

@@ -12,6 +12,7 @@ NAME = "name"  # the whole name, tokens sorted
 NAME_TOKEN = "name_token"  # noqa: S105 - an index term, not a secret; the phonetic skeleton of one token: candidates only, then scored
 DOB = "dob"
 DOCUMENT = "document"  # number without issuing country: callers often do not know it
+DOCUMENT_OCR = "document_ocr"  # the same with letters and digits read alike folded (0/O, 1/I, 5/S...)
 IBAN = "iban"
 WALLET = "wallet"
 PHONE = "phone"

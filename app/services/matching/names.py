@@ -1,72 +1,228 @@
-"""How alike two names are, from 0 to 1, across scripts, spellings and token order.
+"""How alike two person names are, from 0 to 1, and what the likeness is made of.
 
-Tokens are paired greedily, best pair first; a pair scores the better of Jaro-Winkler on the Latin
-tokens and on their phonetic skeletons (the skeleton only counts when it is long enough to mean
-something). The name scores the mean of its pairs, scaled down for tokens left without a partner, so a
-missing middle name costs a little and a different surname costs a lot.
+A name is a list of tokens in Latin script (normalize.name_parts: Han and Hangul split into syllables,
+articles joined, particles and honorifics dropped), each knowing the word it was written as and the
+variant sets it belongs to (variants.py). Two tokens are:
+- the same spelling (1.0);
+- variants of one name, by the variant tables (0.98): Mohammed / Muhammad / محمد;
+- known different names, both in the tables but sharing no set (at most 0.6): Mohammed / Mahmoud;
+- otherwise compared by spelling, on a key that folds transliteration differences (kh/h, ou/u, w/v, ...)
+  but keeps vowels where they tell names apart, with two guards: a different first letter (Hernández /
+  Fernández) and a different final vowel (Alejandro / Alejandra, Ivanov / Ivanova) mark different names;
+  a token written in a script without vowels (Arabic, Hebrew) is compared by consonant skeleton.
+
+Syllables written apart on one side and together on the other (Xiao Ming / Xiaoming, bin Laden /
+Binladen) are joined before pairing. Tokens are then paired, best first. The family name (the first token
+of a Han or Hangul name, of a name written "FAMILY, Given", otherwise the last) decides: a different
+family name is no hit; a different given name with the same family name is at most possible; a token
+left without a partner (a middle name, a patronymic) costs a little. Common names weigh less in the mean.
 """
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
 
-from app.services.matching.normalize import name_tokens, skeleton
+from app.services.matching import variants
+from app.services.matching.normalize import name_parts, skeleton
 
-MATCH_THRESHOLD = 0.90
-_MIN_SKELETON = 3
-_UNPAIRED_FACTOR = 0.93
+MATCH_THRESHOLD = 0.90  # at least a possible hit
+STRONG_THRESHOLD = 0.95
+EXACT, STRONG, POSSIBLE = "exact", "strong", "possible"
+
+SAME, VARIANT, SIMILAR, DIFFERENT = 1.0, 0.98, 0.96, 0.6
+_UNPAIRED_FACTOR = 0.97
+_GIVEN_DIFFERENT_CAP = 0.92  # the same family name, another given name: possible at most
+_FAMILY_DIFFERENT_CAP = 0.85  # another family name: no hit
+_DIFFERENT_TOKEN = 0.7
+_SAME_SHAPE = 0.93
+_VOWEL_RUN = re.compile(r"[AEIOU]+")
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
+_FAMILY_FIRST = re.compile("[\u4e00-\u9fff\uac00-\ud7af\u3040-\u30ff]")
+# Spellings one name gets from different romanisations, folded away before comparing.
+_KEY_RULES = [
+    (re.compile(r"KH"), "H"),
+    (re.compile(r"PH"), "F"),
+    (re.compile(r"TH"), "T"),
+    (re.compile(r"DZH|DJ|DZ"), "J"),
+    (re.compile(r"SCH|SH|SZ|CZ|CH"), "S"),
+    (re.compile(r"ZH"), "J"),
+    (re.compile(r"OU|OO|EU|EO(?=[^AEIOU]|$)"), "U"),
+    (re.compile(r"Y"), "I"),
+    (re.compile(r"EE|IE(?=[^AEIOU]|$)|EI|II"), "I"),
+    (re.compile(r"W"), "V"),
+    (re.compile(r"Q|CK|C(?![EI])"), "K"),
+    (re.compile(r"X"), "KS"),
+    (re.compile(r"OFF$|OF$"), "OV"),
+    (re.compile(r"(?<=[AEIOU])H$"), ""),  # Abdallah / Abdulla, Sarah / Sara
+    (re.compile(r"(.)\1+"), r"\1"),
+]
+_GENDER_ENDINGS = frozenset({("A", "O"), ("A", "E"), ("A", "I"), ("A", "U"), ("A", "")})
 
 
-def _strip_article(token: str) -> str:
-    # "ALRASHID" and "ALSAUD" share an article, not a name: Jaro-Winkler would reward the common prefix.
-    return token[2:] if token[:2] in ("AL", "EL", "UL") and len(token) > 4 else token
+def variant_key(token: str) -> str:
+    for pattern, replacement in _KEY_RULES:
+        token = pattern.sub(replacement, token)
+    return token
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # upper-case Latin
+    key: str  # variant_key(text)
+    skeleton: str
+    sets: frozenset[int]  # variant sets of the written word or of its Latin form
+    abjad: bool  # written in a script without vowels
+
+    @classmethod
+    def of(cls, text: str, written: str) -> "Token":
+        abjad = bool(_ABJAD.search(written))
+        if abjad and written.startswith("ال") and text.startswith("L") and len(text) > 3:
+            bare = text[1:]  # the article, transliterated as a bare "l"
+        else:
+            bare = text[2:] if text[:2] in ("AL", "EL", "UL") and len(text) > 4 else text
+        sets = variants.variant_sets(written.split()[-1]) | variants.variant_sets(bare)
+        return cls(bare, variant_key(bare), skeleton(bare), sets, abjad)
 
 
 @dataclass(frozen=True)
 class PreparedName:
-    """A name tokenised once, for scoring against many others."""
+    """A name analysed once, for scoring against many others."""
 
-    tokens: tuple[tuple[str, str], ...]  # (token without article, its skeleton)
+    tokens: tuple[Token, ...]
+    key: str  # the exact key: normalised tokens, sorted
+    family_first: bool
 
     @classmethod
     def of(cls, name: str) -> "PreparedName":
-        stripped = [_strip_article(token) for token in name_tokens(name)]
-        return cls(tuple((token, skeleton(token)) for token in stripped))
+        parts = name_parts(name)
+        family_first = bool(_FAMILY_FIRST.search(name)) or ("," in name and not name.rstrip().endswith(","))
+        tokens = tuple(Token.of(text, written) for text, written in parts)
+        return cls(tokens, " ".join(sorted(text for text, _written in parts)), family_first)
+
+    @property
+    def family(self) -> int | None:
+        if not self.tokens:
+            return None
+        return 0 if self.family_first or len(self.tokens) == 1 else len(self.tokens) - 1
 
 
-def _token_similarity(a: tuple[str, str], b: tuple[str, str]) -> float:
-    (spelling_a, skeleton_a), (spelling_b, skeleton_b) = a, b
-    score = JaroWinkler.similarity(spelling_a, spelling_b)
-    shortest = min(len(skeleton_a), len(skeleton_b))
-    # A skeleton counts when it is long enough to mean something: one letter ("N") says nothing.
-    if shortest >= _MIN_SKELETON or (shortest >= 2 and skeleton_a == skeleton_b):
-        score = max(score, JaroWinkler.similarity(skeleton_a, skeleton_b))
-    return score
+def _shape(key: str) -> str:
+    """Consonants in place, each run of vowels one "V": Muhammad and Mohamed share MVHVMVD, Mahmoud has
+    MVHMVD (vowel qualities vary between romanisations; where vowels are, far less)."""
+    return _VOWEL_RUN.sub("V", key)
+
+
+def _spelling(a: Token, b: Token) -> float:
+    if a.abjad or b.abjad:  # vowels are not written: the consonants are what is known
+        # Russian renders the Arabic and Hebrew h as g (Ибрагим, Гусейн).
+        # A final h (Abdullah / Абдулла) is often not written.
+        first, second = a.skeleton.replace("G", "H").rstrip("H"), b.skeleton.replace("G", "H").rstrip("H")
+        if first and first == second:
+            return SIMILAR
+        return 0.9 * JaroWinkler.similarity(first, second)
+    if a.key == b.key:
+        return SIMILAR
+    if _shape(a.key) == _shape(b.key) and not (_inflected(a.key, b.key) or _inflected(b.key, a.key)):
+        return _SAME_SHAPE
+    if max(len(a.key), len(b.key)) <= 5:  # Maria / Marta: in a short name one letter is another name
+        return _DIFFERENT_TOKEN
+    if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Müller / Nüller
+        return min(_DIFFERENT_TOKEN, JaroWinkler.similarity(a.key, b.key))
+    if _inflected(a.key, b.key) or _inflected(b.key, a.key):
+        return _DIFFERENT_TOKEN
+    return JaroWinkler.similarity(a.key, b.key)
+
+
+def _inflected(key: str, other: str) -> bool:
+    """Another name made by an ending: Alejandro / Alejandra, Ivanov / Ivanova, Rashid / Rashidi."""
+    if len(key) < 3:
+        return False
+    if len(key) == len(other) and key[:-1] == other[:-1]:
+        return (key[-1], other[-1]) in _GENDER_ENDINGS
+    return other == key + "A" or (other == key + "I" and len(key) >= 4)
+
+
+def token_similarity(a: Token, b: Token) -> float:
+    if a.text == b.text:
+        return SAME
+    if a.sets and b.sets:
+        return VARIANT if a.sets & b.sets else min(DIFFERENT, _spelling(a, b))
+    return _spelling(a, b)
+
+
+def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Adjacent tokens written together on the other side joined into one (Xiao Ming / Xiaoming)."""
+    keys = {token.key for token in other}
+    result: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        if index + 1 < len(tokens):
+            joined_text = tokens[index].text + tokens[index + 1].text
+            if variant_key(joined_text) in keys:
+                result.append(Token.of(joined_text, joined_text))
+                index += 2
+                continue
+        result.append(tokens[index])
+        index += 1
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    score: float
+    family: str  # same, variant, similar, different, missing
+    given: str
+
+
+def _kind(similarity: float | None) -> str:
+    if similarity is None:
+        return "missing"
+    if similarity >= SAME:
+        return "same"
+    if similarity >= VARIANT:
+        return "variant"
+    return "similar" if similarity >= 0.9 else "different"
+
+
+def compare(first: PreparedName, second: PreparedName) -> Comparison:
+    tokens_a, tokens_b = _joined(first.tokens, second.tokens), _joined(second.tokens, first.tokens)
+    if not tokens_a or not tokens_b:
+        return Comparison(0.0, "missing", "missing")
+    pairs = sorted(
+        ((token_similarity(a, b), i, j) for i, a in enumerate(tokens_a) for j, b in enumerate(tokens_b)),
+        reverse=True,
+    )
+    partner: dict[int, tuple[int, float]] = {}
+    used_b: set[int] = set()
+    for similarity, i, j in pairs:
+        if i in partner or j in used_b:
+            continue
+        partner[i] = (j, similarity)
+        used_b.add(j)
+    weights = {
+        i: min(variants.weight(tokens_a[i].sets), variants.weight(tokens_b[j].sets))
+        for i, (j, _s) in partner.items()
+    }
+    total = sum(weights.values())
+    mean = sum(weights[i] * similarity for i, (_j, similarity) in partner.items()) / total
+    unpaired = max(len(tokens_a), len(tokens_b)) - len(partner)
+    score = mean * _UNPAIRED_FACTOR**unpaired
+    family_index = 0 if first.family_first or len(tokens_a) == 1 else len(tokens_a) - 1
+    family = partner.get(family_index, (None, None))[1]
+    given = [similarity for i, (_j, similarity) in partner.items() if i != family_index]
+    weakest_given = min(given, default=None)
+    if family is None or family < 0.9:
+        score = min(score, _FAMILY_DIFFERENT_CAP)
+    elif weakest_given is not None and weakest_given < 0.8:  # José / Juan García
+        score = min(score, _FAMILY_DIFFERENT_CAP)
+    elif weakest_given is not None and weakest_given < 0.9:
+        score = min(score, _GIVEN_DIFFERENT_CAP)
+    return Comparison(score, _kind(family), _kind(weakest_given))
 
 
 def prepared_similarity(first: PreparedName, second: PreparedName) -> float:
-    tokens_a, tokens_b = first.tokens, second.tokens
-    if not tokens_a or not tokens_b:
-        return 0.0
-    pairs = sorted(
-        ((_token_similarity(a, b), i, j) for i, a in enumerate(tokens_a) for j, b in enumerate(tokens_b)),
-        reverse=True,
-    )
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    scores: list[float] = []
-    for score, i, j in pairs:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        scores.append(score)
-    weakest = min(scores)
-    mean = sum(scores) / len(scores)
-    unpaired = max(len(tokens_a), len(tokens_b)) - len(scores)
-    # A weak pair (a different surname) sinks the name; an unpaired extra token (a middle name one
-    # side lacks) dents it.
-    return min(mean, weakest + 0.1) * (_UNPAIRED_FACTOR**unpaired)
+    return compare(first, second).score
 
 
 def name_similarity(first: str, second: str) -> float:
@@ -75,3 +231,14 @@ def name_similarity(first: str, second: str) -> float:
 
 def names_match(first: str, second: str) -> bool:
     return name_similarity(first, second) >= MATCH_THRESHOLD
+
+
+def grade(first: PreparedName, second: PreparedName) -> tuple[str | None, float]:
+    """How a stored name answers a queried one: exact (the same normalised tokens), strong, possible, or
+    None (no hit); and the similarity."""
+    if first.key == second.key:
+        return EXACT, 1.0
+    score = prepared_similarity(first, second)
+    if score >= STRONG_THRESHOLD:
+        return STRONG, score
+    return (POSSIBLE if score >= MATCH_THRESHOLD else None), score

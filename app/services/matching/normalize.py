@@ -33,6 +33,8 @@ _SCRIPT_FIXES = [
     ("Μπ", "B"),
     ("γκ", "g"),
     ("ΓΚ", "G"),
+    ("χ", "kh"),  # anyascii's "ch" reads as in "church"; Greek chi is the kh of Khalid
+    ("Χ", "Kh"),
 ]
 _DIGRAPHS = [
     *[("KH", "H"), ("CH", "H"), ("SH", "S"), ("TH", "T"), ("PH", "F"), ("GH", "G"), ("DH", "D")],
@@ -56,19 +58,39 @@ def _is_latin_script(word: str) -> bool:
     return all(ord(char) < 0x250 for char in word if char.isalpha())
 
 
-def name_tokens(name: str) -> list[str]:
-    """Upper-case Latin tokens, in the order written: honorifics and name particles (written in Latin
-    script: Arabic "عمر" transliterates to "MR" and must stay) dropped, Arabic articles joined."""
-    tokens: list[str] = []
+def _syllabic(word: str) -> bool:
+    """Han or Hangul: written without spaces between family and given names, or between syllables."""
+    return any(0x4E00 <= ord(char) <= 0x9FFF or 0xAC00 <= ord(char) <= 0xD7AF for char in word)
+
+
+def _written_words(name: str) -> list[str]:
+    words = []
     for written in re.split(r"[\s\-]+", unicodedata.normalize("NFC", name)):
+        # 张伟 and 김지훈 are written as one word: each character is a syllable of its own.
+        words.extend(list(written) if _syllabic(written) else [written])
+    return [word for word in words if word]
+
+
+def name_parts(name: str) -> list[tuple[str, str]]:
+    """(upper-case Latin token, the word it was written as), in the order written: honorifics and name
+    particles (written in Latin script: Arabic "عمر" transliterates to "MR" and must stay) dropped, Arabic
+    articles joined to the word they belong to."""
+    parts: list[tuple[str, str]] = []
+    for written in _written_words(name):
         for word in _NOT_LETTER.sub(" ", latin(written).upper().replace("'", "")).split():
             if _is_latin_script(written) and (word in HONORIFICS or word in PARTICLES):
                 continue
-            if tokens and tokens[-1] in ARTICLES:
-                tokens[-1] += word
+            if parts and parts[-1][0] in ARTICLES:
+                article, article_written = parts[-1]
+                parts[-1] = (article + word, f"{article_written} {written}")
             else:
-                tokens.append(word)
-    return tokens
+                parts.append((word, written))
+    return parts
+
+
+def name_tokens(name: str) -> list[str]:
+    """The Latin tokens of a name (see name_parts)."""
+    return [token for token, _written in name_parts(name)]
 
 
 def skeleton(token: str) -> str:
@@ -95,6 +117,30 @@ def name_skeletons(name: str) -> list[str]:
 def document_number(number: str, country: str | None = None) -> str:
     compact = re.sub(r"[^A-Z0-9]", "", number.upper())
     return f"{country or ''}:{compact}"
+
+
+# Characters machine-readable zones and scanners confuse, folded to one (documents only).
+_OCR_FOLD = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+)
+
+
+def document_ocr(number: str) -> str:
+    """A document number with the characters OCR confuses folded: N1234567 and N12345G7 agree."""
+    return document_number(number).translate(_OCR_FOLD)
+
+
+def birth_date_near(value: date) -> list[str]:
+    """Dates a birth date is often mistaken for: day and month swapped, the year one off."""
+    near = set()
+    if value.day <= 12 and value.day != value.month:
+        near.add(date(value.year, value.day, value.month))
+    for year in (value.year - 1, value.year + 1):
+        try:
+            near.add(value.replace(year=year))
+        except ValueError:  # 29 February
+            near.add(date(year, 2, 28))
+    return sorted(day.isoformat() for day in near)
 
 
 def iban(value: str) -> str:

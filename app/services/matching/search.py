@@ -21,7 +21,7 @@ from app.services.audit.context import note_records
 from app.services.budgets import Budget, spend
 from app.services.events.outbox import emit
 from app.services.matching import indexing, normalize
-from app.services.matching.names import MATCH_THRESHOLD, PreparedName, prepared_similarity
+from app.services.matching.names import MATCH_THRESHOLD, PreparedName, compare
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED, visible_to
@@ -47,6 +47,21 @@ class _Candidate:
     matched_on: set[str] = field(default_factory=set)
     score: float = 0.0
     exact: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)  # what matched, and how
+
+    def reason(self, what: str, how: str) -> None:
+        # The best evidence for each criterion is kept: an exact value over a tolerated one.
+        if self.reasons.get(what) != "exact":
+            self.reasons[what] = how
+
+
+# Evidence that tolerates a mistake (labels ending in "~"): OCR confusions in a document number, a birth
+# date with day and month swapped or the year one off.
+_TOLERATED = {
+    "document~": ("document", "allowing OCR confusions"),
+    "date_of_birth~": ("date_of_birth", "near"),
+}
+_IDENTIFIERS = ("document", "account", "wallet", "phone", "name")
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,15 @@ def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
     terms = [(indexing.NAME, normalize.name_key(name), "name") for name in request.names]
     terms += [(indexing.DOB, normalize.birth_date(day), "date_of_birth") for day in request.dates_of_birth]
     terms += [
+        (indexing.DOB, day, "date_of_birth~")
+        for value in request.dates_of_birth
+        for day in normalize.birth_date_near(value)
+    ]
+    terms += [
         (indexing.DOCUMENT, normalize.document_number(number), "document") for number in request.documents
+    ]
+    terms += [
+        (indexing.DOCUMENT_OCR, normalize.document_ocr(number), "document~") for number in request.documents
     ]
     terms += [(indexing.IBAN, normalize.iban(account), "account") for account in request.accounts]
     terms += [
@@ -118,14 +141,22 @@ def run_match(
             continue
         candidate = candidates.setdefault(record_id, _Candidate(records[record_id]))
         label = labels.get((term, digest), "name?")
-        if label != "name?":
+        if label in _TOLERATED:
+            what, how = _TOLERATED[label]
+            candidate.reason(what, how)
+            if what == "document":  # a near document number is strong evidence; a near date only corroborates
+                candidate.matched_on.add(what)
+                candidate.score = max(candidate.score, 0.97)
+        elif label != "name?":
             candidate.matched_on.add(label)
-            candidate.exact = candidate.exact or label in ("document", "account", "wallet", "phone", "name")
+            candidate.reason(label, "exact")
+            candidate.exact = candidate.exact or label in _IDENTIFIERS
             candidate.score = 1.0 if candidate.exact else candidate.score
     query_names = [PreparedName.of(name) for name in request.names]
     for candidate in candidates.values():
         if query_names and "name" not in candidate.matched_on:
             _score_names(vault, candidate, query_names)
+        _corroborate(candidate)
     found = {
         record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
     }
@@ -158,14 +189,26 @@ def run_match(
                     "score": round(candidate.score, 3),
                     "strength": strength,
                     "matched_on": sorted(candidate.matched_on),
+                    "reasons": _reasons(candidate),
                 }
             )
         else:
             hits.append(
-                {"hit_id": hit_id, "owner": record.owner_id, "kind": record.kind, "strength": strength}
+                {
+                    "hit_id": hit_id,
+                    "owner": record.owner_id,
+                    "kind": record.kind,
+                    "strength": strength,
+                    "reasons": _reasons(candidate),
+                }
             )
     session.flush()
     return MatchOutcome(query.id, references, hits, remaining)
+
+
+def _reasons(candidate: _Candidate) -> list[str]:
+    """What matched how, in the caller's own terms (nothing of the record it did not send)."""
+    return [f"{what}: {how}" for what, how in sorted(candidate.reasons.items())]
 
 
 def _record_hit(
@@ -208,14 +251,20 @@ def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName])
     record = candidate.record
     spec = spec_of(record.kind)
     secrets = secrets_for(vault, record.id, record.data_key)
-    stored = spec.names(secrets.open_body(spec.name_fields, record.body))
+    stored = [PreparedName.of(name) for name in spec.names(secrets.open_body(spec.name_fields, record.body))]
     best = max(
-        (prepared_similarity(query, PreparedName.of(name)) for query in names for name in stored),
-        default=0.0,
+        (compare(query, name) for query in names for name in stored), key=lambda c: c.score, default=None
     )
-    if best >= MATCH_THRESHOLD:
+    if best is not None and best.score >= MATCH_THRESHOLD:
         candidate.matched_on.add("name")
-        candidate.score = max(candidate.score, best)
+        candidate.score = max(candidate.score, best.score)
+        candidate.reason("name", f"family {best.family}, given {best.given}")
+
+
+def _corroborate(candidate: _Candidate) -> None:
+    """A possible name with the same date of birth is a strong hit; a near date only says so."""
+    if "name" in candidate.matched_on and candidate.reasons.get("date_of_birth") == "exact":
+        candidate.score = max(candidate.score, 0.95)
 
 
 def _exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:

@@ -31,6 +31,7 @@ def _index_terms(body: Body) -> IndexTerms:
         terms.add((indexing.DOB, normalize.birth_date(body["date_of_birth"])))
     for document in body.get("documents") or []:
         terms.add((indexing.DOCUMENT, normalize.document_number(document["number"])))
+        terms.add((indexing.DOCUMENT_OCR, normalize.document_ocr(document["number"])))
     terms.update((indexing.PHONE, normalize.phone(number)) for number in body.get("phones") or [])
     return terms
 

@@ -1,0 +1,59 @@
+"""Name variant knowledge: which spellings, across languages and scripts, are one name.
+
+The equivalence sets come from the `name-variants` package (MIT; romanisation tables for Chinese,
+Japanese, Korean, Arabic, Persian, Hebrew, Greek, Hindi, Tamil, Bengali, Thai, Turkish, Russian,
+Vietnamese and Malay names, each a set of co-equal forms in native script and Latin, with how many people
+bear the name). Two tokens in one set are variants of one name (Mohammed, Muhammad, محمد); two tokens that
+are both known but share no set are different names, however alike they look (Mohammed and Mahmoud,
+Hassan and Hussein). A token in no set is unknown here, and the scorer falls back on spelling.
+
+How common a name is says how much a match on it weighs: "Wang" or "Mohammed" is weak evidence.
+"""
+
+import unicodedata
+from functools import lru_cache
+from math import log10
+
+import name_variants  # type: ignore[import-untyped]
+
+# Bearers of the commonest names in the tables are in the hundreds of millions; a name with about a
+# million bearers or fewer counts fully.
+_FULL_WEIGHT_BEARERS = 1_000_000
+_MIN_WEIGHT = 0.4
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: how forms are compared."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).replace("-", "")
+
+
+def _build() -> tuple[dict[str, frozenset[int]], dict[int, int]]:
+    sets: dict[str, set[int]] = {}
+    bearers: dict[int, int] = {}
+    number = 0
+    for table in name_variants.ALL_TABLES.values():
+        for native, entry in table.items():
+            number += 1
+            bearers[number] = int(entry.get("frequency") or 0)
+            for form in {native, *entry["forms"]}:
+                sets.setdefault(fold(form), set()).add(number)
+    return {form: frozenset(ids) for form, ids in sets.items()}, bearers
+
+
+_SETS, _BEARERS = _build()
+
+
+@lru_cache(maxsize=65536)
+def variant_sets(form: str) -> frozenset[int]:
+    """The equivalence sets a written form belongs to (empty when unknown)."""
+    return _SETS.get(fold(form), frozenset())
+
+
+def weight(sets: frozenset[int]) -> float:
+    """How much a match on a name in these sets weighs, from 1 (rare or unknown) down to 0.4 (very
+    common): log-scaled by its bearers."""
+    bearers = max((_BEARERS[number] for number in sets), default=0)
+    if bearers <= _FULL_WEIGHT_BEARERS:
+        return 1.0
+    return max(_MIN_WEIGHT, 1.0 - 0.25 * log10(bearers / _FULL_WEIGHT_BEARERS))
