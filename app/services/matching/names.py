@@ -96,8 +96,13 @@ class PreparedName:
     @classmethod
     def of(cls, name: str) -> "PreparedName":
         parts = name_parts(name)
-        family_first = bool(_FAMILY_FIRST.search(name)) or ("," in name and not name.rstrip().endswith(","))
         tokens = tuple(Token.of(text, written) for text, written in parts)
+        family_first = (
+            bool(_FAMILY_FIRST.search(name))
+            or ("," in name and not name.rstrip().endswith(","))
+            # Wang Wei, Kim Ji-hoon written in Latin: a family name of such a culture first
+            or (len(tokens) > 1 and variants.family_name_first(tokens[0].sets))
+        )
         return cls(tokens, " ".join(sorted(text for text, _written in parts)), family_first)
 
     @property

@@ -28,20 +28,32 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).replace("-", "")
 
 
-def _build() -> tuple[dict[str, frozenset[int]], dict[int, int]]:
+# Tables of family names of cultures that write the family name first.
+_FAMILY_FIRST_TABLES = frozenset({"chinese", "korean", "japanese", "vietnamese"})
+
+
+def _build() -> tuple[dict[str, frozenset[int]], dict[int, int], frozenset[int]]:
     sets: dict[str, set[int]] = {}
     bearers: dict[int, int] = {}
+    family_first: set[int] = set()
     number = 0
-    for table in name_variants.ALL_TABLES.values():
+    for table_name, table in name_variants.ALL_TABLES.items():
         for native, entry in table.items():
             number += 1
             bearers[number] = int(entry.get("frequency") or 0)
+            if table_name in _FAMILY_FIRST_TABLES:
+                family_first.add(number)
             for form in {native, *entry["forms"]}:
                 sets.setdefault(fold(form), set()).add(number)
-    return {form: frozenset(ids) for form, ids in sets.items()}, bearers
+    return {form: frozenset(ids) for form, ids in sets.items()}, bearers, frozenset(family_first)
 
 
-_SETS, _BEARERS = _build()
+_SETS, _BEARERS, _FAMILY_FIRST = _build()
+
+
+def family_name_first(sets: frozenset[int]) -> bool:
+    """Whether a token is a family name of a culture that writes it first (Wang, Kim, Nguyen)."""
+    return bool(sets & _FAMILY_FIRST)
 
 
 @lru_cache(maxsize=65536)
