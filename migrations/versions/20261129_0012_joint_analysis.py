@@ -135,7 +135,9 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("added_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["added_by"], ["agencies.id"], name=op.f("fk_case_references_added_by_agencies")),
+        sa.ForeignKeyConstraint(
+            ["added_by"], ["agencies.id"], name=op.f("fk_case_references_added_by_agencies")
+        ),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["joint_cases.id"],

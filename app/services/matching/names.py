@@ -21,10 +21,10 @@ left without a partner (a middle name, a patronymic) costs a little. Common name
 import re
 from dataclasses import dataclass
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import Levenshtein
 
 from app.services.matching import variants
-from app.services.matching.normalize import name_parts, skeleton
+from app.services.matching.normalize import name_parts, name_tokens, skeleton
 
 MATCH_THRESHOLD = 0.90  # at least a possible hit
 STRONG_THRESHOLD = 0.95
@@ -36,7 +36,8 @@ _GIVEN_DIFFERENT_CAP = 0.92  # the same family name, another given name: possibl
 _FAMILY_DIFFERENT_CAP = 0.85  # another family name: no hit
 _DIFFERENT_TOKEN = 0.7
 _SAME_SHAPE = 0.93
-_VOWEL_RUN = re.compile(r"[AEIOU]+")
+_ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
+_VOWEL = re.compile(r"[AEIOU]")
 _ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
 _FAMILY_FIRST = re.compile("[\u4e00-\u9fff\uac00-\ud7af\u3040-\u30ff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
@@ -49,15 +50,39 @@ _KEY_RULES = [
     (re.compile(r"ZH"), "J"),
     (re.compile(r"OU|OO|EU|EO(?=[^AEIOU]|$)"), "U"),
     (re.compile(r"Y"), "I"),
-    (re.compile(r"EE|IE(?=[^AEIOU]|$)|EI|II"), "I"),
+    (re.compile(r"^IE"), "E"),  # Yevgeniy / Evgeny: Russian initial Е
+    (re.compile(r"(?<=[^AEIOU])I[EO](?=[^AEIOU]|$)"), "E"),  # Afanasyev / Afanasev, Semyon / Semën
+    (re.compile(r"EE|EI|II"), "I"),
     (re.compile(r"W"), "V"),
     (re.compile(r"Q|CK|C(?![EI])"), "K"),
     (re.compile(r"X"), "KS"),
     (re.compile(r"OFF$|OF$"), "OV"),
+    (re.compile(r"EFF$|EF$"), "EV"),  # Pencheff / Penchev
     (re.compile(r"(?<=[AEIOU])H$"), ""),  # Abdallah / Abdulla, Sarah / Sara
     (re.compile(r"(.)\1+"), r"\1"),
 ]
 _GENDER_ENDINGS = frozenset({("A", "O"), ("A", "E"), ("A", "I"), ("A", "U"), ("A", "")})
+
+
+# Ukrainian, Belarusian and Serbian/Bulgarian readings of Cyrillic letters that Russian-based
+# romanisation (anyascii) gets otherwise: Галина is Halyna in Ukraine, Григорій Hryhorii.
+_CYRILLIC_READINGS = (
+    str.maketrans({"Г": "H", "г": "h", "И": "Y", "и": "y", "І": "I", "і": "i", "Є": "Ye", "є": "ie"}),
+    str.maketrans({"Ъ": "A", "ъ": "a", "Щ": "Sht", "щ": "sht"}),
+    str.maketrans({"Ъ": "U", "ъ": "u", "Щ": "Sht", "щ": "sht"}),  # Bulgarian before 2009: Krusteva
+)
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def _cyrillic_keys(written: str) -> set[str]:
+    if not _CYRILLIC.search(written):
+        return set()
+    keys = set()
+    for reading in _CYRILLIC_READINGS:
+        tokens = name_tokens(written.translate(reading))
+        if tokens:
+            keys.add(variant_key(tokens[-1]))
+    return keys
 
 
 def variant_key(token: str) -> str:
@@ -73,6 +98,8 @@ class Token:
     skeleton: str
     sets: frozenset[int]  # variant sets of the written word or of its Latin form
     abjad: bool  # written in a script without vowels
+    alternatives: frozenset[str]  # keys of other romanisations of the written word
+    written: str  # as written, folded (for tokens compared in their own script)
 
     @classmethod
     def of(cls, text: str, written: str) -> "Token":
@@ -82,7 +109,11 @@ class Token:
         else:
             bare = text[2:] if text[:2] in ("AL", "EL", "UL") and len(text) > 4 else text
         sets = variants.variant_sets(written.split()[-1]) | variants.variant_sets(bare)
-        return cls(bare, variant_key(bare), skeleton(bare), sets, abjad)
+        key = variant_key(bare)
+        alternatives = frozenset({key, *_cyrillic_keys(written)})
+        return cls(
+            bare, key, skeleton(bare), sets, abjad, alternatives, _fold_abjad(written) if abjad else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -113,30 +144,68 @@ class PreparedName:
 
 
 def _shape(key: str) -> str:
-    """Consonants in place, each run of vowels one "V": Muhammad and Mohamed share MVHVMVD, Mahmoud has
-    MVHMVD (vowel qualities vary between romanisations; where vowels are, far less)."""
-    return _VOWEL_RUN.sub("V", key)
+    """Consonants in place, each vowel a "V": Muhammad and Mohamed share MVHVMVD, Mahmoud has MVHMVVD
+    (vowel qualities vary between romanisations; where vowels are, far less)."""
+    return _VOWEL.sub("V", key)
+
+
+# Spellings of one Arabic letter that writers choose freely: alif with or without hamza or madda, ta
+# marbuta or ha, alif maqsura or ya; short-vowel marks and tatweel are left out.
+_ABJAD_SPELLING = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None, "ك": "ک", "ي": "ی"}
+)
+_HARAKAT = re.compile("[\u064b-\u065f\u0670\u05b0-\u05c7]")
+
+
+def _fold_abjad(written: str) -> str:
+    word = written.split()[-1]
+    return _HARAKAT.sub("", word.translate(_ABJAD_SPELLING)).removeprefix("ال")
+
+
+def _consonants(token: Token) -> str:
+    """The consonant skeleton as a script without vowels writes it: the Arabic h that Russian renders g
+    (Ибрагим) and a final h often not written (Абдулла); q, gh, g and k for one letter (قاسمی, Ghasemi);
+    the article of "Abd al-" (Abdelkarim, عبد الكريم, Abdul Karim)."""
+    folded = token.skeleton.replace("G", "H").translate(_ABJAD_FOLD).rstrip("H")
+    return "BD" + folded[3:] if folded.startswith("BDL") else folded
+
+
+def _consonant_forms(token: Token) -> set[str]:
+    forms = {_consonants(token)}
+    if "CH" in token.text and not token.abjad:  # French and Dutch write sh as ch: Darwiche
+        forms.add(_consonants(Token.of(token.text.replace("CH", "SH"), token.text)))
+    return forms
 
 
 def _spelling(a: Token, b: Token) -> float:
-    if a.abjad or b.abjad:  # vowels are not written: the consonants are what is known
-        # Russian renders the Arabic and Hebrew h as g (Ибрагим, Гусейн).
-        # A final h (Abdullah / Абдулла) is often not written.
-        first, second = a.skeleton.replace("G", "H").rstrip("H"), b.skeleton.replace("G", "H").rstrip("H")
-        if first and first == second:
+    if a.abjad and b.abjad:  # both in the script they were written in: its spelling is the name's
+        return (
+            SAME
+            if a.written == b.written
+            else min(_DIFFERENT_TOKEN, Levenshtein.normalized_similarity(a.written, b.written))
+        )
+    if a.abjad or b.abjad or (a.key.startswith("ABD") and b.key.startswith("ABD")):
+        first, second = _consonant_forms(a), _consonant_forms(b)
+        if first & second - {""}:
             return SIMILAR
-        return 0.9 * JaroWinkler.similarity(first, second)
-    if a.key == b.key:
+        return 0.9 * max(Levenshtein.normalized_similarity(x, y) for x in first for y in second)
+    if a.key == b.key or a.alternatives & b.alternatives:
         return SIMILAR
-    if _shape(a.key) == _shape(b.key) and not (_inflected(a.key, b.key) or _inflected(b.key, a.key)):
+    if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Irina / Arina
+        return min(_DIFFERENT_TOKEN, Levenshtein.normalized_similarity(a.key, b.key))
+    known = a.sets or b.sets  # Ahmad / Ahmed, Salih / Saleh: vowels of a known name vary, its frame does not
+    if (
+        known
+        and _shape(a.key) == _shape(b.key)
+        and not (_inflected(a.key, b.key) or _inflected(b.key, a.key))
+    ):
         return _SAME_SHAPE
     if max(len(a.key), len(b.key)) <= 5:  # Maria / Marta: in a short name one letter is another name
         return _DIFFERENT_TOKEN
-    if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Müller / Nüller
-        return min(_DIFFERENT_TOKEN, JaroWinkler.similarity(a.key, b.key))
     if _inflected(a.key, b.key) or _inflected(b.key, a.key):
         return _DIFFERENT_TOKEN
-    return JaroWinkler.similarity(a.key, b.key)
+    # Edits, not shared prefixes: Bychkov / Bykov and Dimitrov / Dimov are other names.
+    return Levenshtein.normalized_similarity(a.key, b.key)
 
 
 def _inflected(key: str, other: str) -> bool:
@@ -145,7 +214,10 @@ def _inflected(key: str, other: str) -> bool:
         return False
     if len(key) == len(other) and key[:-1] == other[:-1]:
         return (key[-1], other[-1]) in _GENDER_ENDINGS
-    return other == key + "A" or (other == key + "I" and len(key) >= 4)
+    if other == key + "A" or (other == key + "I" and len(key) >= 4):
+        return True
+    # A family name derived from another: Orlov / Orlovsky, Koval / Kovalchuk, Bogdanov / Bogdanovich.
+    return len(key) >= 4 and other.startswith(key) and len(other) - len(key) >= 2
 
 
 def token_similarity(a: Token, b: Token) -> float:

@@ -48,10 +48,17 @@ _VOWELS = re.compile(r"[AEIOUYW]")
 _REPEATS = re.compile(r"(.)\1+")
 
 
+# Latin letters with a caron stand for the sounds Cyrillic romanises as digraphs: Serbian Čolić is Чолић,
+# which anyascii reads "Cholic"; on its own anyascii would make it "Colic".
+_CARONS = str.maketrans(
+    {"č": "ch", "Č": "Ch", "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh", "đ": "dj", "Đ": "Dj"}
+)
+
+
 def latin(text: str) -> str:
     for wrong, right in _SCRIPT_FIXES:
         text = text.replace(wrong, right)
-    return anyascii(unicodedata.normalize("NFC", text))
+    return anyascii(unicodedata.normalize("NFC", text).translate(_CARONS))
 
 
 def _is_latin_script(word: str) -> bool:
