@@ -37,8 +37,9 @@ _FAMILY_DIFFERENT_CAP = 0.85  # another family name: no hit
 _DIFFERENT_TOKEN = 0.7
 _SAME_SHAPE = 0.93
 _ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
+_VOWELS = re.compile(r"[AEIOUYW]")
 _VOWEL = re.compile(r"[AEIOU]")
-_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufeff]")
 _FAMILY_FIRST = re.compile("[\u4e00-\u9fff\uac00-\ud7af\u3040-\u30ff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
 _KEY_RULES = [
@@ -48,7 +49,8 @@ _KEY_RULES = [
     (re.compile(r"DZH|DJ|DZ"), "J"),
     (re.compile(r"SCH|SH|SZ|CZ|CH"), "S"),
     (re.compile(r"ZH"), "J"),
-    (re.compile(r"OU|OO|EU|EO(?=[^AEIOU]|$)"), "U"),
+    (re.compile(r"EO"), "O"),  # Korean: Yeon / Yon, Seon / Son
+    (re.compile(r"OU|OO|EU"), "U"),
     (re.compile(r"Y"), "I"),
     (re.compile(r"^IE"), "E"),  # Yevgeniy / Evgeny: Russian initial Е
     (re.compile(r"(?<=[^AEIOU])I[EO](?=[^AEIOU]|$)"), "E"),  # Afanasyev / Afanasev, Semyon / Semën
@@ -68,21 +70,25 @@ _GENDER_ENDINGS = frozenset({("A", "O"), ("A", "E"), ("A", "I"), ("A", "U"), ("A
 # romanisation (anyascii) gets otherwise: Галина is Halyna in Ukraine, Григорій Hryhorii.
 _CYRILLIC_READINGS = (
     str.maketrans({"Г": "H", "г": "h", "И": "Y", "и": "y", "І": "I", "і": "i", "Є": "Ye", "є": "ie"}),
+    str.maketrans({"Ц": "C", "ц": "c", "Ћ": "C", "ћ": "c", "Ђ": "Dj", "ђ": "dj"}),  # Serbian Latin
     str.maketrans({"Ъ": "A", "ъ": "a", "Щ": "Sht", "щ": "sht"}),
     str.maketrans({"Ъ": "U", "ъ": "u", "Щ": "Sht", "щ": "sht"}),  # Bulgarian before 2009: Krusteva
 )
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
-def _cyrillic_keys(written: str) -> set[str]:
-    if not _CYRILLIC.search(written):
-        return set()
-    keys = set()
-    for reading in _CYRILLIC_READINGS:
-        tokens = name_tokens(written.translate(reading))
-        if tokens:
-            keys.add(variant_key(tokens[-1]))
-    return keys
+def _other_readings(text: str, written: str) -> set[str]:
+    """Other Latin spellings of the written word: its Cyrillic read by other national systems; with and
+    without an Arabic article joined to it (Alrashid, Al-Rashid, Rashid)."""
+    readings = set()
+    if _CYRILLIC.search(written):
+        for reading in _CYRILLIC_READINGS:
+            tokens = name_tokens(written.translate(reading))
+            if tokens:
+                readings.add(tokens[-1])
+    if text[:2] in ("AL", "EL", "UL") and len(text) > 4:
+        readings.update({text, text[2:]})
+    return readings
 
 
 def variant_key(token: str) -> str:
@@ -98,7 +104,8 @@ class Token:
     skeleton: str
     sets: frozenset[int]  # variant sets of the written word or of its Latin form
     abjad: bool  # written in a script without vowels
-    alternatives: frozenset[str]  # keys of other romanisations of the written word
+    alternatives: frozenset[str]  # keys of other readings of the written word
+    readings: frozenset[str]  # those readings (for their skeletons)
     written: str  # as written, folded (for tokens compared in their own script)
 
     @classmethod
@@ -107,13 +114,14 @@ class Token:
         if abjad and written.startswith("ال") and text.startswith("L") and len(text) > 3:
             bare = text[1:]  # the article, transliterated as a bare "l"
         else:
-            bare = text[2:] if text[:2] in ("AL", "EL", "UL") and len(text) > 4 else text
+            separate = text[:2] in ("AL", "EL", "UL") and len(text) > 4 and " " in written
+            bare = text[2:] if separate else text
         sets = variants.variant_sets(written.split()[-1]) | variants.variant_sets(bare)
         key = variant_key(bare)
-        alternatives = frozenset({key, *_cyrillic_keys(written)})
-        return cls(
-            bare, key, skeleton(bare), sets, abjad, alternatives, _fold_abjad(written) if abjad else ""
-        )
+        readings = frozenset(_other_readings(bare if abjad else text, written))
+        alternatives = frozenset({key, *(variant_key(reading) for reading in readings)})
+        folded = _fold_abjad(written) if abjad else ""
+        return cls(bare, key, skeleton(bare), sets, abjad, alternatives, readings, folded)
 
 
 @dataclass(frozen=True)
@@ -162,19 +170,22 @@ def _fold_abjad(written: str) -> str:
     return _HARAKAT.sub("", word.translate(_ABJAD_SPELLING)).removeprefix("ال")
 
 
-def _consonants(token: Token) -> str:
-    """The consonant skeleton as a script without vowels writes it: the Arabic h that Russian renders g
-    (Ибрагим) and a final h often not written (Абдулла); q, gh, g and k for one letter (قاسمی, Ghasemi);
-    the article of "Abd al-" (Abdelkarim, عبد الكريم, Abdul Karim)."""
-    folded = token.skeleton.replace("G", "H").translate(_ABJAD_FOLD).rstrip("H")
+def _consonants(skeleton_: str) -> str:
+    """A consonant skeleton as a script without vowels writes it: a final h often not written (Абдулла);
+    q, gh, g and k for one letter (قاسمی, Ghasemi); w and v as vowels; the article of "Abd al-"
+    (Abdelkarim, عبد الكريم, Abdul Karim)."""
+    folded = skeleton_.translate(_ABJAD_FOLD).rstrip("H")
     return "BD" + folded[3:] if folded.startswith("BDL") else folded
 
 
 def _consonant_forms(token: Token) -> set[str]:
-    forms = {_consonants(token)}
-    if "CH" in token.text and not token.abjad:  # French and Dutch write sh as ch: Darwiche
-        forms.add(_consonants(Token.of(token.text.replace("CH", "SH"), token.text)))
-    return forms
+    texts = {token.text, *token.readings}
+    if not token.abjad:  # French and Dutch write sh as ch: Darwiche
+        texts |= {text.replace("CH", "SH") for text in texts if "CH" in text}
+    forms = {_consonants(skeleton(text)) for text in texts}
+    if token.abjad:  # one letter each, not digraphs: ط ه (t, h) is not ث (th)
+        forms.add(_consonants(_VOWELS.sub("", token.text[:1] + _VOWELS.sub("", token.text[1:]))))
+    return forms - {""}
 
 
 def _spelling(a: Token, b: Token) -> float:
@@ -186,9 +197,11 @@ def _spelling(a: Token, b: Token) -> float:
         )
     if a.abjad or b.abjad or (a.key.startswith("ABD") and b.key.startswith("ABD")):
         first, second = _consonant_forms(a), _consonant_forms(b)
-        if first & second - {""}:
+        if first & second:
             return SIMILAR
-        return 0.9 * max(Levenshtein.normalized_similarity(x, y) for x in first for y in second)
+        return 0.9 * max(
+            (Levenshtein.normalized_similarity(x, y) for x in first for y in second), default=0.0
+        )
     if a.key == b.key or a.alternatives & b.alternatives:
         return SIMILAR
     if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Irina / Arina
@@ -223,8 +236,11 @@ def _inflected(key: str, other: str) -> bool:
 def token_similarity(a: Token, b: Token) -> float:
     if a.text == b.text:
         return SAME
-    if a.sets and b.sets:
-        return VARIANT if a.sets & b.sets else min(DIFFERENT, _spelling(a, b))
+    if a.sets & b.sets:
+        return VARIANT
+    if a.sets and b.sets and not (a.abjad or b.abjad) and not a.alternatives & b.alternatives:
+        # Both known, as different names (the tables' gaps are likelier across scripts)
+        return min(DIFFERENT, _spelling(a, b))
     return _spelling(a, b)
 
 

@@ -35,6 +35,18 @@ _SCRIPT_FIXES = [
     ("ΓΚ", "G"),
     ("χ", "kh"),  # anyascii's "ch" reads as in "church"; Greek chi is the kh of Khalid
     ("Χ", "Kh"),
+    # Greek diphthongs anyascii spells letter by letter (Παπαδόπουλος is Papadopoulos, not -poylos).
+    ("ου", "ou"),
+    ("ού", "ou"),
+    ("Ου", "Ou"),
+    ("ΟΥ", "OU"),
+    ("αυ", "av"),
+    ("αύ", "av"),
+    ("ευ", "ev"),
+    ("εύ", "ev"),
+    ("Αυ", "Av"),
+    ("Ευ", "Ev"),
+    ("ं", "n"),  # Devanagari anusvara before a consonant: संजीव is Sanjeev
 ]
 _DIGRAPHS = [
     *[("KH", "H"), ("CH", "H"), ("SH", "S"), ("TH", "T"), ("PH", "F"), ("GH", "G"), ("DH", "D")],
@@ -61,6 +73,11 @@ def latin(text: str) -> str:
     return anyascii(unicodedata.normalize("NFC", text).translate(_CARONS))
 
 
+# Scripts whose romanisation is best compared by consonants: Arabic and Hebrew do not write short vowels,
+# Devanagari's inherent vowel is dropped at will (रामनरेश, Ramnaresh).
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
 def _is_latin_script(word: str) -> bool:
     return all(ord(char) < 0x250 for char in word if char.isalpha())
 
@@ -84,7 +101,14 @@ def name_parts(name: str) -> list[tuple[str, str]]:
     articles joined to the word they belong to."""
     parts: list[tuple[str, str]] = []
     for written in _written_words(name):
-        for word in _NOT_LETTER.sub(" ", latin(written).upper().replace("'", "")).split():
+        romanised = latin(written).upper()
+        # Arabic and Hebrew letters romanise to marks too (ʿayn as a quote): one word stays one token.
+        words = (
+            [_NOT_LETTER.sub("", romanised)]
+            if _ABJAD.search(written)
+            else _NOT_LETTER.sub(" ", romanised.replace("'", "")).split()
+        )
+        for word in (word for word in words if word):
             if _is_latin_script(written) and (word in HONORIFICS or word in PARTICLES):
                 continue
             if parts and parts[-1][0] in ARTICLES:
