@@ -77,6 +77,63 @@ _CYRILLIC_READINGS = (
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
+_HAN = re.compile("[\u4e00-\u9fff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+# Pinyin to Wade-Giles, the romanisation of Taiwan and of older records (郭 Guo / Kuo, 强 Qiang / Chiang):
+# whole syllables first, then initials and finals.
+_WADE_GILES_SYLLABLES = {
+    "ZHI": "CHIH",
+    "CHI": "CHIH",
+    "SHI": "SHIH",
+    "RI": "JIH",
+    "ZI": "TZU",
+    "CI": "TZU",
+    "SI": "SSU",
+    "YAN": "YEN",
+    "YE": "YEH",
+    "YOU": "YU",
+    "HE": "HO",
+    "GE": "KO",
+    "KE": "KO",
+    "E": "O",
+}
+_WADE_GILES_INITIALS = [
+    ("ZH", "CH"),
+    ("Q", "CH"),
+    ("J", "CH"),
+    ("X", "HS"),
+    ("Z", "TS"),
+    ("C", "TS"),
+    ("R", "J"),
+    ("B", "P"),
+    ("D", "T"),
+    ("G", "K"),
+]
+_WADE_GILES_FINALS = [("IAN", "IEN"), ("ONG", "UNG"), ("IE", "IEH"), ("UI", "UEI")]
+# Revised Romanisation to McCune-Reischauer initials (조 Jo / Cho, 동 Dong / Tong).
+_KOREAN_INITIALS = [("G", "K"), ("D", "T"), ("B", "P"), ("J", "CH")]
+
+
+def _wade_giles(syllable: str) -> str:
+    if syllable in _WADE_GILES_SYLLABLES:
+        return _WADE_GILES_SYLLABLES[syllable]
+    for pinyin, wade_giles in _WADE_GILES_INITIALS:
+        if syllable.startswith(pinyin) and not syllable.startswith(("CH", "SH")) or syllable.startswith("ZH"):
+            syllable = wade_giles + syllable[len(pinyin) :]
+            break
+    for pinyin, wade_giles in _WADE_GILES_FINALS:
+        if syllable.endswith(pinyin):
+            return syllable[: -len(pinyin)] + wade_giles
+    return syllable
+
+
+def _korean_older(syllable: str) -> str:
+    for revised, older in _KOREAN_INITIALS:
+        if syllable.startswith(revised):
+            return older + syllable[len(revised) :]
+    return syllable
+
+
 def _other_readings(text: str, written: str) -> set[str]:
     """Other Latin spellings of the written word: its Cyrillic read by other national systems; with and
     without an Arabic article joined to it (Alrashid, Al-Rashid, Rashid)."""
@@ -88,7 +145,11 @@ def _other_readings(text: str, written: str) -> set[str]:
                 readings.add(tokens[-1])
     if text[:2] in ("AL", "EL", "UL") and len(text) > 4:
         readings.update({text, text[2:]})
-    return readings
+    if _HAN.search(written):
+        readings.add(_wade_giles(text))
+    if _HANGUL.search(written):
+        readings.add(_korean_older(text))
+    return readings - {text}
 
 
 def variant_key(token: str) -> str:
@@ -245,15 +306,18 @@ def token_similarity(a: Token, b: Token) -> float:
 
 
 def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token, ...]:
-    """Adjacent tokens written together on the other side joined into one (Xiao Ming / Xiaoming)."""
-    keys = {token.key for token in other}
+    """Adjacent tokens written together on the other side joined into one (Xiao Ming / Xiaoming, 동현 /
+    Tonghyon), in any of their readings."""
+    keys = {key for token in other for key in token.alternatives}
     result: list[Token] = []
     index = 0
     while index < len(tokens):
         if index + 1 < len(tokens):
-            joined_text = tokens[index].text + tokens[index + 1].text
-            if variant_key(joined_text) in keys:
-                result.append(Token.of(joined_text, joined_text))
+            first, second = tokens[index], tokens[index + 1]
+            joined = [x + y for x in (first.text, *first.readings) for y in (second.text, *second.readings)]
+            found = next((text for text in joined if variant_key(text) in keys), None)
+            if found is not None:
+                result.append(Token.of(found, found))
                 index += 2
                 continue
         result.append(tokens[index])
