@@ -61,6 +61,7 @@ _KEY_RULES = [
     (re.compile(r"OFF$|OF$"), "OV"),
     (re.compile(r"EFF$|EF$"), "EV"),  # Pencheff / Penchev
     (re.compile(r"(?<=[AEIOU])H$"), ""),  # Abdallah / Abdulla, Sarah / Sara
+    (re.compile(r"(?<=O)H(?=[^AEIOU])"), ""),  # Japanese long o: Yohko / Yoko
     (re.compile(r"(.)\1+"), r"\1"),
 ]
 _GENDER_ENDINGS = frozenset({("A", "O"), ("A", "E"), ("A", "I"), ("A", "U"), ("A", "")})
@@ -127,6 +128,24 @@ def _wade_giles(syllable: str) -> str:
     return syllable
 
 
+_KANA = re.compile("[\u3040-\u30ff]")
+# Japanese long vowels are written ou, oo, ō, ô, oh or o (佐藤 Satou, Satō, Satoh, Sato); Kunrei-shiki
+# romanises what Hepburn writes shi, chi, tsu, ji, fu as si, ti, tu, zi, hu (Tutiya / Tsuchiya).
+_LONG_VOWELS = [("OU", "O"), ("OO", "O"), ("UU", "U")]
+_KUNREI = [("SH", "SY"), ("CH", "TY"), ("TSU", "TU"), ("J", "ZY"), ("FU", "HU")]
+
+
+def _japanese_readings(text: str) -> set[str]:
+    short = text
+    for long, vowel in _LONG_VOWELS:
+        short = short.replace(long, vowel)
+    kunrei = short
+    for hepburn, other in _KUNREI:
+        kunrei = kunrei.replace(hepburn, other)
+    kunrei = kunrei.replace("SYI", "SI").replace("TYI", "TI").replace("ZYI", "ZI")
+    return {short, kunrei}
+
+
 def _korean_older(syllable: str) -> str:
     for revised, older in _KOREAN_INITIALS:
         if syllable.startswith(revised):
@@ -149,6 +168,8 @@ def _other_readings(text: str, written: str) -> set[str]:
         readings.add(_wade_giles(text))
     if _HANGUL.search(written):
         readings.add(_korean_older(text))
+    if _KANA.search(written):
+        readings.update(_japanese_readings(text))
     return readings - {text}
 
 

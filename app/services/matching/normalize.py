@@ -67,9 +67,20 @@ _CARONS = str.maketrans(
 )
 
 
+_KANA_CONTRACTION = re.compile("([きしちにひみりぎじびぴキシチニヒミリギジビピ])([ゃゅょャュョ])")
+
+
+def _contract(found: re.Match[str]) -> str:
+    """キョ is kyo, not kiyo (anyascii reads the small ya, yu, yo as full syllables); ショ is sho."""
+    head = anyascii(found[1])[:-1]  # ki -> k, shi -> sh
+    vowel = anyascii(found[2])[-1]
+    return head + ("" if head in ("sh", "ch", "j") else "y") + vowel
+
+
 def latin(text: str) -> str:
     for wrong, right in _SCRIPT_FIXES:
         text = text.replace(wrong, right)
+    text = _KANA_CONTRACTION.sub(_contract, text)
     return anyascii(unicodedata.normalize("NFC", text).translate(_CARONS))
 
 
