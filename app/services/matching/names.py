@@ -20,6 +20,7 @@ left without a partner (a middle name, a patronymic) costs a little. Common name
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -173,6 +174,7 @@ def _other_readings(text: str, written: str) -> set[str]:
     return readings - {text}
 
 
+@lru_cache(maxsize=131072)
 def variant_key(token: str) -> str:
     for pattern, replacement in _KEY_RULES:
         token = pattern.sub(replacement, token)
@@ -192,6 +194,10 @@ class Token:
 
     @classmethod
     def of(cls, text: str, written: str) -> "Token":
+        return _token(text, written)
+
+    @classmethod
+    def make(cls, text: str, written: str) -> "Token":
         abjad = bool(_ABJAD.search(written))
         if abjad and written.startswith("ال") and text.startswith("L") and len(text) > 3:
             bare = text[1:]  # the article, transliterated as a bare "l"
@@ -216,6 +222,10 @@ class PreparedName:
 
     @classmethod
     def of(cls, name: str) -> "PreparedName":
+        return _prepared(name)
+
+    @classmethod
+    def make(cls, name: str) -> "PreparedName":
         parts = name_parts(name)
         tokens = tuple(Token.of(text, written) for text, written in parts)
         family_first = (
@@ -270,6 +280,11 @@ def _consonant_forms(token: Token) -> set[str]:
     return forms - {""}
 
 
+@lru_cache(maxsize=65536)
+def _prepared(name: str) -> PreparedName:
+    return PreparedName.make(name)
+
+
 def _spelling(a: Token, b: Token) -> float:
     if a.abjad and b.abjad:  # both in the script they were written in: its spelling is the name's
         return (
@@ -315,6 +330,13 @@ def _inflected(key: str, other: str) -> bool:
     return len(key) >= 4 and other.startswith(key) and len(other) - len(key) >= 2
 
 
+# Names repeat (a million records hold far fewer distinct tokens): analysed and compared tokens are kept.
+@lru_cache(maxsize=131072)
+def _token(text: str, written: str) -> Token:
+    return Token.make(text, written)
+
+
+@lru_cache(maxsize=262144)
 def token_similarity(a: Token, b: Token) -> float:
     if a.text == b.text:
         return SAME

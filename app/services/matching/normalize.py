@@ -78,6 +78,8 @@ def _contract(found: re.Match[str]) -> str:
 
 
 def latin(text: str) -> str:
+    if text.isascii():
+        return text
     for wrong, right in _SCRIPT_FIXES:
         text = text.replace(wrong, right)
     text = _KANA_CONTRACTION.sub(_contract, text)
