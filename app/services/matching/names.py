@@ -25,7 +25,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from app.services.matching import variants
-from app.services.matching.normalize import name_parts, name_tokens, skeleton
+from app.services.matching.normalize import fold_abjad, name_key, name_parts, name_tokens, skeleton
 
 MATCH_THRESHOLD = 0.90  # at least a possible hit
 STRONG_THRESHOLD = 0.95
@@ -206,7 +206,7 @@ class Token:
             bare = text[2:] if separate else text
         sets = variants.variant_sets(written.split()[-1]) | variants.variant_sets(bare)
         key = variant_key(bare)
-        readings = frozenset(_other_readings(bare if abjad else text, written))
+        readings = frozenset(_other_readings(bare if abjad else text, written) | ({text} - {bare}))
         alternatives = frozenset({key, *(variant_key(reading) for reading in readings)})
         folded = _fold_abjad(written) if abjad else ""
         return cls(bare, key, skeleton(bare), sets, abjad, alternatives, readings, folded)
@@ -234,7 +234,7 @@ class PreparedName:
             # Wang Wei, Kim Ji-hoon written in Latin: a family name of such a culture first
             or (len(tokens) > 1 and variants.family_name_first(tokens[0].sets))
         )
-        return cls(tokens, " ".join(sorted(text for text, _written in parts)), family_first)
+        return cls(tokens, name_key(name), family_first)
 
     @property
     def family(self) -> int | None:
@@ -249,17 +249,9 @@ def _shape(key: str) -> str:
     return _VOWEL.sub("V", key)
 
 
-# Spellings of one Arabic letter that writers choose freely: alif with or without hamza or madda, ta
-# marbuta or ha, alif maqsura or ya; short-vowel marks and tatweel are left out.
-_ABJAD_SPELLING = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None, "ك": "ک", "ي": "ی"}
-)
-_HARAKAT = re.compile("[\u064b-\u065f\u0670\u05b0-\u05c7]")
-
-
 def _fold_abjad(written: str) -> str:
-    word = written.split()[-1]
-    return _HARAKAT.sub("", word.translate(_ABJAD_SPELLING)).removeprefix("ال")
+    word = fold_abjad(written.split()[-1])
+    return word.removeprefix("ال")
 
 
 def _consonants(skeleton_: str) -> str:
@@ -338,6 +330,10 @@ def _token(text: str, written: str) -> Token:
 
 @lru_cache(maxsize=262144)
 def token_similarity(a: Token, b: Token) -> float:
+    if a.abjad and b.abjad:  # both in the script they were written in: its spelling is the name's
+        if a.written == b.written:
+            return SAME
+        return min(_DIFFERENT_TOKEN, Levenshtein.normalized_similarity(a.written, b.written))
     if a.text == b.text:
         return SAME
     if a.sets & b.sets:

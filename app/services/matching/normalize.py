@@ -149,9 +149,28 @@ def skeleton(token: str) -> str:
     return _REPEATS.sub(r"\1", head + consonants)
 
 
+# Spellings of one Arabic letter that writers choose freely: alif with or without hamza or madda, ta
+# marbuta or ha, alif maqsura or ya, Arabic or Persian kaf and ya; short-vowel marks and tatweel left out.
+_ABJAD_SPELLING = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ی", "ي": "ی", "ك": "ک", "ـ": None}
+)
+_HARAKAT = re.compile("[\u064b-\u065f\u0670\u05b0-\u05c7\u093c\u094d]")
+
+
+def fold_abjad(written: str) -> str:
+    """A word in Arabic, Hebrew or Devanagari script as its letters spell it: romanisation drops what tells
+    حامد (Hamid) from حمد (Hamad), so such words are compared, and keyed, as written."""
+    return _HARAKAT.sub("", unicodedata.normalize("NFC", written).translate(_ABJAD_SPELLING))
+
+
 def name_key(name: str) -> str:
-    """Exact key: normalised tokens in sorted order (so token order does not matter)."""
-    return " ".join(sorted(name_tokens(name)))
+    """Exact key: normalised tokens in sorted order (so token order does not matter); words written in a
+    script without vowels count as written."""
+    return " ".join(
+        sorted(
+            fold_abjad(written) if _ABJAD.search(written) else token for token, written in name_parts(name)
+        )
+    )
 
 
 def name_skeletons(name: str) -> list[str]:
