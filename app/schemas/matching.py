@@ -14,7 +14,11 @@ MAX_CRITERIA = 50
 
 
 class MatchRequest(InputModel):
-    names: Annotated[list[ShortText], Field(max_length=20)] = Field(default_factory=list)
+    names: Annotated[list[ShortText], Field(max_length=20)] = Field(
+        default_factory=list,
+        description='Full names; "FAMILY, Given" marks the family name where you know it (compared part '
+        "with part: a different family name is never a hit)",
+    )
     dates_of_birth: Annotated[list[date], Field(max_length=20)] = Field(default_factory=list)
     documents: Annotated[
         list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 /-]{2,40}$")]], Field(max_length=20)

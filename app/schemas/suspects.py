@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText, e164
 from app.schemas.records import LinkList, RecordEnvelope, SharingRules, SharingRulesUpdate
@@ -71,6 +71,17 @@ class Name(InputModel):
     full_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     script: Script = Script.LATIN
     alias: bool = False
+    family_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="The family name as written in full_name, where known: names are then compared part "
+        "with part (a different family name is never a hit). Otherwise it is inferred.",
+    )
+
+    @model_validator(mode="after")
+    def _family_name_is_part_of_the_name(self) -> "Name":
+        if self.family_name is not None and self.family_name not in self.full_name:
+            raise ValueError("family_name must be written as it is in full_name")
+        return self
 
 
 class IdentityDocument(InputModel):

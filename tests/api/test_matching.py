@@ -287,3 +287,38 @@ def test_results_say_what_matched_and_how(pair: tuple[Member, Member]) -> None:
     )
     # A look-alike name of a different person is no hit at all.
     assert querier.client.match({"names": ["Mahmoud Al-Rashid"]})["references"] == []
+
+
+def test_a_known_family_name_is_compared_as_such(pair: tuple[Member, Member]) -> None:
+    owner, querier = pair
+    name = {"full_name": "Nguyen Van Minh", "family_name": "Nguyen", "script": "Latn"}
+    record = owner.client.create_record("suspects", suspect(names=[name], rules=rules(mode="all_members")))
+    [found] = querier.client.match({"names": ["Nguyen, Van Minh"]})["references"]
+    assert found["record_id"] == record["id"]
+    assert found["reasons"] == ["name: exact"]
+    # The same given names under another family name are another person.
+    assert querier.client.match({"names": ["Tran, Van Minh"]})["references"] == []
+    with pytest.raises(KixProblem) as refused:
+        owner.client.create_record(
+            "suspects", suspect(names=[{"full_name": "Nguyen Van Minh", "family_name": "Tran"}])
+        )
+    assert refused.value.status == 422
+
+
+def test_a_keying_error_in_a_name_is_a_possible_hit_only_with_the_birth_date(
+    pair: tuple[Member, Member],
+) -> None:
+    owner, querier = pair
+    name = {"full_name": "Maksim Filippov", "script": "Latn"}
+    owner.client.create_record(
+        "suspects", suspect(names=[name], date_of_birth="1990-07-02", rules=rules(mode="all_members"))
+    )
+    assert querier.client.match({"names": ["Maksim Fulippov"]})["references"] == []
+    [found] = querier.client.match({"names": ["Maksim Fulippov"], "dates_of_birth": ["1990-07-02"]})[
+        "references"
+    ]
+    assert found["strength"] == "possible"
+    assert found["reasons"] == [
+        "date_of_birth: exact",
+        "name: near (family different, given same), with the date of birth",
+    ]

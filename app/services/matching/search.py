@@ -21,13 +21,14 @@ from app.services.audit.context import note_records
 from app.services.budgets import Budget, spend
 from app.services.events.outbox import emit
 from app.services.matching import indexing, normalize
-from app.services.matching.names import MATCH_THRESHOLD, PreparedName, compare
+from app.services.matching.names import MATCH_THRESHOLD, Comparison, PreparedName, compare
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED, visible_to
 from app.services.vault import Vault, secrets_for
 
 _CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
+_NEAR_NAME = 0.8  # a name this alike is a hit only with the same date of birth
 
 
 class Matcher(Protocol):
@@ -48,6 +49,7 @@ class _Candidate:
     score: float = 0.0
     exact: bool = False
     reasons: dict[str, str] = field(default_factory=dict)  # what matched, and how
+    near_name: Comparison | None = None  # the best name below a hit, which a birth date may corroborate
 
     def reason(self, what: str, how: str) -> None:
         # The best evidence for each criterion is kept: an exact value over a tolerated one.
@@ -259,12 +261,22 @@ def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName])
         candidate.matched_on.add("name")
         candidate.score = max(candidate.score, best.score)
         candidate.reason("name", f"family {best.family}, given {best.given}")
+    elif best is not None and best.score >= _NEAR_NAME:
+        candidate.near_name = best
 
 
 def _corroborate(candidate: _Candidate) -> None:
-    """A possible name with the same date of birth is a strong hit; a near date only says so."""
-    if "name" in candidate.matched_on and candidate.reasons.get("date_of_birth") == "exact":
+    """The same date of birth lifts a possible name to a strong hit, and a name one slip short of a hit
+    (a keying error) to a possible one; a near date only says so."""
+    if candidate.reasons.get("date_of_birth") != "exact":
+        return
+    if "name" in candidate.matched_on:
         candidate.score = max(candidate.score, 0.95)
+    elif candidate.near_name is not None:
+        near = candidate.near_name
+        candidate.matched_on.add("name")
+        candidate.score = max(candidate.score, MATCH_THRESHOLD)
+        candidate.reason("name", f"near (family {near.family}, given {near.given}), with the date of birth")
 
 
 def _exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:

@@ -20,7 +20,17 @@ def _columns(body: Body) -> Columns:
 
 
 def _names(body: Body) -> list[str]:
-    return [name["full_name"] for name in body.get("names") or []]
+    """Names to score, a known family name first and marked ("FAMILY, Given"), so names are compared part
+    with part (the graph's label uses the first)."""
+    return [_structured(name) for name in body.get("names") or []]
+
+
+def _structured(name: dict[str, str]) -> str:
+    family = name.get("family_name")
+    if not family:
+        return name["full_name"]
+    given = " ".join(name["full_name"].replace(family, " ").split())
+    return f"{family}, {given}" if given else family
 
 
 def _index_terms(body: Body) -> IndexTerms:
