@@ -77,6 +77,14 @@ _CYRILLIC_READINGS = (
     str.maketrans({"Ъ": "U", "ъ": "u", "Щ": "Sht", "щ": "sht"}),  # Bulgarian before 2009: Krusteva
 )
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Greek as the letters read one by one, as many passports and older records romanise it (Lampraki for
+# Λαμπράκη, Evangelou for Ευαγγέλου, Kiriaki for Κυριακή).
+_GREEK_READINGS = (
+    (("μπ", "mp"), ("ντ", "nt"), ("γγ", "ng"), ("γκ", "gk"), ("χ", "ch"), ("Χ", "Ch")),
+    (("ου", "ou"), ("ού", "ou"), ("υ", "i"), ("ύ", "i"), ("Υ", "I")),
+)
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_HEBREW = re.compile("[\u0590-\u05ff]")
 
 
 _HAN = re.compile("[\u4e00-\u9fff]")
@@ -161,6 +169,14 @@ def _other_readings(text: str, written: str) -> set[str]:
     if _CYRILLIC.search(written):
         for reading in _CYRILLIC_READINGS:
             tokens = name_tokens(written.translate(reading))
+            if tokens:
+                readings.add(tokens[-1])
+    if _GREEK.search(written):
+        for replacements in _GREEK_READINGS:
+            word = written
+            for greek, roman in replacements:
+                word = word.replace(greek, roman)
+            tokens = name_tokens(word)
             if tokens:
                 readings.add(tokens[-1])
     if text[:2] in ("AL", "EL", "UL") and len(text) > 4:
@@ -264,6 +280,8 @@ def _consonants(skeleton_: str) -> str:
 
 def _consonant_forms(token: Token) -> set[str]:
     texts = {token.text, *token.readings}
+    if _HEBREW.search(token.written):  # bet is b or v, pe p or f: the romaniser can not tell which
+        texts |= {text.replace("V", "B") for text in texts} | {text.replace("P", "F") for text in texts}
     if not token.abjad:  # French and Dutch write sh as ch: Darwiche
         texts |= {text.replace("CH", "SH") for text in texts if "CH" in text}
     forms = {_consonants(skeleton(text)) for text in texts}
@@ -318,6 +336,9 @@ def _inflected(key: str, other: str) -> bool:
         return (key[-1], other[-1]) in _GENDER_ENDINGS
     if other == key + "A" or (other == key + "I" and len(key) >= 4):
         return True
+    # A patronymic is not a family name: Alekseyeva / Alekseyevna, Petrov / Petrovich.
+    if other.endswith(("VNA", "VIS", "ISNA")) and not key.endswith(("VNA", "VIS", "ISNA")):
+        return other[:4] == key[:4]
     # A family name derived from another: Orlov / Orlovsky, Koval / Kovalchuk, Bogdanov / Bogdanovich.
     return len(key) >= 4 and other.startswith(key) and len(other) - len(key) >= 2
 

@@ -46,6 +46,8 @@ _SCRIPT_FIXES = [
     ("εύ", "ev"),
     ("Αυ", "Av"),
     ("Ευ", "Ev"),
+    ("ΑΥ", "AV"),
+    ("ΕΥ", "EV"),
     ("ं", "n"),  # Devanagari anusvara before a consonant: संजीव is Sanjeev
 ]
 _DIGRAPHS = [
