@@ -366,23 +366,30 @@ def token_similarity(a: Token, b: Token) -> float:
 
 
 def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token, ...]:
-    """Adjacent tokens written together on the other side joined into one (Xiao Ming / Xiaoming, 동현 /
-    Tonghyon), in any of their readings."""
-    keys = {key for token in other for key in token.alternatives}
+    """Adjacent tokens written together on the other side joined into one, in any of their readings:
+    Xiao Ming / Xiaoming, 동현 / Tonghyon, Abdul Karim / Abdelkarim, Ghasem-Zadeh / قاسم‌زاده."""
     result: list[Token] = []
     index = 0
     while index < len(tokens):
         if index + 1 < len(tokens):
-            first, second = tokens[index], tokens[index + 1]
-            joined = [x + y for x in (first.text, *first.readings) for y in (second.text, *second.readings)]
-            found = next((text for text in joined if variant_key(text) in keys), None)
-            if found is not None:
-                result.append(Token.of(found, found))
+            joined = _join(tokens[index], tokens[index + 1], other)
+            if joined is not None:
+                result.append(joined)
                 index += 2
                 continue
         result.append(tokens[index])
         index += 1
     return tuple(result)
+
+
+def _join(first: Token, second: Token, other: tuple[Token, ...]) -> Token | None:
+    """The two tokens as one, if that one is (a spelling of) a token of the other side."""
+    written = first.written + second.written if first.abjad and second.abjad else ""
+    for text in (x + y for x in (first.text, *first.readings) for y in (second.text, *second.readings)):
+        candidate = Token.of(text, written or text)
+        if any(token_similarity(candidate, token) >= SIMILAR for token in other):
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)
