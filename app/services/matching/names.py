@@ -41,7 +41,7 @@ _SAME_SHAPE = 0.93
 _ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
 _VOWELS = re.compile(r"[AEIOUYW]")
 _VOWEL = re.compile(r"[AEIOU]")
-_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufeff]")
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 _FAMILY_FIRST = re.compile("[\u4e00-\u9fff\uac00-\ud7af\u3040-\u30ff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
 _KEY_RULES = [

@@ -69,6 +69,19 @@ _CARONS = str.maketrans(
 )
 
 
+# Thai writes some vowels before the consonant they follow in speech (แก้ว is kaeo); a mark silences the
+# letter it sits on (จันทร์); ญ ends a syllable as n.
+_THAI_LEADING_VOWEL = re.compile("([เแโใไ])([ก-ฮ])")
+_THAI_SILENT = re.compile("[ก-ฮ]\u0e4c")
+_THAI_FINAL_NYO = re.compile("ญ(?![ะ-ู])")
+
+
+def _thai(text: str) -> str:
+    text = _THAI_SILENT.sub("", text)
+    text = _THAI_FINAL_NYO.sub("น", text)
+    return _THAI_LEADING_VOWEL.sub(r"\2\1", text)
+
+
 _KANA_CONTRACTION = re.compile("([きしちにひみりぎじびぴキシチニヒミリギジビピ])([ゃゅょャュョ])")
 
 
@@ -84,13 +97,13 @@ def latin(text: str) -> str:
         return text
     for wrong, right in _SCRIPT_FIXES:
         text = text.replace(wrong, right)
-    text = _KANA_CONTRACTION.sub(_contract, text)
+    text = _thai(_KANA_CONTRACTION.sub(_contract, text))
     return anyascii(unicodedata.normalize("NFC", text).translate(_CARONS))
 
 
 # Scripts whose romanisation is best compared by consonants: Arabic and Hebrew do not write short vowels,
 # Devanagari's inherent vowel is dropped at will (रामनरेश, Ramnaresh).
-_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufeff]")
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 def _is_latin_script(word: str) -> bool:
