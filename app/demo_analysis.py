@@ -16,7 +16,7 @@ from app.schemas.leads import LeadCreate
 from app.schemas.practices import PracticeCreate
 from app.schemas.records import Confidence, LinkType
 from app.schemas.suspects import SuspectCreate, SuspectUpdate
-from app.services.analysis import cases, practices
+from app.services.analysis import case_records, cases, practices
 from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
 from app.services.records.store import Actor, change_by_agreement, create_record, update_record
 from app.services.vault import Vault
@@ -126,7 +126,7 @@ def _case(session: Session, vault: Vault, now: datetime) -> int:
             vault,
             now=now,
         )
-        cases.add_record(session, Actor(agency, "analyst"), case.id, made.id, share=True, now=now)
+        case_records.add_record(session, Actor(agency, "analyst"), case.id, made.id, share=True, now=now)
         return made.id
 
     def kidnapping(agency: str, country: str, region: str, days: int, amount: str) -> str:
@@ -182,7 +182,7 @@ def _case(session: Session, vault: Vault, now: datetime) -> int:
         (villa, crypto, LinkType.PROCEEDS_OF, Confidence.POSSIBLE, "mt-fiau"),
     ]
     for source, target, link_type, confidence, author in links:
-        cases.link_records(
+        case_records.link_records(
             session, Actor(author, "analyst"), case.id, source, target, link_type, confidence, now=now
         )
     return 1

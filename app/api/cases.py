@@ -27,7 +27,7 @@ from app.schemas.cases import (
 )
 from app.schemas.common import PageInfo, Scope, Slug
 from app.schemas.records import LinkRead, RecordId
-from app.services.analysis import case_references, cases
+from app.services.analysis import case_records, case_references, cases
 from app.services.analysis.graph import case_graph
 from app.services.identity.authentication import Caller
 from app.services.records.store import Actor
@@ -41,7 +41,9 @@ Writer = Annotated[Caller, Depends(require(Scope.CASES_WRITE))]
 def _case(session: Session, vault: Vault, agency_id: str, case: JointCase) -> dict[str, Any]:
     access = cases.find_case(session, case.id, agency_id, invitees=True)
     title, summary = cases.title_and_summary(vault, case)
-    records = [] if access.role == cases.INVITED else cases.visible_case_records(session, agency_id, case.id)
+    records = (
+        [] if access.role == cases.INVITED else case_records.visible_case_records(session, agency_id, case.id)
+    )
     return {
         "id": case.id,
         "owner": case.owner_id,
@@ -200,14 +202,14 @@ def close(case_id: RecordId, caller: Writer, session: DbSession, vault: VaultDep
 )
 def add_record(case_id: RecordId, body: CaseRecordAdd, caller: Writer, session: DbSession, now: Now) -> Any:
     actor = Actor.of(caller)
-    linked = cases.add_record(
+    linked = case_records.add_record(
         session, actor, case_id, body.record, share=body.share_with_participants, now=now
     )
     return _record_read(session, caller.agency_id, case_id, linked.record_id)
 
 
 def _record_read(session: Session, agency_id: str, case_id: str, record_id: str) -> dict[str, Any]:
-    for linked, record in cases.visible_case_records(session, agency_id, case_id):
+    for linked, record in case_records.visible_case_records(session, agency_id, case_id):
         if record.id == record_id:
             return _record(linked, record)
     raise AssertionError("a record just linked is visible to who linked it")
@@ -219,7 +221,7 @@ def _record_read(session: Session, agency_id: str, case_id: str, record_id: str)
     summary="The record's owner: consent that the case's participants see it",
 )
 def consent(case_id: RecordId, record_id: RecordId, caller: Writer, session: DbSession, now: Now) -> Any:
-    cases.set_consent(session, Actor.of(caller), case_id, record_id, share=True, now=now)
+    case_records.set_consent(session, Actor.of(caller), case_id, record_id, share=True, now=now)
     return _record_read(session, caller.agency_id, case_id, record_id)
 
 
@@ -231,7 +233,7 @@ def consent(case_id: RecordId, record_id: RecordId, caller: Writer, session: DbS
 def withdraw_consent(
     case_id: RecordId, record_id: RecordId, caller: Writer, session: DbSession, now: Now
 ) -> Any:
-    cases.set_consent(session, Actor.of(caller), case_id, record_id, share=False, now=now)
+    case_records.set_consent(session, Actor.of(caller), case_id, record_id, share=False, now=now)
     return _record_read(session, caller.agency_id, case_id, record_id)
 
 
@@ -243,7 +245,7 @@ def withdraw_consent(
 def remove_record(
     case_id: RecordId, record_id: RecordId, caller: Writer, session: DbSession, now: Now
 ) -> Any:
-    cases.remove_record(session, Actor.of(caller), case_id, record_id, now=now)
+    case_records.remove_record(session, Actor.of(caller), case_id, record_id, now=now)
     return {"record": record_id}
 
 
@@ -281,7 +283,7 @@ def remove_reference(
     summary="A typed link, with your confidence, between two records of the case you see",
 )
 def link(case_id: RecordId, body: CaseLinkCreate, caller: Writer, session: DbSession, now: Now) -> Any:
-    made = cases.link_records(
+    made = case_records.link_records(
         session, Actor.of(caller), case_id, body.source, body.target, body.type, body.confidence, now=now
     )
     return LinkRead(

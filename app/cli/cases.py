@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import drawing
+from app.cli import graph_drawing
 from app.cli.common import comma_list, print_json, with_client
 from app.client import KixClient
 
@@ -168,10 +168,10 @@ def graph(
         return
     if png is not None:
         width, height = pixel_size(size)
-        drawing.draw_graph_png(found, png, width_px=width, height_px=height)
+        graph_drawing.draw_graph_png(found, png, width_px=width, height_px=height)
         typer.echo(f"drew {len(found['nodes'])} records and {len(found['edges'])} links to {png}")
     if graphml is not None:
-        drawing.write_graphml(found, graphml)
+        graph_drawing.write_graphml(found, graphml)
         typer.echo(f"wrote {graphml}")
 
 

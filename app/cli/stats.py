@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import drawing
+from app.cli import trend_drawing
 from app.cli.cases import pixel_size
 from app.cli.common import print_json, with_client
 from app.client import KixClient
@@ -37,13 +37,13 @@ def trends(
         print_json(found)
     else:
         typer.echo(f"{found['since']} to {found['until']}")
-        typer.echo(drawing.format_table(drawing.trend_rows(found)))
+        typer.echo(trend_drawing.format_table(trend_drawing.trend_rows(found)))
     if plot is not None:
         width, height = pixel_size(size)
-        drawing.draw_trends_png(found, plot, width_px=width, height_px=height)
+        trend_drawing.draw_trends_png(found, plot, width_px=width, height_px=height)
         typer.echo(f"drew {plot}")
     if csv is not None:
-        drawing.write_trends_csv(found, csv)
+        trend_drawing.write_trends_csv(found, csv)
         typer.echo(f"wrote {csv}")
 
 

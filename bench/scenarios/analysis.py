@@ -39,7 +39,7 @@ from app.models import Record, TrendCount
 from app.schemas.common import Scope
 from app.schemas.records import Confidence, LinkType
 from app.schemas.stats import Dimension, Measure
-from app.services.analysis import cases
+from app.services.analysis import case_records, cases
 from app.services.analysis.facts import Context, Fact, add_to_rollup, facts_of
 from app.services.analysis.graph import case_graph
 from app.services.analysis.trends import TrendQuery, add_months, trends
@@ -198,7 +198,7 @@ def _records(db: Database, args: argparse.Namespace, vault: Any) -> tuple[str, l
             raw.pop("status", None)
             record = create_record(session, spec, owner, validated(spec.create, raw), vault, now=now)
             ids.append(record.id)
-            cases.add_record(session, owner, case.id, record.id, share=True, now=now)
+            case_records.add_record(session, owner, case.id, record.id, share=True, now=now)
         types = list(LinkType)
         made: set[tuple[str, str]] = set()
         while len(made) < args.links:
@@ -207,7 +207,7 @@ def _records(db: Database, args: argparse.Namespace, vault: Any) -> tuple[str, l
                 continue
             made.add((source, target))
             link_type, confidence = rng.choice(types), rng.choice(list(Confidence))
-            cases.link_records(session, owner, case.id, source, target, link_type, confidence, now=now)
+            case_records.link_records(session, owner, case.id, source, target, link_type, confidence, now=now)
         return case.id, ids
 
 

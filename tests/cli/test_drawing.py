@@ -1,5 +1,5 @@
-"""app.cli.drawing: the case graph as GraphML and PNG, the trend tables as text, CSV and PNG. Real files in
-tmp_path, read back with networkx, PIL and csv."""
+"""app.cli.graph_drawing and trend_drawing: the case graph as GraphML and PNG, the trend tables as
+text, CSV and PNG. Real files in tmp_path, read back with networkx, PIL and csv."""
 
 import csv
 import io
@@ -13,17 +13,8 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from app.cli.drawing import (
-    EMPTY_GRAPH_TEXT,
-    KIND_COLOURS,
-    draw_graph_png,
-    draw_trends_png,
-    format_table,
-    graph_of,
-    trend_rows,
-    write_graphml,
-    write_trends_csv,
-)
+from app.cli.graph_drawing import EMPTY_GRAPH_TEXT, KIND_COLOURS, draw_graph_png, graph_of, write_graphml
+from app.cli.trend_drawing import draw_trends_png, format_table, trend_rows, write_trends_csv
 
 WHEN = "2026-11-29T10:00:00Z"
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import BlindIndex, Record, RecordLink
+from app.services.analysis.case_records import visible_records_of_case
 from app.services.analysis.case_references import Referenced, visible_references
-from app.services.analysis.cases import find_case, title_and_summary, visible_records_of_case
+from app.services.analysis.cases import find_case, title_and_summary
 from app.services.matching import indexing
 from app.services.records.kinds import spec_of
 from app.services.vault import Vault, secrets_for
