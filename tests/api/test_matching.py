@@ -322,3 +322,27 @@ def test_a_keying_error_in_a_name_is_a_possible_hit_only_with_the_birth_date(
         "date_of_birth: exact",
         "name: near (family different, given same), with the date of birth",
     ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "asked"),
+    [
+        ("Trương Thị Hòa", "Trương Thị Hoa"),  # Vietnamese in full: another tone, another name
+        ("张欣怡", "章欣怡"),  # two family names read zhang alike
+        ("حسين منصور", "Hassan Mansour"),  # consonants alike across a script without vowels
+    ],
+)
+def test_names_only_alike_are_possible_hits_and_a_birth_date_makes_them_strong(
+    pair: tuple[Member, Member], stored: str, asked: str
+) -> None:
+    owner, querier = pair
+    name = {"full_name": stored}
+    owner.client.create_record(
+        "suspects", suspect(names=[name], date_of_birth="1979-11-30", rules=rules(mode="all_members"))
+    )
+    [alone] = querier.client.match({"names": [asked]})["references"]
+    assert alone["strength"] == "possible"
+    [with_date] = querier.client.match({"names": [asked], "dates_of_birth": ["1979-11-30"]})["references"]
+    assert with_date["strength"] == "strong"
+    [same] = querier.client.match({"names": [stored]})["references"]
+    assert (same["strength"], same["reasons"]) == ("exact", ["name: exact"])

@@ -54,6 +54,9 @@ def test_precision_and_recall_on_the_labelled_set(capsys: pytest.CaptureFixture[
         ("Μωχάμεντ Αλ-Ρασίντ", ["MOKHAMED", "ALRASID"], ["MHMD", "LRSD"]),
         ("José García-López", ["JOSE", "GARCIA", "LOPEZ"], ["S", "GRK", "LPS"]),
         ("Ayşe Yılmaz", ["AYSE", "YILMAZ"], ["S", "LMS"]),
+        # Lê is a Vietnamese family name, not the French particle le (which goes: Jean le Blanc).
+        ("Lê Thị Hòa", ["LE", "THI", "HOA"], ["L", "T", "H"]),
+        ("Jean le Blanc", ["JEAN", "BLANC"], ["N", "BLNK"]),
     ],
 )
 def test_normaliser_known_answers(name: str, tokens: list[str], skeletons: list[str]) -> None:

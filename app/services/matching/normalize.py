@@ -106,8 +106,8 @@ def latin(text: str) -> str:
 _ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
-def _is_latin_script(word: str) -> bool:
-    return all(ord(char) < 0x250 for char in word if char.isalpha())
+def is_latin_script(word: str) -> bool:
+    return all(ord(char) < 0x250 or 0x1E00 <= ord(char) <= 0x1EFF for char in word if char.isalpha())
 
 
 def _syllabic(word: str) -> bool:
@@ -137,7 +137,8 @@ def name_parts(name: str) -> list[tuple[str, str]]:
             else _NOT_LETTER.sub(" ", romanised.replace("'", "")).split()
         )
         for word in (word for word in words if word):
-            if _is_latin_script(written) and (word in HONORIFICS or word in PARTICLES):
+            # Written as the particle is (Lê, a Vietnamese family name, is not the French le).
+            if written.isascii() and (word in HONORIFICS or word in PARTICLES):
                 continue
             if parts and parts[-1][0] in ARTICLES:
                 article, article_written = parts[-1]

@@ -21,7 +21,7 @@ from app.services.audit.context import note_records
 from app.services.budgets import Budget, spend
 from app.services.events.outbox import emit
 from app.services.matching import indexing, normalize
-from app.services.matching.names import MATCH_THRESHOLD, Comparison, PreparedName, compare
+from app.services.matching.names import EXACT, MATCH_THRESHOLD, Comparison, PreparedName, compare, strength_of
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED, visible_to
@@ -63,7 +63,7 @@ _TOLERATED = {
     "document~": ("document", "allowing OCR confusions"),
     "date_of_birth~": ("date_of_birth", "near"),
 }
-_IDENTIFIERS = ("document", "account", "wallet", "phone", "name")
+_IDENTIFIERS = ("document", "account", "wallet", "phone")
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,8 @@ def run_match(
             if what == "document":  # a near document number is strong evidence; a near date only corroborates
                 candidate.matched_on.add(what)
                 candidate.score = max(candidate.score, 0.97)
+        elif label == "name":
+            continue  # found by the name's exact key, then graded as every name is (Hoa / Hòa share a key)
         elif label != "name?":
             candidate.matched_on.add(label)
             candidate.reason(label, "exact")
@@ -254,14 +256,19 @@ def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName])
     spec = spec_of(record.kind)
     secrets = secrets_for(vault, record.id, record.data_key)
     stored = [PreparedName.of(name) for name in spec.names(secrets.open_body(spec.name_fields, record.body))]
-    best = max(
-        (compare(query, name) for query in names for name in stored), key=lambda c: c.score, default=None
-    )
-    if best is not None and best.score >= MATCH_THRESHOLD:
+    graded = [(compare(query, name), query, name) for query in names for name in stored]
+    if not graded:
+        return
+    best, query, name = max(graded, key=lambda item: item[0].score)
+    if strength_of(query, name, best) == EXACT:
+        candidate.matched_on.add("name")
+        candidate.exact, candidate.score = True, 1.0
+        candidate.reason("name", "exact")
+    elif best.score >= MATCH_THRESHOLD:
         candidate.matched_on.add("name")
         candidate.score = max(candidate.score, best.score)
         candidate.reason("name", f"family {best.family}, given {best.given}")
-    elif best is not None and best.score >= _NEAR_NAME:
+    elif best.score >= _NEAR_NAME:
         candidate.near_name = best
 
 
