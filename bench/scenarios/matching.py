@@ -6,7 +6,8 @@ Run from the repository root:
     python -m bench matching               # part 2 only, on SQLite (well under a minute)
     python -m bench matching --postgres    # parts 1 and 2 on PostgreSQL, 100 000 of each (some 10 minutes)
     python -m bench matching --postgres --scale 5000 --queries 50 --seconds 10 --ops 300   # a quick look
-    options: [--scale 100000] [--queries 300] [--seconds 35] [--warmup 10] [--concurrency 4] [--workers 1]
+    python -m bench matching --postgres --scale 1000000 --leads 100000 --skip-at-rest      # a million suspects
+    options: [--scale 100000] [--leads N] [--queries 300] [--seconds 35] [--warmup 10] [--concurrency 4] [--workers 1]
              [--ops 2000] [--rounds 5] [--skip-match] [--skip-at-rest] [--postgres-url URL]
              [--database kix_bench_match] [--keep-temp]
 
@@ -59,7 +60,7 @@ BUDGET = 1_000_000  # the server's match budget per hour: never the limit here
 
 def match_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
     print(
-        f"== part 1: match latency at scale, {args.scale} {SUSPECTS.path} and {args.scale} {LEADS.path} "
+        f"== part 1: match latency at scale, {args.scale} {SUSPECTS.path} and {args.leads} {LEADS.path} "
         f"on {workspace.backend} ({args.database})"
     )
     url = workspace.database_url(args.database)
@@ -68,7 +69,7 @@ def match_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]
     db = workspace.open(url)
     prepare_directory(db)
     vault = server_vault(env)  # the server's storage keys: it opens what is loaded here
-    catalogue = load_people(db, vault, args.scale, random.Random(7))
+    catalogue = load_people(db, vault, args.scale, args.leads, random.Random(7))
     # The catalogue is long-lived and large: kept out of the garbage collector's full passes, which would
     # otherwise pause this process (the client, and the in-process runs) far more than the server.
     gc.collect()
@@ -90,6 +91,7 @@ def match_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]
         gc.unfreeze()
     return {
         "scale": args.scale,
+        "leads": args.leads,
         "blind_indexes": stats,
         "http": [{"shape": p.shape, "concurrency": p.concurrency} | p.row() for p in phases],
         "in_process": summary,
@@ -118,6 +120,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help=f"suspects, and leads, to load (default {DEFAULT_SCALE} with --postgres, else none)",
     )
+    parser.add_argument("--leads", type=int, default=None, help="leads to load (default: as many as suspects)")
     parser.add_argument("--queries", type=positive_int, default=300, help="at most this many queries a phase")
     parser.add_argument("--seconds", type=float, default=35.0, help="at most this long a phase (max 40)")
     parser.add_argument("--warmup", type=positive_int, default=10, help="untimed queries per shape first")
@@ -132,6 +135,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.scale is None:
         args.scale = DEFAULT_SCALE if args.postgres else 0
+    if args.leads is None:
+        args.leads = args.scale
     if not 0 < args.seconds <= 40:
         parser.error("--seconds must be in (0, 40]: signatures expire after 60 s")
     if args.rounds > args.ops:

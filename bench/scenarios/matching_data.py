@@ -102,8 +102,8 @@ def visible_to_querier(rules: SharingRules) -> bool:
     )
 
 
-def load_people(db: Database, vault: Vault, scale: int, rng: random.Random) -> Catalogue:
-    """`scale` suspects and `scale` leads, CHUNK records at a time, in one transaction; analysed."""
+def load_people(db: Database, vault: Vault, scale: int, leads: int, rng: random.Random) -> Catalogue:
+    """`scale` suspects and `leads` leads, CHUNK records at a time, in one transaction; analysed."""
     catalogue = Catalogue()
     maker = BodyMaker(rng)
     now = datetime.now(UTC)
@@ -112,7 +112,7 @@ def load_people(db: Database, vault: Vault, scale: int, rng: random.Random) -> C
         catalogue.planted_dob[which] = born.isoformat()
     with BulkLoader(db, vault, chunk=CHUNK) as loader:
         for spec in (SUSPECTS, LEADS):
-            for number in range(scale):
+            for number in range(scale if spec is SUSPECTS else leads):
                 owner = rng.choice(OWNERS)
                 which = number % PLANTED_EVERY
                 planted = PLANTED[which] if spec is SUSPECTS and which < len(PLANTED) else None

@@ -42,9 +42,55 @@ class Matcher(Protocol):
     def scopes(self) -> frozenset[str]: ...
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What scoring and answering need of a candidate record: its columns and its sealed name fields, not
+    the whole body (a name query may load hundreds of candidates)."""
+
+    id: str
+    kind: str
+    owner_id: str
+    discoverable: bool
+    data_key: str | None
+    sealed_names: dict[str, Any]
+
+
+# The body fields names are read from, over every kind (only they are loaded and decrypted to score).
+_NAME_FIELDS = sorted({field for spec in KINDS.values() for field in spec.name_fields})
+
+
+def _candidate_records(session: Session, record_ids: set[str], agency_id: str) -> dict[str, _Found]:
+    if not record_ids:
+        return {}
+    query = select(
+        Record.id,
+        Record.kind,
+        Record.owner_id,
+        Record.discoverable,
+        Record.data_key,
+        *(Record.body[field].label(field) for field in _NAME_FIELDS),
+    ).where(
+        Record.id.in_(record_ids),
+        Record.status != WITHDRAWN,
+        NOT_PURGED,
+        or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone
+    )
+    return {
+        row.id: _Found(
+            row.id,
+            row.kind,
+            row.owner_id,
+            row.discoverable,
+            row.data_key,
+            {field: row._mapping[field] for field in _NAME_FIELDS if row._mapping[field] is not None},
+        )
+        for row in session.execute(query)
+    }
+
+
 @dataclass
 class _Candidate:
-    record: Record
+    record: _Found
     matched_on: set[str] = field(default_factory=set)
     score: float = 0.0
     exact: bool = False
@@ -126,17 +172,7 @@ def run_match(
     for term, value, label in _exact_terms(request):
         labels[(term, blind_index(key, term, value))] = label
     rows = _exact_rows(session, labels) + _name_candidates(session, key, request.names)
-    records = {
-        record.id: record
-        for record in session.scalars(
-            select(Record).where(
-                Record.id.in_({record_id for record_id, _term, _digest in rows}),
-                Record.status != WITHDRAWN,
-                NOT_PURGED,
-                or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone
-            )
-        )
-    }
+    records = _candidate_records(session, {record_id for record_id, _term, _digest in rows}, agency_id)
     candidates: dict[str, _Candidate] = {}
     for record_id, term, digest in rows:
         if record_id not in records:
@@ -218,7 +254,7 @@ def _reasons(candidate: _Candidate) -> list[str]:
 def _record_hit(
     session: Session,
     query: MatchQuery,
-    record: Record,
+    record: _Found,
     hit_id: str,
     strength: str,
     matched_on: list[str],
@@ -254,8 +290,11 @@ def _record_hit(
 def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:
     record = candidate.record
     spec = spec_of(record.kind)
+    if not spec.name_fields:
+        return
     secrets = secrets_for(vault, record.id, record.data_key)
-    stored = [PreparedName.of(name) for name in spec.names(secrets.open_body(spec.name_fields, record.body))]
+    opened = secrets.open_body(spec.name_fields, record.sealed_names)
+    stored = [PreparedName.of(name) for name in spec.names(opened)]
     graded = [(compare(query, name), query, name) for query in names for name in stored]
     if not graded:
         return
