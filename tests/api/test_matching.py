@@ -14,6 +14,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import AccessRequest, BlindIndex, MatchQuery
 from app.models.base import utcnow
+from app.services.matching import search
 from app.services.matching.reindex import reindex_all
 from app.services.vault import Vault
 from tests.asgi import in_process_client
@@ -313,8 +314,12 @@ def test_a_keying_error_in_a_name_is_a_possible_hit_only_with_the_birth_date(
     owner.client.create_record(
         "suspects", suspect(names=[name], date_of_birth="1990-07-02", rules=rules(mode="all_members"))
     )
-    assert querier.client.match({"names": ["Maksim Fulippov"]})["references"] == []
-    [found] = querier.client.match({"names": ["Maksim Fulippov"], "dates_of_birth": ["1990-07-02"]})[
+    # A slip of the finger (u for i, keys side by side) is a possible hit on its own...
+    [slip] = querier.client.match({"names": ["Maksim Fulippov"]})["references"]
+    assert (slip["strength"], slip["reasons"]) == ("possible", ["name: family similar, given same"])
+    # ...another letter (t for l) may be another name: a hit only with the same date of birth.
+    assert querier.client.match({"names": ["Maksim Fitippov"]})["references"] == []
+    [found] = querier.client.match({"names": ["Maksim Fitippov"], "dates_of_birth": ["1990-07-02"]})[
         "references"
     ]
     assert found["strength"] == "possible"
@@ -346,3 +351,28 @@ def test_names_only_alike_are_possible_hits_and_a_birth_date_makes_them_strong(
     assert with_date["strength"] == "strong"
     [same] = querier.client.match({"names": [stored]})["references"]
     assert (same["strength"], same["reasons"]) == ("exact", ["name: exact"])
+
+
+def test_a_common_token_finds_candidates_only_in_pairs(
+    enrol: Any, db: Database, vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "_RARE_TOKEN", 2)  # a token held by more than two records is common here
+    owner = enrol("jo-psd")
+    names = ["Katarina Horvat", "Katarina Novak", "Katarina Kovac", "Katarina Babic", "Ivana Horvat"]
+    ids = {
+        name: owner.client.create_record("suspects", suspect(names=[{"full_name": name}]))["id"]
+        for name in names
+    }
+
+    def candidates(*queried: str) -> list[str]:
+        with db.sessions() as session:
+            return [row[0] for row in search._name_candidates(session, vault.keys.index, list(queried))]
+
+    # Katarina is common: only the record holding the pair, and those holding the rare Horvat, best first.
+    assert candidates("Horvat Katarina") == [ids["Katarina Horvat"], ids["Ivana Horvat"]]
+    # A name of one common token has no pair: some of its holders, up to the bound, rather than none.
+    alone = candidates("Katarina")
+    assert len(alone) == 3
+    assert set(alone) <= {ids[name] for name in names if name.startswith("Katarina")}
+    # A common token beside one nobody holds: nothing to score (not a crowd of Katarinas).
+    assert candidates("Katarina Jelena") == []

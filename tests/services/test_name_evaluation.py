@@ -15,7 +15,7 @@ from app.services.matching.names import EXACT, STRONG, PreparedName, grade
 PAIRS = Path(__file__).parent.parent / "data" / "name_pairs.csv"
 GOALS = {"strong": (0.99, None), "any": (0.92, 0.95)}
 # What the matcher reaches today on the set (precision, recall): a change that lowers either fails.
-FLOORS = {"strong": (0.99, 0.64), "any": (0.94, 0.84)}
+FLOORS = {"strong": (0.99, 0.71), "any": (0.945, 0.95)}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from app.services.matching import variants
+from app.services.matching.japanese import japanese_reading
 from app.services.matching.normalize import name_key, name_parts
 from app.services.matching.tokens import ALIKE, SAME, SIMILAR, VARIANT, Token, token_similarity
 
@@ -28,6 +29,7 @@ _GIVEN_DIFFERENT_CAP = 0.92  # the same family name, another given name: possibl
 _FAMILY_DIFFERENT_CAP = 0.85  # another family name: no hit
 _VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 _FAMILY_FIRST = re.compile("[\u4e00-\u9fff\uac00-\ud7af\u3040-\u30ff]")
+_HAN = re.compile("[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class PreparedName:
     key: str  # the exact key: normalised tokens, sorted
     family_first: bool
     tonal: bool  # Vietnamese in full orthography, where marks (and their absence) tell names apart
+    han: str  # the name as written, when in Han characters: it may be Japanese, read otherwise
 
     @classmethod
     def of(cls, name: str) -> "PreparedName":
@@ -54,7 +57,8 @@ class PreparedName:
             or (len(tokens) > 1 and variants.family_name_first(tokens[0].sets))
         )
         tonal = bool(_VIETNAMESE.search(name.lower()))
-        return cls(tokens, name_key(name), family_first, tonal)
+        han = name if _HAN.search(name) else ""
+        return cls(tokens, name_key(name), family_first, tonal, han)
 
     @property
     def family(self) -> int | None:
@@ -87,9 +91,15 @@ def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token,
 
 def _join(first: Token, second: Token, other: tuple[Token, ...]) -> Token | None:
     """The two tokens as one, if that one is (a spelling of) a token of the other side."""
-    written = first.written + second.written if first.abjad and second.abjad else ""
+    if first.abjad and second.abjad:
+        # Compared as written: عبد الحميد is عبدالحميد, whose article the word's folding does not take off.
+        for written in (first.written + second.written, first.written + "ال" + second.written):
+            candidate = Token.of(first.text + second.text, written)
+            if any(token_similarity(candidate, token) >= ALIKE for token in other):
+                return candidate
+        return None
     for text in (x + y for x in (first.text, *first.readings) for y in (second.text, *second.readings)):
-        candidate = Token.of(text, written or text)
+        candidate = Token.of(text, text)
         if any(token_similarity(candidate, token) >= ALIKE for token in other):
             return candidate
     return None
@@ -124,6 +134,20 @@ def _kind(similarity: float | None) -> str:
 
 
 def compare(first: PreparedName, second: PreparedName) -> Comparison:
+    """How alike two names are; a name in kanji against one in kana or Latin letters also as read in
+    Japanese (渡辺大輔 / Watanabe Daisuke), the better of the two."""
+    best = _compare(first, second)
+    if bool(first.han) != bool(second.han):
+        reading = japanese_reading(first.han or second.han)
+        if reading is not None:
+            read = PreparedName.of(reading)
+            other = _compare(read, second) if first.han else _compare(first, read)
+            if other.score > best.score:
+                return other
+    return best
+
+
+def _compare(first: PreparedName, second: PreparedName) -> Comparison:
     tokens_a, tokens_b = _joined(first.tokens, second.tokens), _joined(second.tokens, first.tokens)
     if not tokens_a or not tokens_b:
         return Comparison(0.0, "missing", "missing")
@@ -149,6 +173,12 @@ def compare(first: PreparedName, second: PreparedName) -> Comparison:
     unpaired = max(len(tokens_a), len(tokens_b)) - len(partner)
     score = mean * _UNPAIRED_FACTOR**unpaired
     family_index = 0 if first.family_first or len(tokens_a) == 1 else len(tokens_a) - 1
+    if (
+        family_index >= 2
+        and family_index not in partner
+        and partner.get(family_index - 1, (None, 0.0))[0] == len(tokens_b) - 1
+    ):
+        family_index -= 1  # Miguel Díaz Ramos / Miguel Díaz: the second (mother's) family name left out
     family = partner.get(family_index, (None, None))[1]
     given = [similarity for i, (_j, similarity) in partner.items() if i != family_index]
     weakest_given = min(given, default=None)

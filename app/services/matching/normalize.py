@@ -10,12 +10,14 @@ A coarse phonetic skeleton per token (digraphs reduced, vowels dropped, doubles 
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 from anyascii import anyascii
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from app.schemas.common import e164
+from app.services.matching.japanese import japanese_reading
 
 HONORIFICS = frozenset(
     "MR MRS MS MISS DR PROF SHEIKH SHAIKH SHAYKH HAJI HAJJI HADJI SAYYID SAYED SIR DON DONA SR SRA "
@@ -49,7 +51,16 @@ _SCRIPT_FIXES = [
     ("ΑΥ", "AV"),
     ("ΕΥ", "EV"),
     ("ं", "n"),  # Devanagari anusvara before a consonant: संजीव is Sanjeev
+    # Armenian ու is one vowel, u (Մանուկյան, Manukyan); ռ, the rolled r, is an r to every romanisation.
+    ("ու", "u"),
+    ("Ու", "U"),
+    ("ՈՒ", "U"),
+    ("ռ", "r"),
+    ("Ռ", "R"),
 ]
+# Armenian initial ե and ո are read ye and vo (Եղիազարյան, Yeghiazaryan; Ոսկան, Voskan).
+_ARMENIAN_INITIAL = re.compile(r"(?<![\w\u0531-\u0587])([ԵեՈո])")
+_ARMENIAN_INITIAL_READING = {"Ե": "Ye", "ե": "ye", "Ո": "Vo", "ո": "vo"}
 _DIGRAPHS = [
     *[("KH", "H"), ("CH", "H"), ("SH", "S"), ("TH", "T"), ("PH", "F"), ("GH", "G"), ("DH", "D")],
     *[("Q", "K"), ("CK", "K"), ("C", "K"), ("Z", "S"), ("J", "Y")],
@@ -71,14 +82,28 @@ _CARONS = str.maketrans(
 
 # Thai writes some vowels before the consonant they follow in speech (แก้ว is kaeo); a mark silences the
 # letter it sits on (จันทร์); ญ ends a syllable as n.
+# A leading ห only gives the next consonant its tone (สมหญิง is Somying); a consonant that ends a word is
+# read as one of k, t, p, n (RTGS: สุข suk, สวัสดิ์ sawat, สมบูรณ์ sombun).
 _THAI_LEADING_VOWEL = re.compile("([เแโใไ])([ก-ฮ])")
-_THAI_SILENT = re.compile("[ก-ฮ]\u0e4c")
+_THAI_SILENT = re.compile("ทร\u0e4c|[ก-ฮ][\u0e34\u0e38]?\u0e4c")
 _THAI_FINAL_NYO = re.compile("ญ(?![ะ-ู])")
+_THAI_TONE_HO = re.compile("ห(?=[งญนมยรลว])")
+_THAI_FINAL = re.compile("(?<=[ก-ฮ\u0e31-\u0e3a\u0e47-\u0e4e])([ก-ฮ])(?![ก-ฮ\u0e30-\u0e4e])")
+_THAI_FINAL_SOUND = str.maketrans(
+    {
+        **dict.fromkeys("ขคฆ", "ก"),
+        **dict.fromkeys("ดถทธศษสจชซฐฑฒฎฏ", "ต"),
+        **dict.fromkeys("พภบฟ", "ป"),
+        **dict.fromkeys("รลฬณ", "น"),
+    }
+)
 
 
 def _thai(text: str) -> str:
     text = _THAI_SILENT.sub("", text)
     text = _THAI_FINAL_NYO.sub("น", text)
+    text = _THAI_TONE_HO.sub("", text)
+    text = _THAI_FINAL.sub(lambda found: found[1].translate(_THAI_FINAL_SOUND), text)
     return _THAI_LEADING_VOWEL.sub(r"\2\1", text)
 
 
@@ -97,6 +122,7 @@ def latin(text: str) -> str:
         return text
     for wrong, right in _SCRIPT_FIXES:
         text = text.replace(wrong, right)
+    text = _ARMENIAN_INITIAL.sub(lambda found: _ARMENIAN_INITIAL_READING[found[1]], text)
     text = _thai(_KANA_CONTRACTION.sub(_contract, text))
     return anyascii(unicodedata.normalize("NFC", text).translate(_CARONS))
 
@@ -123,11 +149,15 @@ def _written_words(name: str) -> list[str]:
     return [word for word in words if word]
 
 
-def name_parts(name: str) -> list[tuple[str, str]]:
+# Names and their words repeat (a million records hold far fewer distinct names): analysed once each.
+@lru_cache(maxsize=65536)
+def name_parts(name: str) -> tuple[tuple[str, str], ...]:
     """(upper-case Latin token, the word it was written as), in the order written: honorifics and name
     particles (written in Latin script: Arabic "عمر" transliterates to "MR" and must stay) dropped, Arabic
-    articles joined to the word they belong to."""
+    articles joined to the word they belong to. A dropped particle stays in how the next word was written
+    ("de la Cruz" is the token CRUZ written "de la Cruz"), which is also written Delacruz."""
     parts: list[tuple[str, str]] = []
+    particles: list[str] = []  # dropped before the next word, kept in how it was written: de la Cruz
     for written in _written_words(name):
         romanised = latin(written).upper()
         # Arabic and Hebrew letters romanise to marks too (ʿayn as a quote): one word stays one token.
@@ -138,14 +168,18 @@ def name_parts(name: str) -> list[tuple[str, str]]:
         )
         for word in (word for word in words if word):
             # Written as the particle is (Lê, a Vietnamese family name, is not the French le).
-            if written.isascii() and (word in HONORIFICS or word in PARTICLES):
+            if written.isascii() and word in PARTICLES:
+                particles.append(written)
+                continue
+            if written.isascii() and word in HONORIFICS:
                 continue
             if parts and parts[-1][0] in ARTICLES:
                 article, article_written = parts[-1]
                 parts[-1] = (article + word, f"{article_written} {written}")
             else:
-                parts.append((word, written))
-    return parts
+                parts.append((word, " ".join([*particles, written])))
+            particles = []
+    return tuple(parts)
 
 
 def name_tokens(name: str) -> list[str]:
@@ -166,9 +200,21 @@ def skeleton(token: str) -> str:
 
 
 # Spellings of one Arabic letter that writers choose freely: alif with or without hamza or madda, ta
-# marbuta or ha, alif maqsura or ya, Arabic or Persian kaf and ya; short-vowel marks and tatweel left out.
+# marbuta or ha, alif maqsura or ya, Arabic or Persian kaf and ya; short-vowel marks, tatweel and the
+# zero-width non-joiner (حسین‌زاده is حسینزاده, its parts only drawn apart) left out.
 _ABJAD_SPELLING = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ی", "ي": "ی", "ك": "ک", "ـ": None}
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ی",
+        "ي": "ی",
+        "ك": "ک",
+        "ـ": None,
+        "\u200c": None,
+    }
 )
 _HARAKAT = re.compile("[\u064b-\u065f\u0670\u05b0-\u05c7\u093c\u094d]")
 
@@ -190,7 +236,17 @@ def name_key(name: str) -> str:
 
 
 def name_skeletons(name: str) -> list[str]:
-    return [key for key in (skeleton(token) for token in name_tokens(name)) if key]
+    """The skeleton of each token; a name in kanji also as read in Japanese (渡辺大輔: found by Watanabe)."""
+    return [key for reading in skeleton_readings(name) for key in reading]
+
+
+@lru_cache(maxsize=65536)
+def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
+    """The skeletons of the name's tokens, for each way it reads: as written, and a name in kanji also in
+    Japanese (pairs of tokens are indexed within one reading, never across two)."""
+    reading = japanese_reading(name)
+    readings = [name_tokens(name)] + ([name_tokens(reading)] if reading else [])
+    return tuple(tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings)
 
 
 def document_number(number: str, country: str | None = None) -> str:

@@ -5,7 +5,7 @@ The scorer counts two tokens alike when any of their readings agree."""
 
 import re
 
-from app.services.matching.normalize import name_tokens
+from app.services.matching.normalize import is_latin_script, latin, name_tokens
 
 # Ukrainian, Belarusian and Serbian/Bulgarian readings of Cyrillic letters that Russian-based
 # romanisation (anyascii) gets otherwise: Галина is Halyna in Ukraine, Григорій Hryhorii.
@@ -101,6 +101,25 @@ def _korean_older(syllable: str) -> str:
     return syllable
 
 
+_ARMENIAN = re.compile("[\u0531-\u0587]")
+_ARMENIAN_FAMILY = re.compile("(?:YAN|IAN)(?:TS)?$")
+# Western Armenian reads the stops of Eastern the other way round (Պողոսյան is Poghosyan in Yerevan and
+# Boghossian in Beirut, Վարդանյան Vardanyan and Vartanian): a reading with each stop voiced meets both.
+_UNVOICED_STOP = re.compile("[PTK](?![HS])")
+_VOICED = {"P": "B", "T": "D", "K": "G"}
+
+
+def _armenian_voiced(text: str) -> str:
+    return _UNVOICED_STOP.sub(lambda found: _VOICED[found[0]], text)
+
+
+def _joined_particles(written: str) -> set[str]:
+    """A family name written after particles, as it is also written with them joined: de la Cruz as
+    Delacruz and Lacruz, van den Berg as Vandenberg, Le Goff as Legoff."""
+    words = [re.sub("[^A-Z]", "", latin(word).upper()) for word in written.split()]
+    return {"".join(words[start:]) for start in range(len(words) - 1)}
+
+
 def other_readings(text: str, written: str) -> set[str]:
     """Other Latin spellings of the written word: its Cyrillic read by other national systems; with and
     without an Arabic article joined to it (Alrashid, Al-Rashid, Rashid)."""
@@ -120,6 +139,10 @@ def other_readings(text: str, written: str) -> set[str]:
                 readings.add(tokens[-1])
     if text[:2] in ("AL", "EL", "UL") and len(text) > 4:
         readings.update({text, text[2:]})
+    if " " in written and is_latin_script(written):
+        readings.update(_joined_particles(written))
+    if _ARMENIAN.search(written) or (_ARMENIAN_FAMILY.search(text) and is_latin_script(written)):
+        readings.add(_armenian_voiced(text))
     if _HAN.search(written):
         readings.add(_wade_giles(text))
     if _HANGUL.search(written):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import blind_index
@@ -28,6 +28,8 @@ from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED, visible_to
 from app.services.vault import Vault, secrets_for
 
 _CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
+_RARE_TOKEN = 300  # a token held by more records finds candidates only in pairs with another
+_PAIR_ROWS = 2000  # name_pair rows read per query (a pair of common names: Wang Wei)
 _NEAR_NAME = 0.8  # a name this alike is a hit only with the same date of birth
 
 
@@ -202,13 +204,9 @@ def run_match(
     }
     note_records(found)  # matched: a hit discloses that the record exists, to its owner's log
     # A reference needs both sight of the record and the kind's read scope; without the scope, a hit.
-    visible = set(
-        session.scalars(
-            select(Record.id).where(
-                Record.id.in_(found), Record.kind.in_(_readable_kinds(caller.scopes)), visible_to(agency_id)
-            )
-        )
-    )
+    readable = Record.kind.in_(_readable_kinds(caller.scopes))
+    visible_query = select(Record.id).where(Record.id.in_(found), readable, visible_to(agency_id))
+    visible = set(session.scalars(visible_query)) if found else set()
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
     for record_id, candidate in sorted(found.items(), key=lambda item: -item[1].score):
@@ -344,24 +342,53 @@ def _exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tu
 
 
 def _name_candidates(session: Session, key: bytes, names: list[str]) -> list[tuple[str, str, str]]:
-    """Records sharing phonetic tokens with the queried names, those sharing the most first, capped.
+    """Records that may hold one of `names`, best first, at most _CANDIDATE_LIMIT, without reading every
+    record that shares a common token (at a million suspects, Maria is held by tens of thousands).
 
-    Skeletons shorter than three letters ("RS" for Rajesh, Rossi, Reyes...) find thousands of records and
-    tell little; they are used only for names that have no longer one.
+    A record is a candidate if it shares a pair of tokens with a queried name (name_pair: Maria Garcia, in
+    either order), or one token that few records hold (a rare surname: also found with a typo in the
+    given name). A token held by more than _RARE_TOKEN records finds candidates only in pairs, except in
+    a name of one token, which has no pair. Candidates sharing more come first.
     """
-    digests: set[str] = set()
+    pairs: set[str] = set()
+    tokens: dict[str, bool] = {}  # digest: whether its name has no pair to find it by
     for name in names:
-        skeletons = normalize.name_skeletons(name)
-        useful = [s for s in skeletons if len(s) >= 3] or [s for s in skeletons if len(s) >= 2]
-        digests.update(blind_index(key, indexing.NAME_TOKEN, s) for s in useful)
-    if not digests:
+        for reading in normalize.skeleton_readings(name):
+            keys = indexing.token_keys(reading)
+            # Skeletons of two letters (RS: Rajesh, Rossi, Reyes...) tell little alone: not looked up alone
+            # where the name has a longer one.
+            alone = {k for k in keys if len(k) >= 3} or keys
+            pairs.update(blind_index(key, indexing.NAME_PAIR, pair) for pair in indexing.pair_keys(reading))
+            for token in alone:
+                digest = blind_index(key, indexing.NAME_TOKEN, token)
+                tokens[digest] = tokens.get(digest, False) or len(keys) == 1
+    if not pairs and not tokens:
         return []
-    shared = func.count(BlindIndex.digest)
-    ranked = (
-        select(BlindIndex.record_id)
-        .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest.in_(digests))
-        .group_by(BlindIndex.record_id)
-        .order_by(shared.desc(), BlindIndex.record_id)
-        .limit(_CANDIDATE_LIMIT)
-    )
-    return [(record_id, indexing.NAME_TOKEN, "") for record_id in session.scalars(ranked)]
+    # One bounded lookup per token (its first _RARE_TOKEN + 1 holders tell whether it is rare) and one for
+    # the pairs, in one statement.
+    lookups = [
+        select(BlindIndex.record_id, literal(digest).label("token"))
+        .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest == digest)
+        .limit(_RARE_TOKEN + 1)
+        .subquery()
+        for digest in sorted(tokens)
+    ]
+    if pairs:
+        lookups.append(
+            select(BlindIndex.record_id, literal("").label("token"))
+            .where(BlindIndex.term == indexing.NAME_PAIR, BlindIndex.digest.in_(pairs))
+            .limit(_PAIR_ROWS)
+            .subquery()
+        )
+    rows = session.execute(union_all(*(select(lookup.c.record_id, lookup.c.token) for lookup in lookups)))
+    holders: dict[str, list[str]] = defaultdict(list)
+    for record_id, token in rows:
+        holders[token].append(record_id)
+    shared: dict[str, int] = defaultdict(int)
+    for token, record_ids in holders.items():
+        if token and len(record_ids) > _RARE_TOKEN and not tokens[token]:
+            continue  # common: its holders come in by pairs
+        for record_id in record_ids:
+            shared[record_id] += 2 if not token else 1  # a pair is two tokens shared
+    ranked = sorted(shared, key=lambda record_id: (-shared[record_id], record_id))[:_CANDIDATE_LIMIT]
+    return [(record_id, indexing.NAME_TOKEN, "") for record_id in ranked]

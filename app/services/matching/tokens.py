@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from app.services.matching import variants
 from app.services.matching.normalize import fold_abjad, is_latin_script, skeleton
 from app.services.matching.readings import HEBREW, other_readings
+from app.services.matching.typos import is_keying_error
 
 SAME, VARIANT, SIMILAR, DIFFERENT = 1.0, 0.98, 0.96, 0.6
 # Alike, but not certain: consonants alike across a script without vowels (حسين / Hassan), other letters of
@@ -32,11 +33,16 @@ _DIFFERENT_TOKEN = 0.7
 _SAME_SHAPE = 0.93
 _ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
 _VOWELS = re.compile(r"[AEIOUYW]")
+_THAI = re.compile("[\u0e00-\u0e7f]")
 _VOWEL = re.compile(r"[AEIOU]")
 _ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
 _KEY_RULES = [
+    # Japanese long o: Yohko / Yoko, Kyohko / Kyoko (first: before y and io are folded)
+    (re.compile(r"(?<=O)H(?=[^AEIOU])"), ""),
+    (re.compile(r"^MP"), "B"),  # Greek μπ letter by letter: Mpakogiannis / Bakogiannis
     (re.compile(r"KH"), "H"),
+    (re.compile(r"GH"), "G"),  # Georgian ღ, Armenian ղ, Arabic غ: gh, or g in Russian-mediated forms
     (re.compile(r"PH"), "F"),
     (re.compile(r"TH"), "T"),
     (re.compile(r"DZH|DJ|DZ"), "J"),
@@ -54,7 +60,6 @@ _KEY_RULES = [
     (re.compile(r"OFF$|OF$"), "OV"),
     (re.compile(r"EFF$|EF$"), "EV"),  # Pencheff / Penchev
     (re.compile(r"(?<=[AEIOU])H$"), ""),  # Abdallah / Abdulla, Sarah / Sara
-    (re.compile(r"(?<=O)H(?=[^AEIOU])"), ""),  # Japanese long o: Yohko / Yoko
     (re.compile(r"(.)\1+"), r"\1"),
 ]
 _GENDER_ENDINGS = frozenset({("A", "O"), ("A", "E"), ("A", "I"), ("A", "U"), ("A", "")})
@@ -91,7 +96,11 @@ class Token:
         if abjad and written.startswith("ال") and text.startswith("L") and len(text) > 3:
             bare = text[1:]  # the article, transliterated as a bare "l"
         else:
-            separate = text[:2] in ("AL", "EL", "UL") and len(text) > 4 and " " in written
+            separate = (
+                text[:2] in ("AL", "EL", "UL")
+                and len(text) > 4
+                and written[:3].upper() in ("AL ", "EL ", "UL ")
+            )
             bare = text[2:] if separate else text
         native_sets = variants.variant_sets(written.split()[-1])
         sets = native_sets | variants.variant_sets(bare)
@@ -142,10 +151,25 @@ def _consonants(skeleton_: str) -> str:
     return "BD" + folded[3:] if folded.startswith("BDL") else folded
 
 
+def _either(texts: set[str], letter: str, other: str) -> set[str]:
+    """Each of the letters one reading or the other, letter by letter: בן דוד is Ben David (vav a v)."""
+    for text in list(texts):
+        spellings = {""}
+        for char in text:
+            spellings = {done + char for done in spellings} | (
+                {done + other for done in spellings} if char == letter else set()
+            )
+        texts |= spellings
+    return texts
+
+
 def _consonant_forms(token: Token) -> set[str]:
     texts = {token.text, *token.readings}
     if HEBREW.search(token.written):  # bet is b or v, pe p or f: the romaniser can not tell which
-        texts |= {text.replace("V", "B") for text in texts} | {text.replace("P", "F") for text in texts}
+        texts = {spelled for text in texts for spelled in _either(_either({text}, "V", "B"), "P", "F")}
+    if _THAI.search(token.written):  # aspirates written without h (ทองคำ Thongkham, Tongkam); ศรี Sri or Si
+        texts |= {text.replace("KH", "K").replace("PH", "P").replace("TH", "T") for text in texts}
+        texts |= {text.replace("SRI", "SI") for text in texts}
     if not token.abjad:  # French and Dutch write sh as ch: Darwiche
         texts |= {text.replace("CH", "SH") for text in texts if "CH" in text}
     forms = {_consonants(skeleton(text)) for text in texts}
@@ -170,6 +194,8 @@ def _spelling(a: Token, b: Token) -> float:
         )
     if a.key == b.key or a.alternatives & b.alternatives:
         return SIMILAR
+    if a.spelled and b.spelled and is_keying_error(a.text, b.text):  # Snadrine / Sandrine
+        return ALIKE
     if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Irina / Arina
         return min(_DIFFERENT_TOKEN, Levenshtein.normalized_similarity(a.key, b.key))
     known = a.sets or b.sets  # Ahmad / Ahmed, Salih / Saleh: vowels of a known name vary, its frame does not

@@ -5,7 +5,8 @@ Japanese, Korean, Arabic, Persian, Hebrew, Greek, Hindi, Tamil, Bengali, Thai, T
 Vietnamese and Malay names, each a set of co-equal forms in native script and Latin, with how many people
 bear the name). Two tokens in one set are variants of one name (Mohammed, Muhammad, محمد); two tokens that
 are both known but share no set are different names, however alike they look (Mohammed and Mahmoud,
-Hassan and Hussein). A token in no set is unknown here, and the scorer falls back on spelling.
+Hassan and Hussein). Given names of Europe in their forms across languages are added (language_forms.py).
+A token in no set is unknown here, and the scorer falls back on spelling.
 
 How common a name is says how much a match on it weighs: "Wang" or "Mohammed" is weak evidence.
 """
@@ -15,6 +16,8 @@ from functools import lru_cache
 from math import log10
 
 import name_variants  # type: ignore[import-untyped]
+
+from app.services.matching.language_forms import LANGUAGE_FORMS
 
 # Bearers of the commonest names in the tables are in the hundreds of millions; a name with about a
 # million bearers or fewer counts fully.
@@ -45,6 +48,13 @@ def _build() -> tuple[dict[str, frozenset[int]], dict[int, int], frozenset[int]]
                 family_first.add(number)
             for form in {native, *entry["forms"]}:
                 sets.setdefault(fold(form), set()).add(number)
+    for forms in LANGUAGE_FORMS:
+        number += 1
+        bearers[number] = 0
+        # A form already in a set of the tables joins this set to that one: Giorgio is Georgios too.
+        joined = {number}.union(*(sets.get(fold(form), set()) for form in forms))
+        for form in forms:
+            sets.setdefault(fold(form), set()).update(joined)
     return {form: frozenset(ids) for form, ids in sets.items()}, bearers, frozenset(family_first)
 
 
