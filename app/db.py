@@ -38,12 +38,16 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, autocommit: bool = False) -> Engine:
+def make_engine(url: str, *, autocommit: bool = False, relaxed: bool = False) -> Engine:
+    """An engine; `relaxed`: on PostgreSQL its commits do not wait for the WAL flush (see
+    Database.relaxed_transaction for when that is safe)."""
     parsed = make_url(url)
     # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
     options: dict[str, Any] = {"hide_parameters": True}
     if autocommit:
         options["isolation_level"] = "AUTOCOMMIT"
+    if relaxed and parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = {"options": "-c synchronous_commit=off"}
     if parsed.get_backend_name() == "sqlite":
         # A pool as large as the worker thread count, so connections (and their pragmas) are reused,
         # not opened and closed under load.
@@ -87,7 +91,29 @@ class Database:
         # A pool in autocommit mode, for single statements that are a transaction each (the signature
         # check's key lookup and nonce claim): no BEGIN/COMMIT round trips on every request.
         self.autocommit = make_engine(url, autocommit=True)
+        self.relaxed = make_engine(url, relaxed=True)
+        self._relaxed_sessions = sessionmaker(
+            self.relaxed.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
+
+    @contextmanager
+    def relaxed_transaction(self) -> Iterator[Session]:
+        """A write transaction whose commit, on PostgreSQL, does not wait for the WAL to reach the disk
+        (synchronous_commit off: about 0.5 ms instead of 4 on this kind of disk). For a request's
+        bookkeeping before its route runs (the nonce claim, the rate-limit buckets, the records it was
+        shown): every authenticated request then commits its audit entry durably before its answer
+        leaves, and that commit flushes the WAL up to itself, so these earlier commits are on disk by
+        then too. If the node dies before, the client never had an answer, and loses nothing a retry
+        does not redo. Visibility is immediate either way: a nonce claimed here is claimed for every
+        node at once. On SQLite it is an ordinary write transaction (synchronous=NORMAL in WAL mode)."""
+        with self._relaxed_sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
@@ -106,3 +132,4 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.autocommit.dispose()
+        self.relaxed.dispose()

@@ -33,6 +33,7 @@ from app.errors import (
     InternalError,
     KixError,
     PlaintextRefused,
+    RateLimited,
     Unauthenticated,
 )
 from app.metrics import record
@@ -126,7 +127,9 @@ class SecureChannel:
         encrypt_response = True
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
-            caller = await self._authenticate(request, body)
+            caller, rate_refusal = await self._admit(
+                request, body, route_class(scope["method"], scope["path"])
+            )
             audit = RequestAudit(
                 at=self.clock.now(),
                 caller=caller,
@@ -135,9 +138,8 @@ class SecureChannel:
                 signature_sha256=hashlib.sha256(headers.get("signature", "").encode()).hexdigest(),
             )
             encrypt_response = self._wants_encrypted_response(headers)
-            await anyio.to_thread.run_sync(
-                self._take_rate, caller, route_class(scope["method"], scope["path"])
-            )
+            if rate_refusal is not None:
+                raise rate_refusal
             plaintext = self._open_body(caller, headers, body)
         except KixError as refusal:
             # The precise reason (an unknown key, say) is logged and counted, not told to the client.
@@ -178,12 +180,30 @@ class SecureChannel:
             },
         )
 
-    async def _authenticate(self, request: HttpMessage, body: bytes) -> Caller:
+    async def _admit(
+        self, request: HttpMessage, body: bytes, route_kind: str
+    ) -> tuple[Caller, RateLimited | None]:
         # In a worker thread, never on the event loop: the nonce claim may wait for a database lock, and
         # on SQLite the transaction holding that lock needs the event loop to finish (its commit runs
         # when the loop resumes the route), so waiting on the loop would deadlock until the timeout.
+        return await anyio.to_thread.run_sync(self._admit_in_thread, request, body, route_kind)
+
+    def _admit_in_thread(
+        self, request: HttpMessage, body: bytes, route_kind: str
+    ) -> tuple[Caller, RateLimited | None]:
+        """Authenticate (claiming the nonce) and spend from the rate limits, in one transaction and one
+        commit that need not wait for the disk (Database.relaxed_transaction says why that is safe). A
+        request over its rate still uses up its nonce, and spends nothing."""
         now = self.clock.now()
-        return await anyio.to_thread.run_sync(authenticate, self.db, self.settings, request, body, now)
+        refusal: RateLimited | None = None
+        with self.db.relaxed_transaction() as session:
+            caller = authenticate(session.connection(), self.settings, request, body, now)
+            if per_minute(self.settings, route_kind):
+                try:
+                    take_rate(session, self.settings, caller.agency_id, caller.kid, route_kind, now)
+                except RateLimited as exc:
+                    refusal = exc
+        return caller, refusal
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()
@@ -221,12 +241,6 @@ class SecureChannel:
         if media_type == JSON_MEDIA_TYPE and self.settings.allow_plaintext:
             return body
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
-
-    def _take_rate(self, caller: Caller, kind: str) -> None:
-        """Spend from the key's and agency's rate limits for this class of route (429 when spent)."""
-        if per_minute(self.settings, kind):
-            with self.db.transaction() as session:
-                take_rate(session, self.settings, caller.agency_id, caller.kid, kind, self.clock.now())
 
     def _append_entry(self, draft: EntryDraft) -> None:
         with self.db.transaction() as session:

@@ -41,24 +41,47 @@ def _locked_bucket(session: Session, key: str, budget: Budget, now: datetime) ->
     return bucket
 
 
+@dataclass(frozen=True)
+class Draw:
+    """`cost` units from the bucket `key`; `what` names the budget in a refusal."""
+
+    key: str
+    cost: int
+    budget: Budget
+    what: str
+
+
 def spend(session: Session, key: str, cost: int, budget: Budget, now: datetime, *, what: str) -> int:
     """Take `cost` units from the bucket `key`, or refuse (429 with Retry-After) and take nothing.
     Returns the whole units left. `what` names the budget in the refusal."""
-    if cost > budget.capacity:
-        raise ValidationFailed(
-            f"this needs {cost} units of the {what}, more than it ever holds ({budget.capacity:g})"
-        )
-    bucket = _locked_bucket(session, key, budget, now)
-    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-    tokens = min(budget.capacity, bucket.tokens + elapsed * budget.per_second)
-    if tokens < cost:
-        wait = math.ceil((cost - tokens) / budget.per_second)
-        raise RateLimited(
-            f"the {what} is spent: this needs {cost} units, {math.floor(tokens)} are left",
-            headers={"Retry-After": str(max(1, wait))},
-            extra={"remaining_budget": math.floor(tokens), "cost": cost, "retry_after": max(1, wait)},
-        )
-    bucket.tokens = tokens - cost
-    bucket.updated_at = now
+    return spend_all(session, [Draw(key, cost, budget, what)], now)[0]
+
+
+def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
+    """Take every draw, or refuse (429, naming the first budget short) and take none: all are checked
+    under their row locks before any is written, so the transaction may commit either way. Returns the
+    whole units left in each."""
+    for draw in draws:
+        if draw.cost > draw.budget.capacity:
+            raise ValidationFailed(
+                f"this needs {draw.cost} units of the {draw.what}, more than it ever holds "
+                f"({draw.budget.capacity:g})"
+            )
+    buckets = [_locked_bucket(session, draw.key, draw.budget, now) for draw in draws]
+    available = []
+    for draw, bucket in zip(draws, buckets, strict=True):
+        elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+        tokens = min(draw.budget.capacity, bucket.tokens + elapsed * draw.budget.per_second)
+        if tokens < draw.cost:
+            wait = max(1, math.ceil((draw.cost - tokens) / draw.budget.per_second))
+            raise RateLimited(
+                f"the {draw.what} is spent: this needs {draw.cost} units, {math.floor(tokens)} are left",
+                headers={"Retry-After": str(wait)},
+                extra={"remaining_budget": math.floor(tokens), "cost": draw.cost, "retry_after": wait},
+            )
+        available.append(tokens)
+    for draw, bucket, tokens in zip(draws, buckets, available, strict=True):
+        bucket.tokens = tokens - draw.cost
+        bucket.updated_at = now
     session.flush()
-    return math.floor(bucket.tokens)
+    return [math.floor(bucket.tokens) for bucket in buckets]

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.services.budgets import Budget, spend
+from app.services.budgets import Budget, Draw, spend_all
 
 READS, WRITES, MATCHES, ADMIN = "reads", "writes", "matches", "admin"
 
@@ -39,6 +39,8 @@ def take(session: Session, settings: Settings, agency_id: str, kid: str, kind: s
     key_budget = Budget(capacity=float(limit), per_second=limit / 60)
     agency_limit = limit * settings.rate_limit_agency_factor
     agency_budget = Budget(capacity=float(agency_limit), per_second=agency_limit / 60)
-    spend(session, f"rate:key:{kid}:{kind}", 1, key_budget, now, what=f"key's {kind} rate limit")
-    agency_what = f"agency's {kind} rate limit"
-    spend(session, f"rate:agency:{agency_id}:{kind}", 1, agency_budget, now, what=agency_what)
+    draws = [
+        Draw(f"rate:key:{kid}:{kind}", 1, key_budget, f"key's {kind} rate limit"),
+        Draw(f"rate:agency:{agency_id}:{kind}", 1, agency_budget, f"agency's {kind} rate limit"),
+    ]
+    spend_all(session, draws, now)

@@ -6,9 +6,9 @@ Run from the repository root:
     python -m bench matching               # part 2 only, on SQLite (well under a minute)
     python -m bench matching --postgres    # parts 1 and 2 on PostgreSQL, 100 000 of each (some 10 minutes)
     python -m bench matching --postgres --scale 5000 --queries 50 --seconds 10 --ops 300   # a quick look
-    python -m bench matching --postgres --scale 1000000 --leads 100000 --skip-at-rest      # a million suspects
-    options: [--scale 100000] [--leads N] [--queries 300] [--seconds 35] [--warmup 10] [--concurrency 4] [--workers 1]
-             [--ops 2000] [--rounds 5] [--skip-match] [--skip-at-rest] [--postgres-url URL]
+    python -m bench matching --postgres --scale 1000000 --leads 100000 --skip-at-rest   # 1M suspects
+    options: [--scale 100000] [--leads N] [--queries 300] [--seconds 35] [--warmup 10] [--concurrency 4]
+             [--workers 1] [--ops 2000] [--rounds 5] [--skip-match] [--skip-at-rest] [--postgres-url URL]
              [--database kix_bench_match] [--keep-temp]
 
 Everything runs on 127.0.0.1 (bench/harness): a temp dir holds the server key, the demo agencies' keys
@@ -120,7 +120,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help=f"suspects, and leads, to load (default {DEFAULT_SCALE} with --postgres, else none)",
     )
-    parser.add_argument("--leads", type=int, default=None, help="leads to load (default: as many as suspects)")
+    parser.add_argument("--leads", type=int, default=None, help="leads to load (default: --scale)")
     parser.add_argument("--queries", type=positive_int, default=300, help="at most this many queries a phase")
     parser.add_argument("--seconds", type=float, default=35.0, help="at most this long a phase (max 40)")
     parser.add_argument("--warmup", type=positive_int, default=10, help="untimed queries per shape first")

@@ -128,13 +128,16 @@ def _verify_signature(key: Any, request: HttpMessage, received: ReceivedSignatur
 
 
 def authenticate(
-    db: Database, settings: Settings, request: HttpMessage, body: bytes, now: datetime
+    connection: Connection, settings: Settings, request: HttpMessage, body: bytes, now: datetime
 ) -> Caller:
     """Return the caller of a signed request, or raise Unauthenticated naming the first problem.
 
     Order: the signature's syntax and profile, then the signature itself (so only a holder of the key
     learns anything about it), then the key's status, the time window, the body digest, and last the
-    nonce, so that a request failing any earlier check never uses up its nonce.
+    nonce, so that a request failing any earlier check never uses up its nonce. `connection` is in a
+    transaction its caller commits (Database.relaxed_transaction): the nonce is claimed at that commit.
+    The key is read in that transaction on every request, never cached, so a revocation or a suspension
+    takes effect on the next request on every node.
     """
     try:
         received = find_signature(
@@ -149,24 +152,20 @@ def authenticate(
     actor = request.headers.get(ACTOR_HEADER, "")
     if not _ACTOR.match(actor):
         raise ActorInvalid("kix-actor must be 1 to 128 printable ASCII characters")
-    # Two single statements in autocommit mode, the nonce claim being its own transaction: this runs
-    # on every request, and the ORM's unit of work or extra BEGIN/COMMIT round trips would cost more
+    # Core statements, not the ORM: this runs on every request, and its unit of work would cost more
     # than the statements themselves.
-    with db.autocommit.connect() as connection:
-        key = connection.execute(_KEY_WITH_AGENCY, {"kid": received.params["keyid"]}).first()
-        _verify_signature(key, request, received)
-        if key is None:  # unreachable: nobody holds the private half of the stand-in key
-            raise SignatureInvalid(
-                "the signature does not verify under a registered key", reason="key-unknown"
-            )
-        _check_key_status(key, now)
-        _check_window(received.params["created"], received.params["expires"], now, settings)
-        if body or "content-digest" in request.headers:
-            try:
-                verify_content_digest(request.headers.get("content-digest", ""), body)
-            except DigestError as exc:
-                raise DigestMismatch(exc.reason) from exc
-        _claim_nonce(connection, key.kid, nonce, received.params["created"], settings)
+    key = connection.execute(_KEY_WITH_AGENCY, {"kid": received.params["keyid"]}).first()
+    _verify_signature(key, request, received)
+    if key is None:  # unreachable: nobody holds the private half of the stand-in key
+        raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
+    _check_key_status(key, now)
+    _check_window(received.params["created"], received.params["expires"], now, settings)
+    if body or "content-digest" in request.headers:
+        try:
+            verify_content_digest(request.headers.get("content-digest", ""), body)
+        except DigestError as exc:
+            raise DigestMismatch(exc.reason) from exc
+    _claim_nonce(connection, key.kid, nonce, received.params["created"], settings)
     return Caller(
         agency_id=key.agency_id,
         kid=key.kid,
@@ -186,7 +185,8 @@ def nonce_forget_after(created: int, settings: Settings) -> datetime:
 
 
 def _claim_nonce(connection: Connection, kid: str, nonce: str, created: int, settings: Settings) -> None:
-    """Record the nonce (autocommit: its own transaction); a second claim of the same one is a replay."""
+    """Record the nonce; a second claim of the same one is a replay (the unique key refuses it, whichever
+    node claimed it first)."""
     forget_after = nonce_forget_after(created, settings)
     try:
         connection.execute(_CLAIM, {"kid": kid, "nonce": nonce, "forget_after": forget_after})

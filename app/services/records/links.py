@@ -26,6 +26,17 @@ def _visible_ids(session: Session, agency_id: str, record_ids: Sequence[str]) ->
     return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), visible_to(agency_id))))
 
 
+def check_link_targets(session: Session, agency_id: str, record_id: str, targets: Sequence[str]) -> None:
+    """Refuse a link to a record the agency can not see, as for one that does not exist (404)."""
+    wanted = sorted(set(targets) - {record_id})
+    if not wanted:
+        return
+    visible = _visible_ids(session, agency_id, wanted)
+    missing = [target for target in wanted if target not in visible]
+    if missing:
+        raise NotFound(f"no linked record {missing[0]}")
+
+
 def _touching(record_id: str) -> ColumnElement[bool]:
     return or_(RecordLink.source_id == record_id, RecordLink.target_id == record_id)
 
@@ -54,9 +65,7 @@ def set_own_links(
     author's other related links of it; links of other authors and other types stay). Linking to a record
     the author can not see is answered as for one that does not exist."""
     wanted = sorted(set(targets) - {record.id})
-    missing = [target for target in wanted if target not in _visible_ids(session, author.agency_id, wanted)]
-    if missing:
-        raise NotFound(f"no linked record {missing[0]}")
+    check_link_targets(session, author.agency_id, record.id, wanted)
     existing = {
         (link.source_id if link.target_id == record.id else link.target_id): link
         for link in session.scalars(

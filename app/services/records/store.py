@@ -24,13 +24,13 @@ from app.models import BlindIndex, LeadIntake, Record, RecordGrant, RecordRevisi
 from app.schemas.common import InputModel
 from app.schemas.events import EventType
 from app.schemas.records import DistributionMode, SharingRules, SharingRulesUpdate
-from app.services.events.outbox import emit_record_event
+from app.services.events.outbox import emit_record_event, emit_records_created
 from app.services.matching.indexing import index_rows, reindex
 from app.services.records import consents, rules
 from app.services.records.case_sight import withdraw_case_consents
 from app.services.records.disclosure import current_body
 from app.services.records.kinds import KindSpec, spec_of
-from app.services.records.links import LinkAuthor, set_own_links
+from app.services.records.links import LinkAuthor, check_link_targets, set_own_links
 from app.services.records.notices import notify_recipients
 from app.services.records.visibility import audience_of, visible_to
 from app.services.vault import RecordSecrets, Vault, new_secrets, secrets_for
@@ -178,23 +178,55 @@ def _check_restricted_recipients(session: Session, kind: KindSpec, body: dict[st
         rules.check_agencies(session, body[recipients_field], recipients_field)
 
 
-def create_record(
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A new record checked against the database and built, not yet written."""
+
+    new: NewRecord
+    links: list[str]
+    fiu: str | None  # a private partner's submission: the FIU that takes it in
+
+
+def prepare_record(
     session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
-) -> Record:
+) -> PreparedRecord:
+    """Every check against the database (named agencies exist, linked records are visible...), then the
+    rows: nothing is written, so a refusal (KixError) leaves nothing to undo."""
     sharing: SharingRules = data.rules  # type: ignore[attr-defined]
     rules.check_distribution(session, sharing.distribution)
     fiu = rules.check_partner_distribution(session, actor.agency_id, sharing.distribution)
     new = build_record(kind, actor, data, vault, now=now)
     _check_restricted_recipients(session, kind, new.body)
-    session.add(new.record)
+    links: list[str] = list(data.links or [])  # type: ignore[attr-defined]
+    check_link_targets(session, actor.agency_id, new.record.id, links)
+    return PreparedRecord(new, links, fiu)
+
+
+def write_records(session: Session, actor: Actor, prepared: list[PreparedRecord], *, now: datetime) -> None:
+    """Write prepared records, each with its grants, first revision, blind indexes, links and event,
+    in a few statements however many they are."""
+    session.add_all([item.new.record for item in prepared])
     session.flush()
-    session.add_all([*new.grants, new.revision, *new.index])
-    links = data.links  # type: ignore[attr-defined]
-    set_own_links(session, actor.link_author, new.record, links, replace=False, now=now)
-    if fiu is not None:  # a private partner's submission: its FIU takes it in
-        session.add(LeadIntake(record_id=new.record.id, fiu_id=fiu, status="received", updated_at=now))
-    emit_record_event(session, new.record, EventType.RECORD_CREATED, now=now)
-    return new.record
+    session.add_all(
+        [row for item in prepared for row in (*item.new.grants, item.new.revision, *item.new.index)]
+    )
+    for item in prepared:
+        if item.links:
+            set_own_links(session, actor.link_author, item.new.record, item.links, replace=False, now=now)
+        if item.fiu is not None:
+            intake = LeadIntake(
+                record_id=item.new.record.id, fiu_id=item.fiu, status="received", updated_at=now
+            )
+            session.add(intake)
+    emit_records_created(session, [item.new.record for item in prepared], now=now)
+
+
+def create_record(
+    session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
+) -> Record:
+    prepared = prepare_record(session, kind, actor, data, vault, now=now)
+    write_records(session, actor, [prepared], now=now)
+    return prepared.new.record
 
 
 @dataclass(frozen=True)
