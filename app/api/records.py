@@ -15,6 +15,7 @@ from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, Urgency
 from app.schemas.audit import AccessLogRead
+from app.schemas.batches import MAX_BATCH, BatchItemRead, BatchRead, batch_create_model
 from app.schemas.common import CountryCode, PageInfo, Slug
 from app.schemas.records import (
     CountRead,
@@ -31,7 +32,7 @@ from app.schemas.retention import RetentionExtend, RetentionRead
 from app.services import idempotency
 from app.services.audit import queries as audit_queries
 from app.services.identity.authentication import Caller
-from app.services.records import links, queries, retention
+from app.services.records import batch, links, queries, retention
 from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
@@ -116,6 +117,51 @@ def build_router(kind: KindSpec) -> APIRouter:
             idempotency.complete(session, caller.agency_id, key, 201, answer, vault, resource_id=record.id)
         headers = {"ETag": etag(record), "Location": f"/v1/{kind.path}/{record.id}"}
         return JSONResponse(answer, status_code=201, headers=headers)
+
+    Batch: Any = batch_create_model(kind.create)
+
+    @router.post(
+        "/batch", response_model=BatchRead, summary=f"Create up to {MAX_BATCH} {kind.path} in one call"
+    )
+    def create_batch(
+        body: Batch,
+        request: Request,
+        caller: Writer,
+        session: DbSession,
+        vault: VaultDep,
+        settings: SettingsDep,
+        now: Now,
+        key: IdempotencyKeyHeader = None,
+    ) -> Any:
+        """One transaction; a result per item, in order: created (id, ETag) or invalid (its problem, as a
+        single create would answer it). With `atomic`, one invalid item refuses the batch (422, the invalid
+        items listed) and nothing is created."""
+        if key is not None:
+            digest = idempotency.request_digest("POST", request.url.path, body.model_dump(mode="json"))
+            ttl = settings.idempotency_ttl
+            stored = idempotency.claim(session, caller.agency_id, key, digest, vault, now=now, ttl=ttl)
+            if stored is not None:
+                headers = {"Idempotent-Replayed": "true"}
+                return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
+        actor = service.Actor.of(caller)
+        outcomes = batch.create_batch(session, kind, actor, body.items, vault, now=now, atomic=body.atomic)
+        results = [
+            BatchItemRead(
+                index=outcome.index,
+                status=outcome.status,
+                id=outcome.record.id if outcome.record else None,
+                etag=etag(outcome.record) if outcome.record else None,
+                problem=outcome.problem,
+            )
+            for outcome in outcomes
+        ]
+        created = sum(1 for outcome in outcomes if outcome.record is not None)
+        answer = BatchRead(created=created, invalid=len(outcomes) - created, results=results).model_dump(
+            mode="json", exclude_none=True
+        )
+        if key is not None:
+            idempotency.complete(session, caller.agency_id, key, 200, answer, vault, resource_id=None)
+        return JSONResponse(answer)
 
     @router.get("", response_model=kind.page, summary=f"List {kind.path} the caller may see")
     def list_(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from app.cli.common import UsageProblem, print_json, with_client
+from app.cli.record_import import import_records
 from app.client import KixClient
 from app.services.records.kinds import KINDS
 
@@ -100,6 +101,31 @@ def build(collection: str) -> typer.Typer:
     ) -> None:
         """Create a record from a JSON file."""
         print_json(client.create_record(collection, read_body(file), idempotency_key=idempotency_key))
+
+    @group.command("import")
+    @with_client
+    def import_(
+        client: KixClient,
+        file: Annotated[Path, typer.Argument(help="One JSON record per line (JSON Lines)")],
+        batch_size: Annotated[int, typer.Option(help="Records per call (at most 500)")] = 500,
+        atomic: Annotated[bool, typer.Option(help="A batch with an invalid record creates nothing")] = False,
+        idempotency_prefix: Annotated[
+            str | None,
+            typer.Option(help="Keys <prefix>-<batch number>: rerunning the import creates nothing twice"),
+        ] = None,
+    ) -> None:
+        """Backfill records from a JSON Lines file, in batches, with a progress bar (on standard error)."""
+        summary = import_records(
+            client,
+            collection,
+            file,
+            batch_size=batch_size,
+            atomic=atomic,
+            idempotency_prefix=idempotency_prefix,
+        )
+        print_json(summary)
+        if summary["invalid"]:
+            raise typer.Exit(1)
 
     @group.command("update")
     @with_client

@@ -100,6 +100,21 @@ class RecordsApi(AdminApi):
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self.request("POST", f"/v1/{_seg(kind)}", json=record, headers=headers)
 
+    def create_records(
+        self,
+        kind: str,
+        records: list[dict[str, Any]],
+        *,
+        atomic: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Up to 500 records in one call and one transaction: {"created", "invalid", "results"}, a result
+        per record in order (created with its id and ETag, or invalid with its problem). With `atomic`,
+        one invalid record refuses them all (KixProblem 422, listing the invalid ones)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        body = {"items": records, "atomic": atomic}
+        return self.request("POST", f"/v1/{_seg(kind)}/batch", json=body, headers=headers)
+
     def get_record(self, kind: str, record_id: str) -> Any:
         return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}")
 

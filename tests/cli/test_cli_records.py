@@ -107,3 +107,16 @@ def test_record_commands(settings: Settings, enrol: Any, tmp_path: Path) -> None
         )
         assert {ref["record_id"] for ref in answer["references"]} >= {suspect_id}
         assert answer["remaining_budget"] == 118  # one unit per value tested
+        # A backfill from JSON Lines, two records a call: the bad line is reported with its problem.
+        lines = [json.dumps(alert()), json.dumps(alert(urgency="loud")), "", json.dumps(alert())]
+        (tmp_path / "backfill.jsonl").write_text("\n".join(lines) + "\n")
+        command = ["alerts", "import", str(tmp_path / "backfill.jsonl"), "--batch-size", "2", *common]
+        imported = runner.invoke(cli, [*command, "--idempotency-prefix", "backfill"])
+        assert imported.exit_code == 1, imported.output
+        summary = json.loads(imported.stdout)
+        assert (summary["created"], [bad["line"] for bad in summary["invalid"]]) == (2, [2])
+        assert "importing alerts" in imported.stderr
+        before = json.loads(kix("alerts", "count"))["count"]
+        rerun = runner.invoke(cli, [*command, "--idempotency-prefix", "backfill"])
+        assert json.loads(rerun.stdout)["ids"] == summary["ids"]  # the same keys: nothing created twice
+        assert json.loads(kix("alerts", "count"))["count"] == before
