@@ -18,8 +18,9 @@ from app.schemas.common import Scope
 from app.schemas.leads import LeadCreate
 from app.schemas.suspects import SuspectCreate
 from app.services.identity.agencies import create_agency, create_group
+from app.services.records.creation import create_record
 from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from app.services.vault import Vault
 
 # (id, country, name, kind, region)

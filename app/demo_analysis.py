@@ -17,8 +17,9 @@ from app.schemas.practices import PracticeCreate
 from app.schemas.records import Confidence, LinkType
 from app.schemas.suspects import SuspectCreate, SuspectUpdate
 from app.services.analysis import case_records, cases, practices
+from app.services.records.creation import create_record
 from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
-from app.services.records.store import Actor, change_by_agreement, create_record, update_record
+from app.services.records.store import Actor, change_by_agreement, update_record
 from app.services.vault import Vault
 
 OUTCOMES = (("released", 50), ("rescued", 30), ("escaped", 5), ("deceased", 5), ("unresolved", 10))

@@ -21,8 +21,9 @@ from app.schemas.leads import LeadCreate
 from app.services.directory.entries import put_entry
 from app.services.directory.victims import add_service
 from app.services.identity.agencies import create_agency
+from app.services.records.creation import create_record
 from app.services.records.kinds import LEADS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from app.services.vault import Vault
 from app.services.workflows import cooperation, crises
 

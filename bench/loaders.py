@@ -1,6 +1,6 @@
 """Bulk loading: N records into SQLite or PostgreSQL, each written as exactly the rows create_record writes.
 
-Every record is built by app.services.records.store.build_record, the function create_record itself
+Every record is built by app.services.records.creation.build_record, the function create_record itself
 calls: the sealed body, the list columns, the rules, the grants, the first revision and the blind-index
 rows are the service's own, never a copy of its logic. The loader only turns those ORM objects into rows
 (filling the column defaults the ORM fills at flush, such as a grant's granted_at, the same way) and
@@ -36,8 +36,9 @@ from app.ids import uuid7
 from app.models import BlindIndex, Record, RecordGrant, RecordLink, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.records import LinkType
+from app.services.records.creation import NewRecord, build_record
 from app.services.records.kinds import KindSpec
-from app.services.records.store import Actor, NewRecord, build_record
+from app.services.records.store import Actor
 from app.services.vault import Vault
 from bench.harness.databases import is_postgres
 

@@ -17,15 +17,16 @@ from app.models import BlindIndex, Event, Record, RecordGrant, RecordRevision
 from app.schemas.common import Scope
 from app.services.events import feed
 from app.services.events.fanout import fan_out
+from app.services.records.creation import create_record
 from app.services.records.disclosure import current_body
 from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
 from app.services.records.queries import RecordFilters, list_records
-from app.services.records.store import Actor, create_record, get_visible
+from app.services.records.store import Actor, get_visible
 from app.services.vault import Vault
 from bench.__main__ import main as bench_main
 from bench.data.bodies import AGENCY_IDS, BodyMaker, validated
 from bench.loaders import LOADER_ACTOR, BulkLoader
-from bench.scenarios import analysis, audit, crypto_floor, events, matching, records, roundtrip
+from bench.scenarios import analysis, audit, batch, crypto_floor, events, matching, records, roundtrip
 from bench.scenarios.events_data import WITH_RECORD, EventLoader, record_payloads, seal_payload
 from tests.conftest import POSTGRES_URL
 
@@ -46,7 +47,7 @@ def test_entry_point_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     assert bench_main([]) == 2
     assert bench_main(["nonsense"]) == 2
     out, err = capsys.readouterr()
-    assert "roundtrip,crypto-floor,records,matching,events,audit,analysis" in out
+    assert "roundtrip,crypto-floor,records,matching,events,audit,analysis,batch" in out
     assert "no scenario 'nonsense'" in err
 
 
@@ -63,6 +64,12 @@ def test_crypto_floor(capsys: pytest.CaptureFixture[str]) -> None:
 def test_roundtrip(capsys: pytest.CaptureFixture[str]) -> None:
     code = roundtrip.main(["--requests", "40", "--rounds", "1", "--warmup", "10", "--concurrency", "4"])
     ran(capsys, code, "round 1 bare", "round 1 kix", "medians over 1 rounds", "  kix ", "vs bare: req/s")
+
+
+@pytest.mark.live
+def test_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    code = batch.main(["--alerts", "30", "--batch-size", "10", "--singles", "5"])
+    ran(capsys, code, "batch ingest on SQLite: 30 alerts in 3 batches of up to 10", "one call each")
 
 
 @pytest.mark.live
@@ -125,7 +132,7 @@ def test_events_feed(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.live
 def test_events_outbox_and_webhooks(capsys: pytest.CaptureFixture[str]) -> None:
     code = events.main([*TINY_OUTBOX_AND_WEBHOOKS, "--skip-feed"])
-    report = ["the outbox's cost on create_record", "session + create + commit", "emit_record_event"]
+    report = ["the outbox's cost on create_record", "session + create + commit", "emit_records_created"]
     report += [
         "1 endpoint, 1 deliverer",
         "4 endpoints, 2 deliverer processes",

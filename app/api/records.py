@@ -32,7 +32,7 @@ from app.schemas.retention import RetentionExtend, RetentionRead
 from app.services import idempotency
 from app.services.audit import queries as audit_queries
 from app.services.identity.authentication import Caller
-from app.services.records import batch, links, queries, retention
+from app.services.records import batch, creation, links, queries, retention
 from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
@@ -110,7 +110,7 @@ def build_router(kind: KindSpec) -> APIRouter:
             if stored is not None:
                 headers = {"ETag": stored.response.get("etag", ""), "Idempotent-Replayed": "true"}
                 return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
-        record = service.create_record(session, kind, service.Actor.of(caller), body, vault, now=now)
+        record = creation.create_record(session, kind, service.Actor.of(caller), body, vault, now=now)
         result = kind.read.model_validate(_views(session, vault, caller, [record], database)[0])
         answer = result.model_dump(mode="json")
         if key is not None:

@@ -6,7 +6,8 @@
 - matching: hit/no-hit latency at scale, and what encryption at rest costs create and get;
 - events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput;
 - audit: what the audit log costs a request, Merkle proofs at a million entries, verifying the log;
-- analysis: trends over the rollup of a million alerts, and the link graph of a 500-record case.
+- analysis: trends over the rollup of a million alerts, and the link graph of a 500-record case;
+- batch: alerts backfilled through POST /v1/alerts/batch, against one call each.
 """
 
 SCENARIOS = {
@@ -17,4 +18,5 @@ SCENARIOS = {
     "events": "bench.scenarios.events",
     "audit": "bench.scenarios.audit",
     "analysis": "bench.scenarios.analysis",
+    "batch": "bench.scenarios.batch",
 }

@@ -43,9 +43,10 @@ from app.services.analysis import case_records, cases
 from app.services.analysis.facts import Context, Fact, add_to_rollup, facts_of
 from app.services.analysis.graph import case_graph
 from app.services.analysis.trends import TrendQuery, add_months, trends
+from app.services.records.creation import create_record
 from app.services.records.disclosure import AgencyViewer
 from app.services.records.kinds import ALERTS, LEADS, SUSPECTS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from bench.data.bodies import COUNTRIES, BodyMaker, validated
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int

@@ -42,8 +42,9 @@ from app.models import AuditEntry, AuditNode
 from app.services.audit import tree
 from app.services.audit.log import EntryDraft, append, entry_bytes, sequence, sign_head
 from app.services.audit.verify import verify
+from app.services.records.creation import create_record
 from app.services.records.kinds import ALERTS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from bench.data.bodies import BodyMaker, validated
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int

@@ -23,7 +23,7 @@ middle; then, in process (events_trace.py), where a page's time goes and the pla
 
 Part 2, the outbox's cost on creates (goal: at most 10% slower), in process: events_outbox.py,
 create_record of alerts distributed to all members (24 recipients) and to three agencies (4), with the
-outbox as it is (one change row) and with emit_record_event a no-op; then the fan-out's throughput.
+outbox as it is (one change row) and with emit_records_created a no-op; then the fan-out's throughput.
 
 Part 3, webhook delivery throughput (goal: at least 500 deliveries/s with one deliverer), in process
 against a receiver in its own process: events_webhooks.py, one endpoint, four, and four with several

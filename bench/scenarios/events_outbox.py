@@ -3,13 +3,13 @@ PostgreSQL with --postgres).
 
 One fresh database, migrated (as `kix admin migrate` does), with app.demo's 22 agencies and de-bka and
 it-dcsa: 24. de-bka creates realistic alerts (bench/data/bodies.py) through
-services.records.store.create_record, one transaction each, in two distributions: all_members (24
+services.records.creation.create_record, one transaction each, in two distributions: all_members (24
 recipients) and three named agencies (4: theirs and the owner's). Each is run with the outbox as it is
-(one `changes` row a create, whatever the audience) and with emit_record_event replaced by a no-op in
+(one `changes` row a create, whatever the audience) and with emit_records_created replaced by a no-op in
 app.services.records.store (monkeypatched here, for this benchmark only: no change row, no NOTIFY), in
 --create-rounds interleaved rounds (which mode goes first alternates). Printed: medians (p95) of
 create_record and of the whole transaction (session, create_record and commit), the ratio outbox / no
-outbox against the goal (<= 1.10), the change rows each create wrote and the time in emit_record_event.
+outbox against the goal (<= 1.10), the change rows each create wrote and the time in emit_records_created.
 
 Then the work the outbox moves out of the writer's transaction: the fan-out of every change written
 (fanout.fan_out, after commit: disclosure to the audience, sealing, one event row per recipient), timed
@@ -36,9 +36,10 @@ from app.models import Change, Event
 from app.schemas.common import InputModel
 from app.services.events.fanout import BATCH, fan_out_batch
 from app.services.identity.agencies import create_agency
-from app.services.records import store
+from app.services.records import creation
+from app.services.records.creation import create_record
 from app.services.records.kinds import ALERTS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from app.services.vault import Vault
 from bench.data.bodies import COUNTRIES, BodyMaker, validated
 from bench.harness.databases import Workspace
@@ -59,7 +60,7 @@ WARM_UP = 5  # creates per mode and distribution, untimed
 class Timings:
     create: list[float] = field(default_factory=list)  # create_record, ms
     transaction: list[float] = field(default_factory=list)  # session, create_record and commit, ms
-    emit: list[float] = field(default_factory=list)  # emit_record_event within create_record (outbox)
+    emit: list[float] = field(default_factory=list)  # emit_records_created within create_record (outbox)
     ids: list[str] = field(default_factory=list)
 
 
@@ -80,13 +81,13 @@ def no_event(*_args: Any, **_kwargs: Any) -> None:
 
 @contextmanager
 def outbox_mode(mode: str, timings: Timings) -> Iterator[None]:
-    """The outbox as it is (timed), or emit_record_event a no-op, in create_record's module."""
-    emit = store.emit_record_event
-    store.emit_record_event = timed(emit, timings.emit) if mode == "outbox" else no_event
+    """The outbox as it is (timed), or emit_records_created a no-op, in create_record's module."""
+    emit = creation.emit_records_created
+    creation.emit_records_created = timed(emit, timings.emit) if mode == "outbox" else no_event
     try:
         yield
     finally:
-        store.emit_record_event = emit
+        creation.emit_records_created = emit
 
 
 def outbox_database(workspace: Workspace, name: str) -> Database:
@@ -213,8 +214,8 @@ def outbox_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any
                 "no_outbox_ms": round(statistics.median(b), 3),
                 "ratio": round(ratio, 3),
             }
-        summary[name]["emit_record_event_ms"] = round(statistics.median(with_outbox.emit), 3)
-    print("  with the outbox, inside create_record (median): emit_record_event", end="")
-    print(", ".join(f" {name} {summary[name]['emit_record_event_ms']:.3f} ms" for name in DISTRIBUTIONS))
+        summary[name]["emit_records_created_ms"] = round(statistics.median(with_outbox.emit), 3)
+    print("  with the outbox, inside create_record (median): emit_records_created", end="")
+    print(", ".join(f" {name} {summary[name]['emit_records_created_ms']:.3f} ms" for name in DISTRIBUTIONS))
     summary["fan_out"] = fan_out_part(db, vault, timings)
     return summary

@@ -56,8 +56,9 @@ from app.services.events.fanout import fan_out
 from app.services.events.feed import RecordOpener
 from app.services.identity.agencies import create_agency
 from app.services.identity.credentials import register_credential
+from app.services.records.creation import create_record
 from app.services.records.kinds import ALERTS
-from app.services.records.store import Actor, create_record
+from app.services.records.store import Actor
 from app.services.vault import Vault
 from bench.data.bodies import BodyMaker, validated
 from bench.harness.databases import Workspace

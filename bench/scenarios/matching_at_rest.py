@@ -3,7 +3,7 @@
 
 Two fresh databases, one per mode, each migrated (as `kix admin migrate` does) and holding de-bka
 (owner) and it-dcsa (reader, granted by name). The same --ops suspect bodies (bench/data/bodies.py) are
-created (services.records.store.create_record, one transaction each) and each is read back twice in a
+created (services.records.creation.create_record, one transaction each) and each is read back twice in a
 row (get_visible + disclosure.current_body as it-dcsa, a session each: first with its data key not yet
 unwrapped, then with it in the Vault's cache), with the real Vault and with BypassVault (seal and open
 return their input, no data key is wrapped or unwrapped), in --rounds interleaved rounds. Medians per
@@ -24,9 +24,10 @@ from app.db import Database
 from app.errors import Gone
 from app.schemas.common import InputModel
 from app.services.identity.agencies import create_agency
+from app.services.records.creation import create_record
 from app.services.records.disclosure import current_body
 from app.services.records.kinds import SUSPECTS
-from app.services.records.store import Actor, create_record, get_visible
+from app.services.records.store import Actor, get_visible
 from app.services.vault import Vault
 from bench.data.bodies import BodyMaker, validated
 from bench.harness.databases import Workspace

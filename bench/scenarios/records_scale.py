@@ -3,7 +3,7 @@ scale, through the full stack, and the list queries' plans.
 
 The records of part 1 are deleted; app.demo's directory is added (app.demo.add_directory: 22 agencies, 4
 groups) and it-dcsa joins the EU task force group. N alerts are bulk-loaded (bench/loaders.py: each one's
-rows built by services.records.store.build_record from a body validated by AlertCreate): 24 owners;
+rows built by services.records.creation.build_record from a body validated by AlertCreate): 24 owners;
 distribution mostly all_members, some groups, agencies and owner_only; occurred over two years and
 created minutes to two days later. Statuses cover the whole lifecycle: an alert past active/unresolved
 was moved on by its owner, so it carries that status, version 2 and a later updated_at, as update_record
@@ -31,9 +31,9 @@ from app.client.codec import Codec
 from app.db import Database
 from app.demo import GROUPS, add_directory
 from app.services.identity.agencies import add_group_member
+from app.services.records.creation import NewRecord
 from app.services.records.kinds import ALERTS
 from app.services.records.queries import RecordFilters, count_records, cursor_position, list_records
-from app.services.records.store import NewRecord
 from app.services.vault import Vault
 from bench.data.bodies import AGENCY_IDS, COUNTRIES, BodyMaker, validated
 from bench.harness.databases import captured, is_postgres, plan, plan_kind

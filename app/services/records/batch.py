@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from app.errors import KixError, ValidationFailed
 from app.models import Record
 from app.schemas.batches import ItemStatus
+from app.services.records.creation import DistributionChecks, PreparedRecord, prepare_record, write_records
 from app.services.records.kinds import KindSpec
-from app.services.records.store import Actor, PreparedRecord, prepare_record, write_records
+from app.services.records.store import Actor
 from app.services.vault import Vault
 
 
@@ -51,10 +52,13 @@ def create_batch(
 ) -> list[ItemOutcome]:
     outcomes: list[ItemOutcome] = []
     prepared: list[tuple[int, PreparedRecord]] = []
+    checks = DistributionChecks()
     for index, item in enumerate(items):
         try:
             data = kind.create.model_validate(item)
-            prepared.append((index, prepare_record(session, kind, actor, data, vault, now=now)))
+            prepared.append(
+                (index, prepare_record(session, kind, actor, data, vault, now=now, checks=checks))
+            )
         except ValidationError as exc:
             failed = ValidationFailed("the item fails validation", extra={"errors": _field_errors(exc)})
             outcomes.append(ItemOutcome(index, problem=_problem(failed)))

@@ -2,7 +2,7 @@
 visibility predicate, and a record the caller may not see is reported exactly like one that does not
 exist. What a kind is comes from its spec; nothing here asks which kind it holds."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,21 +19,20 @@ from app.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from app.ids import uuid7
-from app.models import BlindIndex, LeadIntake, Record, RecordGrant, RecordRevision
+from app.models import Record, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.events import EventType
-from app.schemas.records import DistributionMode, SharingRules, SharingRulesUpdate
-from app.services.events.outbox import emit_record_event, emit_records_created
-from app.services.matching.indexing import index_rows, reindex
+from app.schemas.records import DistributionMode, SharingRulesUpdate
+from app.services.events.outbox import emit_record_event
+from app.services.matching.indexing import reindex
 from app.services.records import consents, rules
 from app.services.records.case_sight import withdraw_case_consents
 from app.services.records.disclosure import current_body
 from app.services.records.kinds import KindSpec, spec_of
-from app.services.records.links import LinkAuthor, check_link_targets, set_own_links
+from app.services.records.links import LinkAuthor, set_own_links
 from app.services.records.notices import notify_recipients
 from app.services.records.visibility import audience_of, visible_to
-from app.services.vault import RecordSecrets, Vault, new_secrets, secrets_for
+from app.services.vault import RecordSecrets, Vault, secrets_for
 
 _SERVER_FIELDS = {"rules", "links", "status"}
 WITHDRAWN = "withdrawn"
@@ -101,23 +100,11 @@ def get_owned(
     return record
 
 
-@dataclass
-class NewRecord:
-    """The rows one new record is written as. `build_record` makes them without a session, so a bulk
-    loader writes exactly what `create_record` writes."""
-
-    record: Record
-    grants: list[RecordGrant]
-    revision: RecordRevision
-    index: list[BlindIndex]
-    body: dict[str, Any] = field(repr=False)
-
-
-def _body(data: InputModel) -> dict[str, Any]:
+def body_of(data: InputModel) -> dict[str, Any]:
     return data.model_dump(mode="json", exclude=_SERVER_FIELDS)
 
 
-def _revision(
+def revision_of(
     record: Record, actor: Actor, secrets: RecordSecrets, kind: KindSpec, body: dict[str, Any]
 ) -> RecordRevision:
     return RecordRevision(
@@ -132,101 +119,10 @@ def _revision(
     )
 
 
-def build_record(
-    kind: KindSpec,
-    actor: Actor,
-    data: InputModel,
-    vault: Vault,
-    *,
-    now: datetime,
-    record_id: str | None = None,
-) -> NewRecord:
-    """The rows of a new record from validated input: sealed body, rules, grants, first revision and
-    blind-index rows. Checks against the database (do named agencies exist...) are create_record's."""
-    sharing: SharingRules = data.rules  # type: ignore[attr-defined]
-    body = _body(data)
-    record_id = record_id or uuid7()
-    secrets, wrapped_key = new_secrets(vault, record_id)
-    record = Record(
-        id=record_id,
-        kind=kind.kind.value,
-        owner_id=actor.agency_id,
-        status=str(getattr(data, "status", None) or kind.initial_status),
-        distribution=sharing.distribution.mode.value,
-        body=secrets.seal_body(kind.sensitive_fields, body),
-        data_key=wrapped_key,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        **kind.columns(body),
-    )
-    review_by = sharing.review_by or (now + kind.default_review).date()
-    rules.check_review_by(kind, now, review_by)
-    rules.apply_rules(record, sharing, review_by)
-    return NewRecord(
-        record=record,
-        grants=rules.distribution_grants(record_id, sharing.distribution, now),
-        revision=_revision(record, actor, secrets, kind, body),
-        index=index_rows(vault.keys.index, record_id, kind.index_terms(body)),
-        body=body,
-    )
-
-
-def _check_restricted_recipients(session: Session, kind: KindSpec, body: dict[str, Any]) -> None:
+def check_restricted_recipients(session: Session, kind: KindSpec, body: dict[str, Any]) -> None:
     if kind.restricted is not None and body.get(kind.restricted.recipients_field):
         recipients_field = kind.restricted.recipients_field
         rules.check_agencies(session, body[recipients_field], recipients_field)
-
-
-@dataclass(frozen=True)
-class PreparedRecord:
-    """A new record checked against the database and built, not yet written."""
-
-    new: NewRecord
-    links: list[str]
-    fiu: str | None  # a private partner's submission: the FIU that takes it in
-
-
-def prepare_record(
-    session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
-) -> PreparedRecord:
-    """Every check against the database (named agencies exist, linked records are visible...), then the
-    rows: nothing is written, so a refusal (KixError) leaves nothing to undo."""
-    sharing: SharingRules = data.rules  # type: ignore[attr-defined]
-    rules.check_distribution(session, sharing.distribution)
-    fiu = rules.check_partner_distribution(session, actor.agency_id, sharing.distribution)
-    new = build_record(kind, actor, data, vault, now=now)
-    _check_restricted_recipients(session, kind, new.body)
-    links: list[str] = list(data.links or [])  # type: ignore[attr-defined]
-    check_link_targets(session, actor.agency_id, new.record.id, links)
-    return PreparedRecord(new, links, fiu)
-
-
-def write_records(session: Session, actor: Actor, prepared: list[PreparedRecord], *, now: datetime) -> None:
-    """Write prepared records, each with its grants, first revision, blind indexes, links and event,
-    in a few statements however many they are."""
-    session.add_all([item.new.record for item in prepared])
-    session.flush()
-    session.add_all(
-        [row for item in prepared for row in (*item.new.grants, item.new.revision, *item.new.index)]
-    )
-    for item in prepared:
-        if item.links:
-            set_own_links(session, actor.link_author, item.new.record, item.links, replace=False, now=now)
-        if item.fiu is not None:
-            intake = LeadIntake(
-                record_id=item.new.record.id, fiu_id=item.fiu, status="received", updated_at=now
-            )
-            session.add(intake)
-    emit_records_created(session, [item.new.record for item in prepared], now=now)
-
-
-def create_record(
-    session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
-) -> Record:
-    prepared = prepare_record(session, kind, actor, data, vault, now=now)
-    write_records(session, actor, [prepared], now=now)
-    return prepared.new.record
 
 
 @dataclass(frozen=True)
@@ -327,8 +223,8 @@ def _merged_body(
 ) -> dict[str, Any]:
     """The record's body with `changes` applied, validated as a whole and written (sealed) to the row."""
     merged = current_body(record, vault) | dict(changes)
-    body = _body(_revalidate(kind.create, merged | {"rules": _placeholder_rules(), "links": []}))
-    _check_restricted_recipients(session, kind, body)
+    body = body_of(_revalidate(kind.create, merged | {"rules": _placeholder_rules(), "links": []}))
+    check_restricted_recipients(session, kind, body)
     record.body = secrets_for(vault, record.id, record.data_key).seal_body(kind.sensitive_fields, body)
     for column, value in kind.columns(body).items():
         setattr(record, column, value)
@@ -350,7 +246,7 @@ def _new_version(
     secrets = secrets_for(vault, record.id, record.data_key)
     record.version += 1
     record.updated_at = now
-    session.add(_revision(record, actor, secrets, kind, body))
+    session.add(revision_of(record, actor, secrets, kind, body))
     reindex(session, vault.keys.index, record.id, kind.index_terms(body))
     message = f"corrected to version {record.version}"
     notify_recipients(session, record, "correction", message, secrets, now=now)
@@ -399,7 +295,7 @@ def withdraw_record(
     record.withdrawn_at = record.updated_at = now
     record.withdrawal_reason = secrets.seal_text(reason, table="records", row="withdrawal", field="reason")
     record.version += 1
-    session.add(_revision(record, actor, secrets, kind, body))
+    session.add(revision_of(record, actor, secrets, kind, body))
     notify_recipients(session, record, "withdrawal", reason, secrets, now=now)
     emit_record_event(session, record, EventType.RECORD_WITHDRAWN, now=now)
     session.flush()
