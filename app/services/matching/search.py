@@ -19,7 +19,7 @@ from app.schemas.events import EventType
 from app.schemas.matching import MatchRequest
 from app.services.audit.context import note_records
 from app.services.budgets import Budget, spend
-from app.services.events.outbox import emit
+from app.services.events.outbox import Notice, emit_each
 from app.services.matching import indexing, normalize
 from app.services.matching.names import EXACT, MATCH_THRESHOLD, Comparison, PreparedName, compare, strength_of
 from app.services.records.kinds import KINDS, spec_of
@@ -209,6 +209,7 @@ def run_match(
     visible = set(session.scalars(visible_query)) if found else set()
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
+    hits_recorded: list[Hit] = []
     for record_id, candidate in sorted(found.items(), key=lambda item: -item[1].score):
         record = candidate.record
         strength = _strength(candidate)
@@ -217,7 +218,9 @@ def run_match(
             continue
         hit_id = uuid7()
         if record.owner_id != agency_id:
-            _record_hit(session, query, record, hit_id, strength, sorted(candidate.matched_on), can_see, now)
+            hits_recorded.append(
+                _hit(query, record, hit_id, strength, sorted(candidate.matched_on), can_see, now)
+            )
         if can_see:
             references.append(
                 {
@@ -240,6 +243,7 @@ def run_match(
                     "reasons": _reasons(candidate),
                 }
             )
+    _tell_owners(session, hits_recorded, now)
     session.flush()
     return MatchOutcome(query.id, references, hits, remaining)
 
@@ -249,8 +253,7 @@ def _reasons(candidate: _Candidate) -> list[str]:
     return [f"{what}: {how}" for what, how in sorted(candidate.reasons.items())]
 
 
-def _record_hit(
-    session: Session,
+def _hit(
     query: MatchQuery,
     record: _Found,
     hit_id: str,
@@ -258,31 +261,40 @@ def _record_hit(
     matched_on: list[str],
     can_see: bool,
     now: datetime,
-) -> None:
-    """The owner is told of every hit on its record, whatever the querier could see."""
-    session.add(
-        Hit(
-            id=hit_id,
-            query_id=query.id,
-            record_id=record.id,
-            owner_id=record.owner_id,
-            querier_id=query.agency_id,
-            strength=strength,
-            matched_on=",".join(matched_on),
-            visible=can_see,
-            created_at=now,
-        )
-    )
-    data = {"hit_id": hit_id, "querier": query.agency_id, "strength": strength, "matched_on": matched_on}
-    emit(
-        session,
-        [record.owner_id],
-        EventType.HIT_RECORDED,
-        now=now,
-        data=data | {"querier_can_see": can_see},
+) -> Hit:
+    return Hit(
+        id=hit_id,
+        query_id=query.id,
         record_id=record.id,
-        scope=Scope.REQUESTS_READ.value,
+        owner_id=record.owner_id,
+        querier_id=query.agency_id,
+        strength=strength,
+        matched_on=",".join(matched_on),
+        visible=can_see,
+        created_at=now,
     )
+
+
+def _tell_owners(session: Session, hits: list[Hit], now: datetime) -> None:
+    """The owner is told of every hit on its record, whatever the querier could see: the hits and their
+    events written in two statements, however many there are."""
+    session.add_all(hits)
+    notices = [
+        Notice(
+            [hit.owner_id],
+            {
+                "hit_id": hit.id,
+                "querier": hit.querier_id,
+                "strength": hit.strength,
+                "matched_on": hit.matched_on.split(",") if hit.matched_on else [],
+                "querier_can_see": hit.visible,
+            },
+            record_id=hit.record_id,
+            scope=Scope.REQUESTS_READ.value,
+        )
+        for hit in hits
+    ]
+    emit_each(session, EventType.HIT_RECORDED, notices, now=now)
 
 
 def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:
