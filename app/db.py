@@ -1,8 +1,9 @@
 """Engine and session factory. One session, one transaction, per request."""
 
 import os
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import sqlite_path
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 10
+
 
 def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
@@ -20,7 +23,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> N
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     # Deleted and overwritten content is zeroed in the file, so a purge leaves no readable trace there.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
@@ -96,6 +99,22 @@ class Database:
             self.relaxed.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
+        # SQLite has one writer at a time, and makes the others sleep and poll (1, 2, 5, 10... ms) until
+        # the lock is free: this process's writers queue here instead, and take it as soon as it is.
+        self._writer_queue = threading.Lock() if sqlite_file is not None else None
+
+    @contextmanager
+    def _queued_writer(self) -> Iterator[None]:
+        if self._writer_queue is None:
+            yield
+            return
+        # Bounded as SQLite's own wait is: past it, the transaction goes on and SQLite decides.
+        queued = self._writer_queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        try:
+            yield
+        finally:
+            if queued:
+                self._writer_queue.release()
 
     @contextmanager
     def relaxed_transaction(self) -> Iterator[Session]:
@@ -107,7 +126,7 @@ class Database:
         then too. If the node dies before, the client never had an answer, and loses nothing a retry
         does not redo. Visibility is immediate either way: a nonce claimed here is claimed for every
         node at once. On SQLite it is an ordinary write transaction (synchronous=NORMAL in WAL mode)."""
-        with self._relaxed_sessions() as session:
+        with self._queued_writer(), self._relaxed_sessions() as session:
             try:
                 yield session
                 session.commit()
@@ -119,15 +138,18 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session whose work is committed when the block ends normally, rolled back otherwise. After
         a commit, each of `after_commit` is called with the session's `info` (what the work noted)."""
-        with (self.write_sessions if write else self.sessions)() as session:
+        with (
+            self._queued_writer() if write else nullcontext(),
+            (self.write_sessions if write else self.sessions)() as session,
+        ):
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
-            for hook in self.after_commit:
-                hook(session.info)
+        for hook in self.after_commit:
+            hook(session.info)
 
     def dispose(self) -> None:
         self.engine.dispose()
