@@ -14,7 +14,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import AccessRequest, BlindIndex, MatchQuery
 from app.models.base import utcnow
-from app.services.matching import search
+from app.services.matching import candidates as matching_candidates
 from app.services.matching.reindex import reindex_all
 from app.services.vault import Vault
 from tests.asgi import in_process_client
@@ -356,7 +356,9 @@ def test_names_only_alike_are_possible_hits_and_a_birth_date_makes_them_strong(
 def test_a_common_token_finds_candidates_only_in_pairs(
     enrol: Any, db: Database, vault: Vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "_RARE_TOKEN", 2)  # a token held by more than two records is common here
+    monkeypatch.setattr(
+        matching_candidates, "RARE_TOKEN", 2
+    )  # a token held by more than two records is common here
     owner = enrol("jo-psd")
     names = ["Katarina Horvat", "Katarina Novak", "Katarina Kovac", "Katarina Babic", "Ivana Horvat"]
     ids = {
@@ -364,15 +366,18 @@ def test_a_common_token_finds_candidates_only_in_pairs(
         for name in names
     }
 
-    def candidates(*queried: str) -> list[str]:
+    def found(*queried: str) -> list[str]:
         with db.sessions() as session:
-            return [row[0] for row in search._name_candidates(session, vault.keys.index, list(queried))]
+            return [
+                row[0]
+                for row in matching_candidates.name_candidates(session, vault.keys.index, list(queried))
+            ]
 
     # Katarina is common: only the record holding the pair, and those holding the rare Horvat, best first.
-    assert candidates("Horvat Katarina") == [ids["Katarina Horvat"], ids["Ivana Horvat"]]
+    assert found("Horvat Katarina") == [ids["Katarina Horvat"], ids["Ivana Horvat"]]
     # A name of one common token has no pair: some of its holders, up to the bound, rather than none.
-    alone = candidates("Katarina")
+    alone = found("Katarina")
     assert len(alone) == 3
     assert set(alone) <= {ids[name] for name in names if name.startswith("Katarina")}
     # A common token beside one nobody holds: nothing to score (not a crowd of Katarinas).
-    assert candidates("Katarina Jelena") == []
+    assert found("Katarina Jelena") == []

@@ -1,0 +1,138 @@
+"""Candidates of a hit/no-hit query: the records holding one of its exact values (blind indexes), and
+those that may hold one of its names, found without reading the crowd that shares a common token; loaded
+with only what scoring and answering need."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from app.crypto.blind_index import blind_index
+from app.models import BlindIndex, Record
+from app.services.matching import indexing, normalize
+from app.services.records.kinds import KINDS
+from app.services.records.store import WITHDRAWN
+from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED
+
+CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
+RARE_TOKEN = 300  # a token held by more records finds candidates only in pairs with another
+PAIR_ROWS = 2000  # name_pair rows read per query (a pair of common names: Wang Wei)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What scoring and answering need of a candidate record: its columns and its sealed name fields, not
+    the whole body (a name query may load hundreds of candidates)."""
+
+    id: str
+    kind: str
+    owner_id: str
+    discoverable: bool
+    data_key: str | None
+    sealed_names: dict[str, Any]
+
+
+# The body fields names are read from, over every kind (only they are loaded and decrypted to score).
+_NAME_FIELDS = sorted({field for spec in KINDS.values() for field in spec.name_fields})
+
+
+def candidate_records(session: Session, record_ids: set[str], agency_id: str) -> dict[str, Found]:
+    if not record_ids:
+        return {}
+    query = select(
+        Record.id,
+        Record.kind,
+        Record.owner_id,
+        Record.discoverable,
+        Record.data_key,
+        *(Record.body[field].label(field) for field in _NAME_FIELDS),
+    ).where(
+        Record.id.in_(record_ids),
+        Record.status != WITHDRAWN,
+        NOT_PURGED,
+        or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone
+    )
+    return {
+        row.id: Found(
+            row.id,
+            row.kind,
+            row.owner_id,
+            row.discoverable,
+            row.data_key,
+            {field: row._mapping[field] for field in _NAME_FIELDS if row._mapping[field] is not None},
+        )
+        for row in session.execute(query)
+    }
+
+
+def exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:
+    """Every record holding one of the exact values: these are selective, so never capped."""
+    by_term: dict[str, list[str]] = defaultdict(list)
+    for term, digest in labels:
+        by_term[term].append(digest)
+    if not by_term:
+        return []
+    query = select(BlindIndex.record_id, BlindIndex.term, BlindIndex.digest).where(
+        or_(
+            *(
+                and_(BlindIndex.term == term, BlindIndex.digest.in_(digests))
+                for term, digests in by_term.items()
+            )
+        )
+    )
+    return [(row.record_id, row.term, row.digest) for row in session.execute(query)]
+
+
+def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tuple[str, str, str]]:
+    """Records that may hold one of `names`, best first, at most CANDIDATE_LIMIT, without reading every
+    record that shares a common token (at a million suspects, Maria is held by tens of thousands).
+
+    A record is a candidate if it shares a pair of tokens with a queried name (name_pair: Maria Garcia, in
+    either order), or one token that few records hold (a rare surname: also found with a typo in the
+    given name). A token held by more than RARE_TOKEN records finds candidates only in pairs, except in
+    a name of one token, which has no pair. Candidates sharing more come first.
+    """
+    pairs: set[str] = set()
+    tokens: dict[str, bool] = {}  # digest: whether its name has no pair to find it by
+    for name in names:
+        for reading in normalize.skeleton_readings(name):
+            keys = indexing.token_keys(reading)
+            # Skeletons of two letters (RS: Rajesh, Rossi, Reyes...) tell little alone: not looked up alone
+            # where the name has a longer one.
+            alone = {k for k in keys if len(k) >= 3} or keys
+            pairs.update(blind_index(key, indexing.NAME_PAIR, pair) for pair in indexing.pair_keys(reading))
+            for token in alone:
+                digest = blind_index(key, indexing.NAME_TOKEN, token)
+                tokens[digest] = tokens.get(digest, False) or len(keys) == 1
+    if not pairs and not tokens:
+        return []
+    # One bounded lookup per token (its first RARE_TOKEN + 1 holders tell whether it is rare) and one for
+    # the pairs, in one statement.
+    lookups = [
+        select(BlindIndex.record_id, literal(digest).label("token"))
+        .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest == digest)
+        .limit(RARE_TOKEN + 1)
+        .subquery()
+        for digest in sorted(tokens)
+    ]
+    if pairs:
+        lookups.append(
+            select(BlindIndex.record_id, literal("").label("token"))
+            .where(BlindIndex.term == indexing.NAME_PAIR, BlindIndex.digest.in_(pairs))
+            .limit(PAIR_ROWS)
+            .subquery()
+        )
+    rows = session.execute(union_all(*(select(lookup.c.record_id, lookup.c.token) for lookup in lookups)))
+    holders: dict[str, list[str]] = defaultdict(list)
+    for record_id, token in rows:
+        holders[token].append(record_id)
+    shared: dict[str, int] = defaultdict(int)
+    for token, record_ids in holders.items():
+        if token and len(record_ids) > RARE_TOKEN and not tokens[token]:
+            continue  # common: its holders come in by pairs
+        for record_id in record_ids:
+            shared[record_id] += 2 if not token else 1  # a pair is two tokens shared
+    ranked = sorted(shared, key=lambda record_id: (-shared[record_id], record_id))[:CANDIDATE_LIMIT]
+    return [(record_id, indexing.NAME_TOKEN, "") for record_id in ranked]
