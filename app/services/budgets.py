@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,20 +25,20 @@ class Budget:
         return cls(capacity=float(units), per_second=units / 3600)
 
 
-def _locked_bucket(session: Session, key: str, budget: Budget, now: datetime) -> TokenBucket:
+@dataclass(frozen=True)
+class _Bucket:
+    tokens: float
+    updated_at: datetime
+
+
+def _locked_bucket(session: Session, key: str, budget: Budget, now: datetime) -> _Bucket:
+    """The bucket `key` (created full if new), locked until the transaction ends: one statement, an
+    upsert whose conflict branch rewrites nothing but takes the row's lock and returns it."""
     dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        dialect_insert(TokenBucket)
-        .values(key=key, tokens=budget.capacity, updated_at=now)
-        .on_conflict_do_nothing()
-    )
-    bucket = session.scalars(
-        select(TokenBucket)
-        .where(TokenBucket.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return bucket
+    fresh = dialect_insert(TokenBucket).values(key=key, tokens=budget.capacity, updated_at=now)
+    locking = fresh.on_conflict_do_update(index_elements=[TokenBucket.key], set_={"key": fresh.excluded.key})
+    row = session.execute(locking.returning(TokenBucket.tokens, TokenBucket.updated_at)).one()
+    return _Bucket(row.tokens, row.updated_at)
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,10 @@ def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
                 extra={"remaining_budget": math.floor(tokens), "cost": draw.cost, "retry_after": wait},
             )
         available.append(tokens)
-    for draw, bucket, tokens in zip(draws, buckets, available, strict=True):
-        bucket.tokens = tokens - draw.cost
-        bucket.updated_at = now
-    session.flush()
-    return [math.floor(bucket.tokens) for bucket in buckets]
+    for draw, tokens in zip(draws, available, strict=True):
+        session.execute(
+            update(TokenBucket)
+            .where(TokenBucket.key == draw.key)
+            .values(tokens=tokens - draw.cost, updated_at=now)
+        )
+    return [math.floor(tokens - draw.cost) for draw, tokens in zip(draws, available, strict=True)]

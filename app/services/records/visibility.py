@@ -1,6 +1,8 @@
 """Who may see a record: one SQL predicate, used by every read path (get, list, count, links, revisions,
 contributions, matches, and the feeds to come), so no path can forget it."""
 
+from functools import lru_cache
+
 from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
@@ -68,6 +70,15 @@ def audience_of(agency_id: AgencyRef) -> ColumnElement[bool]:
 
 def visible_to(agency_id: AgencyRef) -> ColumnElement[bool]:
     """The records `agency_id` may see now: in its audience and not purged."""
+    if isinstance(agency_id, str):
+        return _visible_to_agency(agency_id)
+    return and_(NOT_PURGED, audience_of(agency_id))
+
+
+# Built once per agency: constructing the expression costs more than running it (a few ms against
+# well under one on an indexed page), and expressions are immutable, so every statement may share it.
+@lru_cache(maxsize=1024)
+def _visible_to_agency(agency_id: str) -> ColumnElement[bool]:
     return and_(NOT_PURGED, audience_of(agency_id))
 
 
