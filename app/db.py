@@ -98,6 +98,12 @@ class Database:
         self._relaxed_sessions = sessionmaker(
             self.relaxed.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
+        # Each statement its own transaction (PostgreSQL): see relaxed_statements.
+        self._relaxed_statements = (
+            None
+            if sqlite_file is not None or make_url(url).get_backend_name() == "sqlite"
+            else sessionmaker(self.relaxed.execution_options(isolation_level="AUTOCOMMIT"))
+        )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
         # SQLite has one writer at a time, and makes the others sleep and poll (1, 2, 5, 10... ms) until
         # the lock is free: this process's writers queue here instead, and take it as soon as it is.
@@ -133,6 +139,19 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def relaxed_statements(self) -> Iterator[Session]:
+        """As relaxed_transaction, but on PostgreSQL each statement commits on its own: for rows every
+        request of a key updates (its rate-limit buckets), whose lock must end with the statement, not
+        wait for the client's next one. On SQLite, where one writer holds the whole database anyway, a
+        relaxed transaction."""
+        if self._relaxed_statements is None:
+            with self.relaxed_transaction() as session:
+                yield session
+            return
+        with self._relaxed_statements() as session:
+            yield session
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:

@@ -191,14 +191,16 @@ class SecureChannel:
     def _admit_in_thread(
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
-        """Authenticate (claiming the nonce) and spend from the rate limits, in one transaction and one
-        commit that need not wait for the disk (Database.relaxed_transaction says why that is safe). A
-        request over its rate still uses up its nonce, and spends nothing."""
+        """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
+        wait for the disk (Database.relaxed_transaction says why that is safe). The buckets are taken one
+        statement each (relaxed_statements), so a key's many requests never queue on a lock held across a
+        round trip. A request over its rate still uses up its nonce, and spends nothing."""
         now = self.clock.now()
         refusal: RateLimited | None = None
         with self.db.relaxed_transaction() as session:
             caller = authenticate(session.connection(), self.settings, request, body, now)
-            if per_minute(self.settings, route_kind):
+        if per_minute(self.settings, route_kind):
+            with self.db.relaxed_statements() as session:
                 try:
                     take_rate(session, self.settings, caller.agency_id, caller.kid, route_kind, now)
                 except RateLimited as exc:

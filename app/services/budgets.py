@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, extract, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,22 +26,6 @@ class Budget:
 
 
 @dataclass(frozen=True)
-class _Bucket:
-    tokens: float
-    updated_at: datetime
-
-
-def _locked_bucket(session: Session, key: str, budget: Budget, now: datetime) -> _Bucket:
-    """The bucket `key` (created full if new), locked until the transaction ends: one statement, an
-    upsert whose conflict branch rewrites nothing but takes the row's lock and returns it."""
-    dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    fresh = dialect_insert(TokenBucket).values(key=key, tokens=budget.capacity, updated_at=now)
-    locking = fresh.on_conflict_do_update(index_elements=[TokenBucket.key], set_={"key": fresh.excluded.key})
-    row = session.execute(locking.returning(TokenBucket.tokens, TokenBucket.updated_at)).one()
-    return _Bucket(row.tokens, row.updated_at)
-
-
-@dataclass(frozen=True)
 class Draw:
     """`cost` units from the bucket `key`; `what` names the budget in a refusal."""
 
@@ -58,32 +42,78 @@ def spend(session: Session, key: str, cost: int, budget: Budget, now: datetime, 
 
 
 def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
-    """Take every draw, or refuse (429, naming the first budget short) and take none: all are checked
-    under their row locks before any is written, so the transaction may commit either way. Returns the
-    whole units left in each."""
+    """Take every draw, or refuse (429, naming the first budget short) and take none. Returns the whole
+    units left in each.
+
+    Each draw is one statement that refills the bucket to `now` and takes from it only if it holds enough
+    (an upsert whose update is conditional), so a bucket's row is locked for one statement and the commit,
+    never while Python runs: many requests of one key contend for that row. A later draw refused gives
+    back what the earlier ones took."""
     for draw in draws:
         if draw.cost > draw.budget.capacity:
             raise ValidationFailed(
                 f"this needs {draw.cost} units of the {draw.what}, more than it ever holds "
                 f"({draw.budget.capacity:g})"
             )
-    buckets = [_locked_bucket(session, draw.key, draw.budget, now) for draw in draws]
-    available = []
-    for draw, bucket in zip(draws, buckets, strict=True):
-        elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-        tokens = min(draw.budget.capacity, bucket.tokens + elapsed * draw.budget.per_second)
-        if tokens < draw.cost:
-            wait = max(1, math.ceil((draw.cost - tokens) / draw.budget.per_second))
-            raise RateLimited(
-                f"the {draw.what} is spent: this needs {draw.cost} units, {math.floor(tokens)} are left",
-                headers={"Retry-After": str(wait)},
-                extra={"remaining_budget": math.floor(tokens), "cost": draw.cost, "retry_after": wait},
-            )
-        available.append(tokens)
-    for draw, tokens in zip(draws, available, strict=True):
-        session.execute(
-            update(TokenBucket)
-            .where(TokenBucket.key == draw.key)
-            .values(tokens=tokens - draw.cost, updated_at=now)
-        )
-    return [math.floor(tokens - draw.cost) for draw, tokens in zip(draws, available, strict=True)]
+    left: list[int] = []
+    for number, draw in enumerate(draws):
+        tokens = _take(session, draw, now)
+        if tokens is None:
+            for taken in draws[:number]:
+                _give_back(session, taken)
+            raise _refusal(session, draw, now)
+        left.append(math.floor(tokens))
+    return left
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _refilled(session: Session, now: ColumnElement[datetime], budget: Budget) -> ColumnElement[float]:
+    """The bucket's tokens refilled from its updated_at to `now`, in SQL, capped at its capacity."""
+    if _postgres(session):
+        elapsed = func.greatest(0.0, extract("epoch", now - TokenBucket.updated_at))
+        return func.least(budget.capacity, TokenBucket.tokens + elapsed * budget.per_second)
+    days = func.julianday(now) - func.julianday(TokenBucket.updated_at)
+    return func.min(budget.capacity, TokenBucket.tokens + func.max(0.0, days * 86400.0) * budget.per_second)
+
+
+def _take(session: Session, draw: Draw, now: datetime) -> float | None:
+    """Take the draw if the bucket holds enough: the tokens left, or None (nothing taken)."""
+    dialect_insert = postgresql_insert if _postgres(session) else sqlite_insert
+    fresh = dialect_insert(TokenBucket).values(
+        key=draw.key, tokens=draw.budget.capacity - draw.cost, updated_at=now
+    )
+    refilled = _refilled(session, fresh.excluded.updated_at, draw.budget)
+    taking = fresh.on_conflict_do_update(
+        index_elements=[TokenBucket.key],
+        set_={"tokens": refilled - draw.cost, "updated_at": fresh.excluded.updated_at},
+        where=refilled >= draw.cost,
+    )
+    row = session.execute(taking.returning(TokenBucket.tokens)).first()
+    return None if row is None else float(row.tokens)
+
+
+def _give_back(session: Session, draw: Draw) -> None:
+    capped = func.least if _postgres(session) else func.min  # never above the capacity
+    session.execute(
+        update(TokenBucket)
+        .where(TokenBucket.key == draw.key)
+        .values(tokens=capped(draw.budget.capacity, TokenBucket.tokens + draw.cost))
+    )
+
+
+def _refusal(session: Session, draw: Draw, now: datetime) -> RateLimited:
+    """429 with when to come back, from the bucket as it stands (read without a lock: an estimate)."""
+    bucket = session.execute(
+        select(TokenBucket.tokens, TokenBucket.updated_at).where(TokenBucket.key == draw.key)
+    ).one()
+    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+    tokens = min(draw.budget.capacity, bucket.tokens + elapsed * draw.budget.per_second)
+    wait = max(1, math.ceil((draw.cost - tokens) / draw.budget.per_second))
+    return RateLimited(
+        f"the {draw.what} is spent: this needs {draw.cost} units, {math.floor(tokens)} are left",
+        headers={"Retry-After": str(wait)},
+        extra={"remaining_budget": math.floor(tokens), "cost": draw.cost, "retry_after": wait},
+    )
