@@ -77,6 +77,17 @@ def _create_private_file(path: Path) -> None:
         pass
 
 
+@contextmanager
+def _committed(session: Session) -> Iterator[None]:
+    """Commit `session`'s work when the block ends normally; roll it back when it raises."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 class Database:
     """The engine and its session factory, created once per app (or CLI command) and passed down."""
 
@@ -126,19 +137,14 @@ class Database:
     def relaxed_transaction(self) -> Iterator[Session]:
         """A write transaction whose commit, on PostgreSQL, does not wait for the WAL to reach the disk
         (synchronous_commit off: about 0.5 ms instead of 4 on this kind of disk). For a request's
-        bookkeeping before its route runs (the nonce claim, the rate-limit buckets, the records it was
-        shown): every authenticated request then commits its audit entry durably before its answer
-        leaves, and that commit flushes the WAL up to itself, so these earlier commits are on disk by
-        then too. If the node dies before, the client never had an answer, and loses nothing a retry
-        does not redo. Visibility is immediate either way: a nonce claimed here is claimed for every
-        node at once. On SQLite it is an ordinary write transaction (synchronous=NORMAL in WAL mode)."""
-        with self._queued_writer(), self._relaxed_sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        bookkeeping before its route runs (the nonce claim, the rate-limit buckets): every authenticated
+        request then commits its audit entry durably before its answer leaves, and that commit flushes
+        the WAL up to itself, so these earlier commits are on disk by then too. If the node dies before,
+        the client never had an answer, and loses nothing a retry does not redo. Visibility is immediate
+        either way: a nonce claimed here is claimed for every node at once. On SQLite it is an ordinary
+        write transaction (synchronous=NORMAL in WAL mode)."""
+        with self._queued_writer(), self._relaxed_sessions() as session, _committed(session):
+            yield session
 
     @contextmanager
     def relaxed_statements(self) -> Iterator[Session]:
@@ -160,13 +166,9 @@ class Database:
         with (
             self._queued_writer() if write else nullcontext(),
             (self.write_sessions if write else self.sessions)() as session,
+            _committed(session),
         ):
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+            yield session
         for hook in self.after_commit:
             hook(session.info)
 
