@@ -109,10 +109,12 @@ class Database:
         self._relaxed_sessions = sessionmaker(
             self.relaxed.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
+        # SQLite: one writer at a time holds the whole database (an in-memory one included).
+        self.one_writer = make_url(url).get_backend_name() == "sqlite"
         # Each statement its own transaction (PostgreSQL): see relaxed_statements.
         self._relaxed_statements = (
             None
-            if sqlite_file is not None or make_url(url).get_backend_name() == "sqlite"
+            if self.one_writer
             else sessionmaker(self.relaxed.execution_options(isolation_level="AUTOCOMMIT"))
         )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []

@@ -13,9 +13,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.orm import Session
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from app.clock import Clock
@@ -192,20 +194,31 @@ class SecureChannel:
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
         """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
-        wait for the disk (Database.relaxed_transaction says why that is safe). The buckets are taken one
-        statement each (relaxed_statements), so a key's many requests never queue on a lock held across a
-        round trip. A request over its rate still uses up its nonce, and spends nothing."""
+        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL the buckets
+        are taken one statement each (relaxed_statements), so a key's many requests never queue on a lock
+        held across a round trip; on SQLite, where one writer holds the whole database anyway, they are
+        taken in the nonce's transaction, so a request commits there once. A request over its rate still
+        uses up its nonce, and spends nothing."""
         now = self.clock.now()
-        refusal: RateLimited | None = None
+        limited = per_minute(self.settings, route_kind) > 0
         with self.db.relaxed_transaction() as session:
             caller = authenticate(session.connection(), self.settings, request, body, now)
-        if per_minute(self.settings, route_kind):
-            with self.db.relaxed_statements() as session:
-                try:
-                    take_rate(session, self.settings, caller.agency_id, caller.kid, route_kind, now)
-                except RateLimited as exc:
-                    refusal = exc
-        return caller, refusal
+            if limited and self.db.one_writer:
+                return caller, self._refusal(session, caller, route_kind, now)
+        if not limited:
+            return caller, None
+        with self.db.relaxed_statements() as session:
+            return caller, self._refusal(session, caller, route_kind, now)
+
+    def _refusal(
+        self, session: Session, caller: Caller, route_kind: str, now: datetime
+    ) -> RateLimited | None:
+        """Spend one request from the caller's rate limits: None, or the refusal (nothing spent)."""
+        try:
+            take_rate(session, self.settings, caller.agency_id, caller.kid, route_kind, now)
+        except RateLimited as exc:
+            return exc
+        return None
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()

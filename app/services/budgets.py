@@ -2,14 +2,26 @@
 spends from the same one: check-and-spend under the bucket's row lock, so concurrent requests can never
 overspend. Hit/no-hit queries spend from one per agency; rate limits will too."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, extract, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    Update,
+    bindparam,
+    extract,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app.errors import RateLimited, ValidationFailed
 from app.models import TokenBucket
@@ -66,42 +78,73 @@ def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
     return left
 
 
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
-def _refilled(session: Session, now: ColumnElement[datetime], budget: Budget) -> ColumnElement[float]:
+def _refilled(dialect: str, now: ColumnElement[datetime]) -> ColumnElement[float]:
     """The bucket's tokens refilled from its updated_at to `now`, in SQL, capped at its capacity."""
-    if _postgres(session):
+    if dialect == "postgresql":
         elapsed = func.greatest(0.0, extract("epoch", now - TokenBucket.updated_at))
-        return func.least(budget.capacity, TokenBucket.tokens + elapsed * budget.per_second)
+        return func.least(_CAPACITY, TokenBucket.tokens + elapsed * _PER_SECOND)
     days = func.julianday(now) - func.julianday(TokenBucket.updated_at)
-    return func.min(budget.capacity, TokenBucket.tokens + func.max(0.0, days * 86400.0) * budget.per_second)
+    return func.min(_CAPACITY, TokenBucket.tokens + func.max(0.0, days * 86400.0) * _PER_SECOND)
+
+
+# The statements are built once per dialect, with every value bound: building SQLAlchemy expressions
+# costs more CPU than running them, and each request takes two buckets.
+_KEY = bindparam("bucket_key", type_=String)
+_COST = bindparam("draw_cost", type_=Float)
+_CAPACITY = bindparam("bucket_capacity", type_=Float)
+_PER_SECOND = bindparam("refill_rate", type_=Float)
+
+
+@functools.cache
+def _taking(dialect: str) -> ReturningInsert[tuple[float]]:
+    """Insert a fresh bucket less the cost, or refill the bucket and take the cost if it holds enough."""
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    fresh = dialect_insert(TokenBucket).values(
+        key=_KEY,
+        tokens=_CAPACITY - _COST,
+        updated_at=bindparam("refill_to", type_=TokenBucket.updated_at.type),
+    )
+    refilled = _refilled(dialect, fresh.excluded.updated_at)
+    taking = fresh.on_conflict_do_update(
+        index_elements=[TokenBucket.key],
+        set_={"tokens": refilled - _COST, "updated_at": fresh.excluded.updated_at},
+        where=refilled >= _COST,
+    )
+    return taking.returning(TokenBucket.tokens)
+
+
+@functools.cache
+def _giving_back(dialect: str) -> Update:
+    capped = func.least if dialect == "postgresql" else func.min  # never above the capacity
+    return (
+        update(TokenBucket)
+        .where(TokenBucket.key == _KEY)
+        .values(tokens=capped(_CAPACITY, TokenBucket.tokens + _COST))
+    )
+
+
+def _parameters(draw: Draw) -> dict[str, object]:
+    return {
+        "bucket_key": draw.key,
+        "draw_cost": float(draw.cost),
+        "bucket_capacity": draw.budget.capacity,
+        "refill_rate": draw.budget.per_second,
+    }
 
 
 def _take(session: Session, draw: Draw, now: datetime) -> float | None:
     """Take the draw if the bucket holds enough: the tokens left, or None (nothing taken)."""
-    dialect_insert = postgresql_insert if _postgres(session) else sqlite_insert
-    fresh = dialect_insert(TokenBucket).values(
-        key=draw.key, tokens=draw.budget.capacity - draw.cost, updated_at=now
-    )
-    refilled = _refilled(session, fresh.excluded.updated_at, draw.budget)
-    taking = fresh.on_conflict_do_update(
-        index_elements=[TokenBucket.key],
-        set_={"tokens": refilled - draw.cost, "updated_at": fresh.excluded.updated_at},
-        where=refilled >= draw.cost,
-    )
-    row = session.execute(taking.returning(TokenBucket.tokens)).first()
+    statement = _taking(_dialect(session))
+    row = session.connection().execute(statement, _parameters(draw) | {"refill_to": now}).first()
     return None if row is None else float(row.tokens)
 
 
 def _give_back(session: Session, draw: Draw) -> None:
-    capped = func.least if _postgres(session) else func.min  # never above the capacity
-    session.execute(
-        update(TokenBucket)
-        .where(TokenBucket.key == draw.key)
-        .values(tokens=capped(draw.budget.capacity, TokenBucket.tokens + draw.cost))
-    )
+    session.connection().execute(_giving_back(_dialect(session)), _parameters(draw))
 
 
 def _refusal(session: Session, draw: Draw, now: datetime) -> RateLimited:
