@@ -9,12 +9,30 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import sqlite_path
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 10
+# What a client is told to wait when the database is unavailable (see unavailable_reason).
+RETRY_AFTER_OUTAGE_SECONDS = 5
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database can not serve now, if `exc` says so: unreachable or dropped connections, a full
+    pool, a read-only or full disk, a lock or deadlock past its wait (operational errors, which a retry
+    may not meet). None for anything else: a bug or a constraint stays an error of its own. The reason is
+    the driver's error class and first line, which carry no parameters (hide_parameters)."""
+    if not isinstance(exc, OperationalError | InterfaceError | PoolTimeout) and not (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return None
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    first_line = (str(original).strip().splitlines() or [""])[0]
+    return f"{type(original).__name__}: {first_line[:200]}"
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> None:

@@ -116,6 +116,13 @@ class ServiceUnavailable(KixError):
     slug, status, title = "service-unavailable", 503, "The service is not ready"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database can not be reached, or refuses writes (down, read-only, full, locked past the wait):
+    nothing was done, and the same request may be sent again after Retry-After."""
+
+    slug, status, title = "database-unavailable", 503, "The database is unavailable: retry later"
+
+
 # ---------------------------------------------------------------- 401: why a request was not authenticated
 class Unauthenticated(KixError):
     """A request that is not authenticated. `reason` is the precise cause, for the server's log and

@@ -5,6 +5,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from app.db import unavailable_reason
+
 # Attributes every LogRecord has; anything else was passed through `extra=` and is emitted as a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -30,3 +32,14 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException, **extra: object) -> None:
+    """A background task's failure: while the database is unavailable, one warning line per attempt (the
+    task pauses and resumes by itself when it returns; a stack each second would bury the logs); any other
+    failure with its stack."""
+    reason = unavailable_reason(exc)
+    if reason is None:
+        logger.error(what, exc_info=exc, extra=extra)
+    else:
+        logger.warning("%s: the database is unavailable, retrying (%s)", what, reason, extra=extra)

@@ -18,6 +18,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.crypto.keys import KeyPair
 from app.db import Database
+from app.logs import log_failure
 from app.models import JobLease
 from app.services import idempotency
 from app.services.audit.log import sequence
@@ -134,8 +135,8 @@ class Scheduler:
                 continue
             try:
                 done[job.name] = job.run(self.db, self.settings, now)
-            except Exception:
-                log.exception("job failed", extra={"job": job.name})
+            except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+                log_failure(log, "job failed", exc, job=job.name)
             finally:
                 self._release(job, now)
         return done
@@ -144,6 +145,6 @@ class Scheduler:
         while not stop.is_set():
             try:
                 self.run_due()
-            except Exception:
-                log.exception("scheduler tick failed")
+            except Exception as exc:  # noqa: BLE001 - the loop outlives any failure, an outage included
+                log_failure(log, "scheduler tick failed", exc)
             stop.wait(tick_seconds)

@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from app.api.problems import PROBLEM_MEDIA_TYPE, outage_problem, problem_body, unexpected_problem
 from app.clock import Clock
 from app.config import Settings
 from app.crypto.digest import content_digest
@@ -32,7 +33,6 @@ from app.db import Database
 from app.errors import (
     BodyTooLarge,
     BodyUndecryptable,
-    InternalError,
     KixError,
     PlaintextRefused,
     RateLimited,
@@ -94,6 +94,23 @@ async def _read_body(receive: Receive, limit: int, headers: dict[str, str]) -> b
     return bytes(body)
 
 
+def _problem_response(problem: KixError, request_id: str) -> _CapturedResponse:
+    extra_headers = [(name.lower().encode(), value.encode()) for name, value in problem.headers.items()]
+    return _CapturedResponse(
+        status=problem.status,
+        headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *extra_headers],
+        body=bytearray(problem_body(problem, instance=f"urn:uuid:{request_id}")),
+    )
+
+
+def _outage_or(exc: SQLAlchemyError) -> KixError:
+    """The database outage `exc` reports as a problem, or `exc` itself re-raised (a bug stays a bug)."""
+    outage = outage_problem(exc)
+    if outage is None:
+        raise exc
+    return outage
+
+
 class SecureChannel:
     def __init__(
         self,
@@ -129,9 +146,12 @@ class SecureChannel:
         encrypt_response = True
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
-            caller, rate_refusal = await self._admit(
-                request, body, route_class(scope["method"], scope["path"])
-            )
+            try:
+                caller, rate_refusal = await self._admit(
+                    request, body, route_class(scope["method"], scope["path"])
+                )
+            except SQLAlchemyError as exc:
+                raise _outage_or(exc) from exc
             audit = RequestAudit(
                 at=self.clock.now(),
                 caller=caller,
@@ -146,20 +166,20 @@ class SecureChannel:
         except KixError as refusal:
             # The precise reason (an unknown key, say) is logged and counted, not told to the client.
             refusal_reason = refusal.reason if isinstance(refusal, Unauthenticated) else refusal.slug
-            extra_headers = [
-                (name.lower().encode(), value.encode()) for name, value in refusal.headers.items()
-            ]
-            response = _CapturedResponse(
-                status=refusal.status,
-                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *extra_headers],
-                body=bytearray(problem_body(refusal, instance=f"urn:uuid:{request_id}")),
-            )
+            response = _problem_response(refusal, request_id)
         else:
             route_scope, response = await self._call_route(scope, receive, caller, plaintext, audit)
         if audit is not None and not audit.written:
             # Accepted or refused, every authenticated request is in the log before its answer leaves.
             draft = audit.draft(route_template(route_scope), response.status)
-            await anyio.to_thread.run_sync(self._append_entry, draft)
+            try:
+                await anyio.to_thread.run_sync(self._append_entry, draft)
+            except SQLAlchemyError as exc:
+                # Unlogged, the answer may not leave: the client gets the outage and sends it again
+                # (with its Idempotency-Key, a create it made is not made twice).
+                outage = _outage_or(exc)
+                refusal_reason = outage.slug
+                response = _problem_response(outage, request_id)
         start, content = self._seal(request, response, caller if encrypt_response else None, request_id)
         elapsed = time.perf_counter() - started
         # Counted before the client can see the answer, so metrics never lag behind what clients saw.
@@ -299,13 +319,8 @@ class SecureChannel:
         try:
             with noting(audit.touched):
                 await self.app(inner_scope, inner_receive, inner_send)
-        except Exception:
-            log.exception("unhandled error behind the secure channel")
-            return inner_scope, _CapturedResponse(
-                status=500,
-                headers=[(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
-                body=bytearray(problem_body(InternalError("internal error"))),
-            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a stack trace
+            return inner_scope, _problem_response(unexpected_problem(exc), audit.request_id)
         return inner_scope, response
 
     def _seal(

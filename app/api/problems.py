@@ -9,8 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import RETRY_AFTER_OUTAGE_SECONDS, unavailable_reason
 from app.errors import (
     BadRequest,
+    DatabaseUnavailable,
     InternalError,
     KixError,
     MethodNotAllowed,
@@ -72,5 +74,27 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return problem_response(InternalError("internal error"))
+        return problem_response(unexpected_problem(exc))
+
+
+def outage_problem(exc: BaseException) -> DatabaseUnavailable | None:
+    """503 with Retry-After, logged without a stack, when `exc` says the database is unavailable."""
+    reason = unavailable_reason(exc)
+    if reason is None:
+        return None
+    log.warning("database unavailable: %s", reason)
+    return DatabaseUnavailable(
+        "the database is unavailable; nothing was done: send the request again later",
+        headers={"Retry-After": str(RETRY_AFTER_OUTAGE_SECONDS)},
+        extra={"retry_after": RETRY_AFTER_OUTAGE_SECONDS},
+    )
+
+
+def unexpected_problem(exc: BaseException) -> KixError:
+    """The problem for an exception no handler expected: a database outage (503), or an internal error
+    (500, logged with its stack; the client is told nothing more)."""
+    outage = outage_problem(exc)
+    if outage is not None:
+        return outage
+    log.error("unhandled error", exc_info=exc)
+    return InternalError("internal error")

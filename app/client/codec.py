@@ -2,7 +2,7 @@
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,21 @@ class ServerKeysError(ValueError):
 class KixProblem(Exception):
     """The server answered with an RFC 9457 problem (after its signature was verified)."""
 
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+    def __init__(
+        self, status: int, problem: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
         self.status = status
         self.problem = problem
+        self.headers: Mapping[str, str] = headers or {}
         self.type: str = problem.get("type", "")
         self.detail: str = problem.get("detail", "")
         super().__init__(f"{status} {self.type}: {self.detail}")
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before sending the request again (429, 503), if the server said."""
+        value = self.headers.get("retry-after", "")
+        return int(value) if value.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -178,5 +187,5 @@ class Codec:
             body = opened.plaintext
         data = json.loads(body) if body else None
         if response.status_code >= 400:
-            raise KixProblem(response.status_code, data if isinstance(data, dict) else {})
+            raise KixProblem(response.status_code, data if isinstance(data, dict) else {}, response.headers)
         return data

@@ -32,6 +32,7 @@ from app.crypto.keys import KeyPair
 from app.crypto.profile import EVENT_ID_HEADER, sign_webhook
 from app.db import Database
 from app.ids import uuid7
+from app.logs import log_failure
 from app.models import Agency, Credential, Event, WebhookDelivery, WebhookEndpoint
 from app.schemas.events import EventType
 from app.services.events.fanout import fan_out
@@ -109,8 +110,8 @@ class Deliverer:
             if self._lease(endpoint_id):
                 try:
                     attempted += self._serve(endpoint_id)
-                except Exception:
-                    log.exception("delivery round failed", extra={"endpoint": endpoint_id})
+                except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not stop the others
+                    log_failure(log, "delivery round failed", exc, endpoint=endpoint_id)
                 finally:
                     self._release(endpoint_id)
         return attempted
@@ -306,8 +307,8 @@ class Deliverer:
         while not stop.is_set():
             try:
                 attempted = self.run_once()
-            except Exception:
-                log.exception("delivery loop failed")
+            except Exception as exc:  # noqa: BLE001 - the loop outlives any failure, an outage included
+                log_failure(log, "delivery loop failed", exc)
                 attempted = 0
             if not attempted:
                 wake.wait_blocking(idle_seconds)
