@@ -69,6 +69,7 @@ def customise_openapi(
         },
     }
     problem_content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    components["headers"] = RESPONSE_HEADERS
     for route in iter_api_routes(routes):
         if route.path in public_paths:
             continue
@@ -77,14 +78,90 @@ def customise_openapi(
             operation = schema["paths"][route.path_format][method.lower()]
             operation["security"] = [{SCHEME: list(scopes)}]
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", {"description": "Not authenticated: the problem type names why"})
-            responses.setdefault("403", {"description": "The key lacks a required scope"})
-            responses.setdefault("404", {"description": "Not found, or not visible to the caller"})
-            responses.setdefault("413", {"description": "Body over the size limit"})
-            responses.setdefault("422", {"description": "Validation failed"})
+            for code, description in _statuses(route.path_format, method, operation):
+                responses.setdefault(code, {"description": description})
             for code, response in responses.items():
+                response["headers"] = _headers(code, method)
                 if code[0] in "45":
                     response["content"] = problem_content
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return schema
+
+
+# Answered by the secure channel and the framework to any signed operation.
+CHANNEL_STATUSES = (
+    ("400", "Malformed: a body that is not a JWE this server can decrypt, a bad cursor, bad parameters"),
+    ("401", "Not authenticated: the problem type names why"),
+    ("403", "The key lacks a required scope, or the caller may not act"),
+    ("404", "Not found, or not visible to the caller"),
+    ("413", "Body over the size limit"),
+    ("415", "A plaintext body where a JWE (application/jose) is required"),
+    ("422", "Validation failed: `errors` lists each field"),
+    ("429", "A rate limit or budget is spent: see Retry-After"),
+    ("503", "The database is unavailable: nothing was done, send again after Retry-After"),
+)
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a signed operation may answer besides its success: the channel's statuses, and those its shape
+    brings (a record in the path may be purged, a change may conflict, If-Match may be stale or missing)."""
+    statuses = list(CHANNEL_STATUSES)
+    if "{record_id}" in path:
+        statuses.append(("410", "The record was purged: only its tombstone remains"))
+    if method != "GET":
+        statuses.append(
+            (
+                "409",
+                "Conflicts with the current state: a duplicate, a decision already taken, "
+                "or the same Idempotency-Key still in progress",
+            )
+        )
+    if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):
+        statuses += [
+            ("412", "If-Match does not name the current version: read it again"),
+            ("428", "If-Match is required to change this resource"),
+        ]
+    return statuses
+
+
+# The headers of responses, declared once and referenced by every signed operation's responses.
+RESPONSE_HEADERS: dict[str, Any] = {
+    "Signature-Input": {
+        "description": "RFC 9421: the response signature's parameters (tag kix-response, bound to "
+        "the request with ;req)",
+        "schema": {"type": "string"},
+        "required": True,
+    },
+    "Signature": {
+        "description": "RFC 9421: the server's Ed25519 signature",
+        "schema": {"type": "string"},
+        "required": True,
+    },
+    "Content-Digest": {
+        "description": "RFC 9530: sha-256 of the body as sent (the JWE when encrypted)",
+        "schema": {"type": "string"},
+        "required": True,
+    },
+    "X-Request-Id": {
+        "description": "This request's id, as in the audit log and problem `instance`",
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before sending again",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "ETag": {"description": "The record version's entity tag, for If-Match", "schema": {"type": "string"}},
+    "Location": {"description": "The created resource", "schema": {"type": "string"}},
+}
+
+
+def _headers(code: str, method: str) -> dict[str, Any]:
+    names = ["Signature-Input", "Signature", "Content-Digest", "X-Request-Id"]
+    if code in ("429", "503"):
+        names.append("Retry-After")
+    if code in ("200", "201") and method in ("GET", "POST", "PATCH", "PUT"):
+        names.append("ETag")
+    if code == "201":
+        names.append("Location")
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
