@@ -7,6 +7,17 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from app.api.deps import SCOPES_ATTRIBUTE
+from app.crypto.jwe import MEDIA_TYPE as JOSE_MEDIA_TYPE
+from app.crypto.keys import JWE_ALG, JWE_ENC, SIGNATURE_ALG
+from app.crypto.profile import (
+    ACTOR_HEADER,
+    COVERED_WHEN_PRESENT,
+    LABEL,
+    REQUEST_LIFETIME_SECONDS,
+    REQUEST_TAG,
+    REQUIRED_REQUEST_PARAMS,
+    RESPONSE_TAG,
+)
 from app.errors import PROBLEM_TYPES
 
 SCHEME = "kixSignature"
@@ -44,10 +55,42 @@ def customise_openapi(
 ) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})[SCHEME] = {
+        # OpenAPI has no scheme for HTTP message signatures: the closest is an apiKey header, and the
+        # profile a client must follow is spelled out here and, for tools, in x-kix-profile.
         "type": "apiKey",
         "in": "header",
         "name": "Signature",
-        "description": "RFC 9421 HTTP Message Signature with Signature-Input (see the API description).",
+        "description": (
+            "RFC 9421 HTTP Message Signature (Signature and Signature-Input headers) by the agency key, "
+            f"label `{LABEL}`, tag `{REQUEST_TAG}`, alg `{SIGNATURE_ALG}`, parameters "
+            f"{', '.join(REQUIRED_REQUEST_PARAMS)} all required: created no older than the server's "
+            "signature_max_age_seconds (60 by default) and expires still ahead (the SDK signs for "
+            f"{REQUEST_LIFETIME_SECONDS} s), a fresh nonce each time. Covered: @method, @target-uri, "
+            f"`{ACTOR_HEADER}` (1 to 128 printable ASCII characters naming the person or system acting), "
+            "content-type and content-digest (RFC 9530 sha-256) when there is a body, and each of "
+            f"{', '.join(COVERED_WHEN_PRESENT)} the request carries. A body is a JWE compact serialisation "
+            f"(`application/jose`, {JWE_ALG} / {JWE_ENC}) to the server's X25519 key, whose protected header "
+            "carries `kid` (the server's key id, shared by its signing and encryption keys: pick the key by "
+            "curve in /.well-known/kix-keys) and `skid` (the signature's keyid). Every response is signed "
+            f"by the server (tag `{RESPONSE_TAG}`, covering @status, content-type, content-digest and, "
+            "with ;req, the request's @method, @target-uri, signature and signature-input) and encrypted "
+            "to the calling key's X25519 key; in development only (KIX_ALLOW_PLAINTEXT), a request with "
+            "`Accept: application/json` and no `application/jose` gets plain JSON, still signed."
+        ),
+        "x-kix-profile": {
+            "label": LABEL,
+            "request_tag": REQUEST_TAG,
+            "response_tag": RESPONSE_TAG,
+            "alg": SIGNATURE_ALG,
+            "required_parameters": list(REQUIRED_REQUEST_PARAMS),
+            "sdk_lifetime_seconds": REQUEST_LIFETIME_SECONDS,
+            "covered_always": ["@method", "@target-uri", ACTOR_HEADER],
+            "covered_with_body": ["content-type", "content-digest"],
+            "covered_when_present": list(COVERED_WHEN_PRESENT),
+            "body_media_type": JOSE_MEDIA_TYPE,
+            "jwe": {"alg": JWE_ALG, "enc": JWE_ENC, "header": {"kid": "server key id", "skid": "keyid"}},
+            "server_keys": "/.well-known/kix-keys",
+        },
     }
     schemas = components.setdefault("schemas", {})
     schemas["ProblemType"] = {
