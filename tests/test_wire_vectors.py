@@ -79,7 +79,7 @@ def _exchange(http: httpx.Client, agency: KeyPair, server_jwks: dict[str, Any]) 
     answer = http.send(sent)
     assert answer.status_code == 200, answer.text
     assert codec.open_response(sent, answer) == {"agency_id": AGENCY, "payload": PAYLOAD}
-    request = {
+    request: dict[str, Any] = {
         "method": "POST",
         "url": str(sent.url),
         "headers": _lower(sent.headers),
@@ -90,7 +90,7 @@ def _exchange(http: httpx.Client, agency: KeyPair, server_jwks: dict[str, Any]) 
     )
     request["signature_base"] = _base(_request_message(request), request_signature)
     request["plaintext"] = PAYLOAD
-    response = {
+    response: dict[str, Any] = {
         "status": answer.status_code,
         "headers": _lower(answer.headers),
         "body": answer.content.decode(),
