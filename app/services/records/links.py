@@ -5,6 +5,7 @@ records: an owner's update never drops the links other agencies made."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -149,20 +150,29 @@ def visible_links(
     found: dict[str, list[tuple[str, RecordLink]]] = {record_id: [] for record_id in record_ids}
     if not record_ids:
         return found
-    for anchor, other in (
-        (RecordLink.source_id, RecordLink.target_id),
-        (RecordLink.target_id, RecordLink.source_id),
-    ):
-        rows = session.execute(
-            select(anchor, other, RecordLink)
-            .join(Record, Record.id == other)
-            .where(anchor.in_(record_ids), visible_to(agency_id))
-        )
+    for outgoing in (True, False):
+        rows = session.execute(_links_seen_by(agency_id, outgoing), {"record_ids": list(record_ids)})
         for anchor_id, other_id, link in rows:
             found[anchor_id].append((other_id, link))
     for pairs in found.values():
         pairs.sort(key=lambda pair: (pair[1].created_at, pair[1].id))
     return found
+
+
+# Built once per agency and direction, the record ids bound: SQLAlchemy computes a statement's cache key
+# by walking it, and with the visibility rule inside, that walk cost more than the queries on every read.
+@lru_cache(maxsize=1024)
+def _links_seen_by(agency_id: str, outgoing: bool) -> Select[str, str, RecordLink]:
+    anchor, other = (
+        (RecordLink.source_id, RecordLink.target_id)
+        if outgoing
+        else (RecordLink.target_id, RecordLink.source_id)
+    )
+    return (
+        select(anchor, other, RecordLink)
+        .join(Record, Record.id == other)
+        .where(anchor.in_(bindparam("record_ids", expanding=True)), visible_to(agency_id))
+    )
 
 
 def get_link(session: Session, agency_id: str, record_id: str, link_id: str) -> RecordLink:

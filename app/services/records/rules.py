@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> None:
     """Agencies a record goes to: they exist, and none is a private partner (partners receive nothing)."""
+    if not agency_ids:  # the usual case (all members, or groups): no query
+        return
     found = dict(session.execute(select(Agency.id, Agency.kind).where(Agency.id.in_(agency_ids))).all())
     missing = sorted(set(agency_ids) - set(found))
     if missing:
@@ -30,7 +32,9 @@ def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> N
 def check_partner_distribution(session: Session, owner_id: str, distribution: Distribution) -> str | None:
     """A private partner's records go to its designated FIU and nowhere else (422 otherwise). Returns
     that FIU for a partner, None for any other agency."""
-    owner = session.get(Agency, owner_id)
+    owner = session.execute(
+        select(Agency.kind, Agency.designated_fiu).where(Agency.id == owner_id)
+    ).first()  # two columns, not the agency with its contact and jurisdictions
     if owner is None or owner.kind != PRIVATE_PARTNER:
         return None
     if distribution.mode is not DistributionMode.AGENCIES or distribution.agencies != [owner.designated_fiu]:
@@ -41,6 +45,8 @@ def check_partner_distribution(session: Session, owner_id: str, distribution: Di
 
 def check_distribution(session: Session, distribution: Distribution) -> None:
     check_agencies(session, distribution.agencies, "rules.distribution.agencies")
+    if not distribution.groups:
+        return
     known = set(session.scalars(select(Group.id).where(Group.id.in_(distribution.groups))))
     missing = sorted(set(distribution.groups) - known)
     if missing:
