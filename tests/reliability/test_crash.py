@@ -7,24 +7,28 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app.client import KixClient, KixProblem
 from app.config import Settings
 from app.crypto.keystore import load_server_keys
 from app.db import Database
-from app.models import AuditEntry, AuditEntryRecord, Change, Event, Record, RecordRevision
+from app.models import AuditEntry, AuditEntryRecord, Base, Change, Event, Record, RecordRevision
 from app.schemas.events import EventType
-from tests.conftest import Member
+from tests.conftest import POSTGRES_URL, Member
 from tests.live import kix_server
 from tests.records_data import alert
 
-pytestmark = pytest.mark.live
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(POSTGRES_URL is None, reason="needs KIX_TEST_POSTGRES_URL"),
+]
 WRITERS = 6
 ACKNOWLEDGED_BEFORE_KILL = 40  # the kill comes once this many writes were acknowledged
 LOAD_SECONDS = 30  # at most
@@ -65,6 +69,18 @@ def _write_until_killed(client: KixClient, writer: int, ledger: Ledger, stop: th
         except (httpx.HTTPError, KixProblem):
             return  # the server is gone: what was in flight is unknown, and retried below
         number += 1
+
+
+@pytest.fixture
+def database_url(postgres_database: str) -> Iterator[str]:
+    """PostgreSQL only: the deployment a state runs with several workers (SQLite's file under faults is
+    tests/reliability/test_sqlite_disk.py's)."""
+    yield postgres_database
+    engine = create_engine(postgres_database)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()
 
 
 def _complete(db: Database, ledger: Ledger) -> None:
