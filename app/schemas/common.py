@@ -1,11 +1,20 @@
 """Types used across the wire format: scopes, country codes, slugs, problems, pages."""
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 import phonenumbers
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
 
 
 class Scope(StrEnum):
@@ -74,9 +83,49 @@ def unique_scopes(scopes: list[Scope]) -> list[Scope]:
 
 
 class InputModel(BaseModel):
-    """Base of every request body: unknown fields are refused (no mass assignment)."""
+    """Base of every request body: unknown fields are refused (no mass assignment). Text is checked as
+    the schema says: its maxLength against the string as sent, whitespace included; then it is stripped,
+    and the stripped text must meet minLength (the schema's `\\S` pattern: not only whitespace)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra=lambda schema: _not_only_whitespace(schema),
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _within_max_length_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            limit = _max_length(cls.model_fields[info.field_name])
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"at most {limit} characters, whitespace included")
+        return value
+
+
+def _not_only_whitespace(schema: Any) -> None:
+    """Give each required-text property of a body's schema the pattern `\\S`: its text is stripped before
+    minLength is checked, so whitespace alone is refused, and the schema says so."""
+    if isinstance(schema, list):
+        for item in schema:
+            _not_only_whitespace(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and schema.get("minLength", 0) >= 1:
+        if not {"pattern", "enum", "const", "format"} & schema.keys():
+            schema["pattern"] = r"\S"
+    for value in schema.values():
+        _not_only_whitespace(value)
+
+
+def _max_length(field: FieldInfo) -> int | None:
+    """The maxLength a text field declares: on the field, or on the Annotated text type of its union."""
+    limits = [item.max_length for item in field.metadata if getattr(item, "max_length", None) is not None]
+    for member in get_args(field.annotation) or (field.annotation,):
+        if get_origin(member) is Annotated:
+            limits += [item.max_length for item in member.__metadata__ if getattr(item, "max_length", None)]
+    return min(limits) if limits else None
 
 
 class Problem(BaseModel):
