@@ -60,10 +60,10 @@ class Server:
             return ""
         return "\n".join(line[-width:] for line in text.splitlines()[-lines:])
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of every live process in the server's process group (all workers)."""
-        ticks = 0
-        pgid = self.process.pid
+    def _group(self) -> list[tuple[Path, list[str]]]:
+        """Every live process of the server's process group (supervisor and workers): its /proc entry and
+        its stat fields after "pid (comm) " (state ppid pgrp session ... utime(11) stime(12))."""
+        found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -72,10 +72,28 @@ class Server:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2 :].split()
-            # After "pid (comm) ": state ppid pgrp session ... utime(11) stime(12)
-            if int(fields[2]) == pgid:
-                ticks += int(fields[11]) + int(fields[12])
+            if int(fields[2]) == self.process.pid:
+                found.append((entry, fields))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of every live process in the server's process group (all workers)."""
+        ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in self._group())
         return ticks / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident set (VmHWM) of any one process of the server: a worker's, under the
+        load it has served so far (the supervisor of several workers holds little)."""
+        peaks = [0.0]
+        for entry, _ in self._group():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
 
 
 def free_port() -> int:

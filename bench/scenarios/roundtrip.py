@@ -42,6 +42,7 @@ from bench.scenarios.crypto_floor import Floor, measure
 AGENCY = "de-bka"
 GOAL = 0.70  # of the limit; below 0.50 the point is not done
 FLOOR_ROUNDS, FLOOR_CALLS = 5, 1000
+RSS_GOAL_MB = 200  # peak resident memory of one worker under the load
 
 
 def make_payload(seq: int) -> dict[str, Any]:
@@ -124,12 +125,17 @@ def benchmark(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
                 outcome[target.name].append(result)
                 print(describe(result))
     figures = {name: medians(results) for name, results in outcome.items()}
+    peak_rss = {"kix": round(kix.peak_rss_mb(), 1), "bare": round(bare.peak_rss_mb(), 1)}
     print()
     print(
         f"medians over {args.rounds} rounds ({args.requests} requests, {args.concurrency} connections, "
         f"{args.workers} worker(s)); latency = request written to response read"
     )
     print_figures(figures, "bare POST")
+    print(
+        f"peak resident memory of one worker: KIX {peak_rss['kix']:.0f} MB (goal < {RSS_GOAL_MB} MB: "
+        f"{'met' if peak_rss['kix'] < RSS_GOAL_MB else 'not met'}), bare {peak_rss['bare']:.0f} MB"
+    )
     floor = measure(FLOOR_ROUNDS, FLOOR_CALLS)  # after the phases, with the servers idle
     print(f"against the limit (bare time + the raw cryptographic floor measured now, {workspace.backend}):")
     limits = against_limit(figures, floor, args.workers)
@@ -141,6 +147,7 @@ def benchmark(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
         "rounds": args.rounds,
         "figures": figures,
         "against_limit": limits,
+        "peak_rss_mb": peak_rss,
     }
 
 
