@@ -142,6 +142,11 @@ CHANNEL_STATUSES = (
     ("415", "A plaintext body where a JWE (application/jose) is required"),
     ("422", "Validation failed: `errors` lists each field"),
     ("429", "A rate limit or budget is spent: see Retry-After"),
+    (
+        "500",
+        "Stored data failed its integrity check (data-integrity: nothing of it is returned), or an "
+        "internal error",
+    ),
     ("503", "The database is unavailable: nothing was done, send again after Retry-After"),
 )
 
