@@ -23,9 +23,9 @@ RETRY_AFTER_OUTAGE_SECONDS = 5
 
 def unavailable_reason(exc: BaseException) -> str | None:
     """Why the database can not serve now, if `exc` says so: unreachable or dropped connections, a full
-    pool, a read-only or full disk, a lock or deadlock past its wait (operational errors, which a retry
-    may not meet). None for anything else: a bug or a constraint stays an error of its own. The reason is
-    the driver's error class and first line, which carry no parameters (hide_parameters)."""
+    pool, a read-only or full disk, a lock or deadlock past its wait: operational errors, which may be
+    gone when the request is sent again. None for anything else: a bug or a constraint stays an error of
+    its own. The reason is the driver's error class and first line, which carry no parameters."""
     if not isinstance(exc, OperationalError | InterfaceError | PoolTimeout) and not (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
