@@ -1,5 +1,6 @@
 """Types used across the wire format: scopes, country codes, slugs, problems, pages."""
 
+import functools
 from enum import StrEnum
 from typing import Annotated, Any, get_args, get_origin
 
@@ -97,7 +98,7 @@ class InputModel(BaseModel):
     @classmethod
     def _within_max_length_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and info.field_name is not None:
-            limit = _max_length(cls.model_fields[info.field_name])
+            limit = _declared_max_length(cls, info.field_name)
             if limit is not None and len(value) > limit:
                 raise ValueError(f"at most {limit} characters, whitespace included")
         return value
@@ -117,6 +118,11 @@ def _not_only_whitespace(schema: Any) -> None:
             schema["pattern"] = r"\S"
     for value in schema.values():
         _not_only_whitespace(value)
+
+
+@functools.cache  # per model and field: validation asks for every field of every body
+def _declared_max_length(model: type[BaseModel], field_name: str) -> int | None:
+    return _max_length(model.model_fields[field_name])
 
 
 def _max_length(field: FieldInfo) -> int | None:
