@@ -62,21 +62,31 @@ def postgres_database(worker_id: str) -> Iterator[str]:
     admin_engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path / "kix.db"
-        shutil.copyfile(sqlite_template, path)
-        path.chmod(0o600)  # as KIX creates its database files
-        yield f"sqlite:///{path}"
-        return
-    url: str = request.getfixturevalue("postgres_database")
-    yield url
+def sqlite_copy(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh migrated SQLite database of this test's own."""
+    path = tmp_path / "kix.db"
+    shutil.copyfile(sqlite_template, path)
+    path.chmod(0o600)  # as KIX creates its database files
+    return f"sqlite:///{path}"
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table of a worker's PostgreSQL database, for the next test."""
     engine = create_engine(url)
     with engine.begin() as connection:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         connection.execute(text(f"TRUNCATE {tables} CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_copy(tmp_path, sqlite_template)
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    yield url
+    truncate_all(url)
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from app.client import KixClient, KixProblem
 from app.config import Settings
 from app.crypto.keystore import load_server_keys
 from app.db import Database
-from app.models import AuditEntry, AuditEntryRecord, Base, Change, Event, Record, RecordRevision
+from app.models import AuditEntry, AuditEntryRecord, Change, Event, Record, RecordRevision
 from app.schemas.events import EventType
-from tests.conftest import POSTGRES_URL, Member
+from tests.conftest import POSTGRES_URL, Member, truncate_all
 from tests.live import kix_server
 from tests.records_data import alert
 
@@ -76,11 +76,7 @@ def database_url(postgres_database: str) -> Iterator[str]:
     """PostgreSQL only: the deployment a state runs with several workers (SQLite's file under faults is
     tests/reliability/test_sqlite_disk.py's)."""
     yield postgres_database
-    engine = create_engine(postgres_database)
-    with engine.begin() as connection:
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
+    truncate_all(postgres_database)
 
 
 def _complete(db: Database, ledger: Ledger) -> None:

@@ -12,17 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.api.channel import SecureChannel
 from app.client import KixProblem
 from app.db import RETRY_AFTER_OUTAGE_SECONDS, Database
-from app.models import Base
 from app.services.audit.log import EntryDraft
 from app.services.events.delivery import Deliverer
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, truncate_all
 from tests.records_data import alert
 from tests.reliability.proxy import TcpProxy
 
@@ -42,11 +40,7 @@ def database_url(postgres_database: str, proxy: TcpProxy) -> Iterator[str]:
     """The test database, reached through the proxy."""
     url = make_url(postgres_database).set(host="127.0.0.1", port=proxy.port)
     yield url.render_as_string(hide_password=False)
-    engine = create_engine(postgres_database)
-    with engine.begin() as connection:
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
+    truncate_all(postgres_database)
 
 
 def _refused_for_outage(call: Any) -> KixProblem:

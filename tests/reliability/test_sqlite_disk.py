@@ -4,7 +4,6 @@ once the disk takes writes again. The faults are SQLite's own (query_only; max_p
 current size, which fails a write that needs a new page exactly as a full disk does) set on every new
 connection, since a root test process can write through a read-only file mode."""
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.client import KixProblem
 from app.db import RETRY_AFTER_OUTAGE_SECONDS, Database
+from tests.conftest import sqlite_copy
 from tests.records_data import alert
 
 LONG_TEXT = "Seen at the port, then taken by road towards the border; " * 30
@@ -24,10 +24,7 @@ MAX_CREATES = 200
 @pytest.fixture
 def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     """SQLite only: these faults are the embedded database's."""
-    path = tmp_path / "kix.db"
-    shutil.copyfile(sqlite_template, path)
-    path.chmod(0o600)
-    return f"sqlite:///{path}"
+    return sqlite_copy(tmp_path, sqlite_template)
 
 
 def _on_every_connection(db: Database, pragma: Callable[[Any], str]) -> Callable[[], None]:

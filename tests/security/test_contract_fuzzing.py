@@ -9,7 +9,6 @@ hand: `KIX_FUZZ_EXAMPLES=200 KIX_FUZZ_ALL_PHASES=1 pytest tests/security/test_co
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from schemathesis.checks import (
 from app.api.channel import PUBLIC_PATHS
 from app.client import KixClient, KixProblem
 from app.client.codec import Codec
-from tests.conftest import BASE_URL, Member
+from tests.conftest import BASE_URL, Member, sqlite_copy
 from tests.records_data import alert, lead, suspect
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -53,10 +52,7 @@ OWN_HEADERS = {"accept", "accept-encoding", "connection", "content-type", "conte
 @pytest.fixture
 def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     """SQLite only: the contract is the same on both backends, and the run is long enough once."""
-    path = tmp_path / "kix.db"
-    shutil.copyfile(sqlite_template, path)
-    path.chmod(0o600)
-    return f"sqlite:///{path}"
+    return sqlite_copy(tmp_path, sqlite_template)
 
 
 @dataclass
