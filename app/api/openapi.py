@@ -113,6 +113,15 @@ def customise_openapi(
     }
     problem_content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     components["headers"] = RESPONSE_HEADERS
+    # Each problem status described once, and referenced by every operation that may answer it.
+    components["responses"] = {
+        f"Problem{code}": {
+            "description": description,
+            "headers": _headers(code, ""),
+            "content": problem_content,
+        }
+        for code, description in PROBLEM_STATUSES.items()
+    }
     for route in iter_api_routes(routes):
         if route.path in public_paths:
             continue
@@ -121,9 +130,11 @@ def customise_openapi(
             operation = schema["paths"][route.path_format][method.lower()]
             operation["security"] = [{SCHEME: list(scopes)}]
             responses = operation.setdefault("responses", {})
-            for code, description in _statuses(route.path_format, method, operation):
-                responses.setdefault(code, {"description": description})
+            for code in _statuses(route.path_format, method, operation):
+                responses.setdefault(code, {"$ref": f"#/components/responses/Problem{code}"})
             for code, response in responses.items():
+                if "$ref" in response:
+                    continue
                 response["headers"] = _headers(code, method)
                 if code[0] in "45":
                     response["content"] = problem_content
@@ -132,44 +143,39 @@ def customise_openapi(
     return schema
 
 
+# What each problem status means, wherever it is answered.
+PROBLEM_STATUSES = {
+    "400": "Malformed: a body that is not a JWE this server can decrypt, a bad cursor, bad parameters",
+    "401": "Not authenticated: the problem type names why",
+    "403": "The key lacks a required scope, or the caller may not act",
+    "404": "Not found, or not visible to the caller",
+    "409": "Conflicts with the current state: a duplicate, a decision already taken, or the same "
+    "Idempotency-Key still in progress",
+    "410": "The record was purged: only its tombstone remains",
+    "412": "If-Match does not name the current version: read it again",
+    "413": "Body over the size limit",
+    "415": "A plaintext body where a JWE (application/jose) is required",
+    "422": "Validation failed: `errors` lists each field",
+    "428": "If-Match is required to change this resource",
+    "429": "A rate limit or budget is spent: see Retry-After",
+    "500": "Stored data failed its integrity check (data-integrity: nothing of it is returned), or an "
+    "internal error",
+    "503": "The database is unavailable: nothing was done, send again after Retry-After",
+}
 # Answered by the secure channel and the framework to any signed operation.
-CHANNEL_STATUSES = (
-    ("400", "Malformed: a body that is not a JWE this server can decrypt, a bad cursor, bad parameters"),
-    ("401", "Not authenticated: the problem type names why"),
-    ("403", "The key lacks a required scope, or the caller may not act"),
-    ("404", "Not found, or not visible to the caller"),
-    ("413", "Body over the size limit"),
-    ("415", "A plaintext body where a JWE (application/jose) is required"),
-    ("422", "Validation failed: `errors` lists each field"),
-    ("429", "A rate limit or budget is spent: see Retry-After"),
-    (
-        "500",
-        "Stored data failed its integrity check (data-integrity: nothing of it is returned), or an "
-        "internal error",
-    ),
-    ("503", "The database is unavailable: nothing was done, send again after Retry-After"),
-)
+CHANNEL_STATUSES = ("400", "401", "403", "404", "413", "415", "422", "429", "500", "503")
 
 
-def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[tuple[str, str]]:
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     """What a signed operation may answer besides its success: the channel's statuses, and those its shape
     brings (a record in the path may be purged, a change may conflict, If-Match may be stale or missing)."""
     statuses = list(CHANNEL_STATUSES)
     if "{record_id}" in path:
-        statuses.append(("410", "The record was purged: only its tombstone remains"))
+        statuses.append("410")
     if method != "GET":
-        statuses.append(
-            (
-                "409",
-                "Conflicts with the current state: a duplicate, a decision already taken, "
-                "or the same Idempotency-Key still in progress",
-            )
-        )
+        statuses.append("409")
     if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):
-        statuses += [
-            ("412", "If-Match does not name the current version: read it again"),
-            ("428", "If-Match is required to change this resource"),
-        ]
+        statuses += ["412", "428"]
     return statuses
 
 
