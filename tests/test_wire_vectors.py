@@ -137,26 +137,33 @@ def test_the_committed_exchange_verifies_and_decrypts_byte_for_byte() -> None:
         request["headers"]["signature-input"], request["headers"]["signature"], tag=REQUEST_TAG
     )
     check_request_profile(signed, has_body=True, headers=request["headers"])
-    assert signed.params["keyid"] == agency.kid
     message = _request_message(request)
-    assert _base(message, signed) == request["signature_base"]
-    assert agency.signing.sign(request["signature_base"].encode("ascii")) == signed.signature
-    verify(message, signed, agency.signing.public_key())
-    assert request["headers"]["content-digest"] == content_digest(request["body"].encode("ascii"))
-    opened = JweCodec().decrypt(request["body"], server.encryption)
-    assert (opened.header["kid"], opened.header["skid"]) == (server.kid, agency.kid)
-    assert json.loads(opened.plaintext) == request["plaintext"]
+    _signed_and_sealed(request, message, signed, sender=agency, recipient=server)
 
     answer = find_signature(
         response["headers"]["signature-input"], response["headers"]["signature"], tag=RESPONSE_TAG
     )
     check_response_profile(answer, request_signed=True)
-    assert answer.params["keyid"] == server.kid
-    reply = _response_message(response, message)
-    assert _base(reply, answer) == response["signature_base"]
-    assert server.signing.sign(response["signature_base"].encode("ascii")) == answer.signature
-    verify(reply, answer, server.signing.public_key())
-    assert response["headers"]["content-digest"] == content_digest(response["body"].encode("ascii"))
-    sealed = JweCodec().decrypt(response["body"], agency.encryption)
-    assert (sealed.header["kid"], sealed.header["skid"]) == (agency.kid, server.kid)
-    assert json.loads(sealed.plaintext) == response["plaintext"]
+    _signed_and_sealed(
+        response, _response_message(response, message), answer, sender=server, recipient=agency
+    )
+
+
+def _signed_and_sealed(
+    side: dict[str, Any],
+    message: HttpMessage,
+    signature: ReceivedSignature,
+    *,
+    sender: KeyPair,
+    recipient: KeyPair,
+) -> None:
+    """One side of the exchange, byte for byte: signed by `sender` over the file's base (Ed25519 is
+    deterministic, so signing it again gives the very signature), digested, and sealed to `recipient`."""
+    assert signature.params["keyid"] == sender.kid
+    assert _base(message, signature) == side["signature_base"]
+    assert sender.signing.sign(side["signature_base"].encode("ascii")) == signature.signature
+    verify(message, signature, sender.signing.public_key())
+    assert side["headers"]["content-digest"] == content_digest(side["body"].encode("ascii"))
+    opened = JweCodec().decrypt(side["body"], recipient.encryption)
+    assert (opened.header["kid"], opened.header["skid"]) == (recipient.kid, sender.kid)
+    assert json.loads(opened.plaintext) == side["plaintext"]
