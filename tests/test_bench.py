@@ -26,7 +26,7 @@ from app.services.vault import Vault
 from bench.__main__ import main as bench_main
 from bench.data.bodies import AGENCY_IDS, BodyMaker, validated
 from bench.loaders import LOADER_ACTOR, BulkLoader
-from bench.scenarios import analysis, audit, batch, crypto_floor, events, matching, records, roundtrip
+from bench.scenarios import analysis, audit, batch, crypto_floor, events, matching, peer, records, roundtrip
 from bench.scenarios.events_data import WITH_RECORD, EventLoader, record_payloads, seal_payload
 from tests.conftest import POSTGRES_URL
 
@@ -47,7 +47,7 @@ def test_entry_point_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     assert bench_main([]) == 2
     assert bench_main(["nonsense"]) == 2
     out, err = capsys.readouterr()
-    assert "roundtrip,crypto-floor,records,matching,events,audit,analysis,batch" in out
+    assert "roundtrip,crypto-floor,records,matching,events,audit,analysis,batch,peer" in out
     assert "no scenario 'nonsense'" in err
 
 
@@ -78,6 +78,28 @@ def test_roundtrip(capsys: pytest.CaptureFixture[str]) -> None:
 def test_batch(capsys: pytest.CaptureFixture[str]) -> None:
     code = batch.main(["--alerts", "30", "--batch-size", "10", "--singles", "5"])
     ran(capsys, code, "batch ingest on SQLite: 30 alerts in 3 batches of up to 10", "one call each")
+
+
+PEER_TINY = ["--objects", "60", "--requests", "20", "--seconds", "5", "--rounds", "1", "--warmup", "3"]
+PEER_TINY += ["--concurrency", "4", "--skip-medallion"]
+PEER_REPORT = [
+    "round 1 peer create",
+    "round 1 kix page",
+    "KIX against the peer (goal: >= 0.8x",
+    "get     peer",
+]
+
+
+@pytest.mark.live
+def test_peer(capsys: pytest.CaptureFixture[str]) -> None:
+    ran(capsys, peer.main([*PEER_TINY, "--sqlite"]), "60 alerts for each server (SQLite)", *PEER_REPORT)
+
+
+@pytest.mark.live
+@needs_postgres
+def test_peer_on_postgres(capsys: pytest.CaptureFixture[str]) -> None:
+    options = ["--postgres-url", str(POSTGRES_URL), "--database", SCRATCH]
+    ran(capsys, peer.main([*PEER_TINY, *options]), "60 alerts for each server (PostgreSQL)", *PEER_REPORT)
 
 
 @pytest.mark.live

@@ -46,6 +46,8 @@ class Target:
     payload: Callable[[], Any] | None = None  # the next request's body; None: no body
     check: Callable[[Any, Any], str | None] = no_check
     strict: bool = False  # a failed request ends the benchmark, instead of being counted
+    path_of: Callable[[], str] | None = None  # the next request's path, when each has its own
+    headers: dict[str, str] | None = None  # added to a plain request's (a bearer token...)
 
 
 @dataclass
@@ -60,12 +62,12 @@ class Batch:
 
 def build_batch(target: Target, count: int) -> Batch:
     started = time.monotonic()
-    url = target.server.base_url + target.path
     batch = Batch(wire=[], requests=[], payloads=[], built_started=started)
     for _ in range(count):
+        url = target.server.base_url + (target.path_of() if target.path_of else target.path)
         payload = target.payload() if target.payload is not None else None
         if target.codec is None:
-            request = plain(target.method, url, target.params, payload)
+            request = plain(target.method, url, target.params, payload, target.headers)
         else:
             request = signed(target.codec, target.method, url, target.params, payload)
         batch.wire.append(serialise(request))

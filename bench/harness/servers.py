@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -46,10 +47,11 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    tls: ssl.SSLContext | None = None  # a server behind TLS: the context its clients connect with
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     def log_tail(self, lines: int = 30, width: int = 600) -> str:
         """The log's last lines, each cut to its last `width` characters (a JSON traceback is one line:
@@ -103,7 +105,14 @@ def free_port() -> int:
         return port
 
 
-def start_server(name: str, command: list[str], env: dict[str, str], port: int, log_dir: Path) -> Server:
+def start_server(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    log_dir: Path,
+    tls: ssl.SSLContext | None = None,
+) -> Server:
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -115,10 +124,11 @@ def start_server(name: str, command: list[str], env: dict[str, str], port: int, 
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return Server(name=name, port=port, process=process, log_path=log_path)
+    return Server(name=name, port=port, process=process, log_path=log_path, tls=tls)
 
 
-def wait_ready(server: Server) -> None:
+def wait_ready(server: Server, path: str = "/healthz", headers: dict[str, str] | None = None) -> None:
+    """Until `path` answers 200 (the server's exit or READY_TIMEOUT_SECONDS end the wait)."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -126,7 +136,9 @@ def wait_ready(server: Server) -> None:
                 f"{server.name} exited with status {server.process.returncode}:\n{server.log_tail()}"
             )
         try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
+            verify = server.tls or True
+            answer = httpx.get(f"{server.base_url}{path}", headers=headers, timeout=1.0, verify=verify)
+            if answer.status_code == 200:
                 return
         except httpx.HTTPError:
             pass

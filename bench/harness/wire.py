@@ -4,8 +4,9 @@ neither the client's cryptography nor connecting is timed.
 
 Each connection sends one request at a time, taking the next index from an iterator shared by all
 connections, until the requests run out or the phase's time is up. Latency is from writing a request to
-reading the whole response. A connection the server drops is counted (status 0) and reopened. Responses
-are opened (verified and decrypted through Codec.open_response) outside the timed region.
+reading the whole response. A connection the server drops is counted (status 0) and reopened; one it
+closes after a response (Connection: close: a server without keep-alive) is reopened before the next
+request. Responses are opened (verified and decrypted through Codec.open_response) outside the timed region.
 """
 
 import asyncio
@@ -42,10 +43,17 @@ def signed(codec: Codec, method: str, url: str, params: dict[str, Any] | None, p
     return request
 
 
-def plain(method: str, url: str, params: dict[str, Any] | None, payload: Any) -> httpx.Request:
-    """A plain JSON request, for the bare app."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = {"content-type": "application/json"}
+def plain(
+    method: str,
+    url: str,
+    params: dict[str, Any] | None,
+    payload: Any,
+    extra_headers: dict[str, str] | None = None,
+) -> httpx.Request:
+    """A plain JSON request (and `extra_headers`), for the bare app and the peers."""
+    body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+    headers = {"content-type": "application/json"} if payload is not None else {}
+    headers |= extra_headers or {}
     return httpx.Request(method, url, params=params, headers=headers, content=body)
 
 
@@ -172,10 +180,17 @@ async def _drive(
             result.statuses[0] += 1
             result.samples.setdefault(index, RawResponse(status=0, headers=[], body=b""))
             await close_connection(connection.writer)
-            connection.reader, connection.writer = await asyncio.open_connection(HOST, server.port)
+            connection.reader, connection.writer = await asyncio.open_connection(
+                HOST, server.port, ssl=server.tls
+            )
             continue
         latencies[index] = (clock() - sent) * 1000
         result.statuses[response.status] += 1
+        if (b"connection", b"close") in response.headers:  # a server without keep-alive: connect anew
+            await close_connection(connection.writer)
+            connection.reader, connection.writer = await asyncio.open_connection(
+                HOST, server.port, ssl=server.tls
+            )
         failed = response.status >= 400 and len(result.samples) < 2 * VERIFY_SAMPLE
         if keep_all or index < VERIFY_SAMPLE or failed:
             result.samples[index] = response
@@ -193,7 +208,10 @@ async def fire(
     """Replay `wire` over `concurrency` keep-alive connections until it runs out or `seconds` pass.
     Kept responses: the first VERIFY_SAMPLE, some failures, or with `keep_all` every one."""
     result = PhaseResult(label=label)
-    connections = [_Connection(*await asyncio.open_connection(HOST, server.port)) for _ in range(concurrency)]
+    connections = [
+        _Connection(*await asyncio.open_connection(HOST, server.port, ssl=server.tls))
+        for _ in range(concurrency)
+    ]
     latencies = [math.nan] * len(wire)
     issued = 0
     clock = time.perf_counter

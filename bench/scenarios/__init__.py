@@ -7,7 +7,9 @@
 - events: change feed page latency at scale, what the outbox costs a create, webhook delivery throughput;
 - audit: what the audit log costs a request, Merkle proofs at a million entries, verifying the log;
 - analysis: trends over the rollup of a million alerts, and the link graph of a 500-record case;
-- batch: alerts backfilled through POST /v1/alerts/batch, against one call each.
+- batch: alerts backfilled through POST /v1/alerts/batch, against one call each;
+- peer: KIX against the stack a state would otherwise build (bench/peer_app.py) and the TAXII 2.1
+  reference server (medallion).
 """
 
 SCENARIOS = {
@@ -19,4 +21,5 @@ SCENARIOS = {
     "audit": "bench.scenarios.audit",
     "analysis": "bench.scenarios.analysis",
     "batch": "bench.scenarios.batch",
+    "peer": "bench.scenarios.peer",
 }
