@@ -8,7 +8,8 @@ Run from the repository root:
     python -m bench peer --skip-medallion         # the peer app only
     python -m bench peer --sqlite --objects 200 --requests 50 --rounds 1 --skip-medallion   # a quick look
     options: [--concurrency 16] [--requests 2000] [--seconds 8] [--rounds 3] [--warmup 100]
-             [--objects 10000] [--medallion-seconds 10] [--medallion-python PATH] [--postgres-url URL]
+             [--objects 10000] [--medallion-seconds 10] [--medallion-page-seconds 90]
+             [--medallion-python PATH] [--postgres-url URL]
              [--database kix_bench_peer] [--keep-temp]
 
 Set-up, outside any timed region: KIX (a scratch database, migrated; `kix serve`, one worker) and the
