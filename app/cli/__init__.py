@@ -13,6 +13,7 @@ from app.cli import (
     audit,
     cases,
     classify,
+    console,
     cooperation,
     events,
     keys,
@@ -53,6 +54,7 @@ cases.register(cli)
 stats.register(cli)
 practices.register(cli)
 classify.register(cli)
+console.register(cli)
 
 
 @cli.command()

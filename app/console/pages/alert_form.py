@@ -1,0 +1,106 @@
+"""A new alert: the form an analyst fills in (what happened, where, the victim, the ransom, and the
+owner's rules), sent to KIX as the API's AlertCreate. KIX validates it; a 422 comes back with each error
+shown beside its field (the API's location, e.g. place.country, is the field's name here)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.client.codec import KixProblem
+from app.console.web import Acting, AtDesk, FormFields, field_errors, render
+from app.schemas.alert_categories import AlertCategory
+from app.schemas.alerts import RansomChannel, Urgency
+from app.schemas.records import DistributionMode, HitAction, Tlp
+
+router = APIRouter()
+TEXT_LIMIT = 4000
+
+
+def vocabularies() -> dict[str, list[str]]:
+    return {
+        "categories": [value.value for value in AlertCategory],
+        "urgencies": [value.value for value in Urgency],
+        "channels": [value.value for value in RansomChannel],
+        "modes": [value.value for value in DistributionMode],
+        "actions": [value.value for value in HitAction],
+        "handlings": [value.value for value in Tlp],
+    }
+
+
+def _words(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(",", " ").split() if part.strip()]
+
+
+def alert_body(form: dict[str, str]) -> dict[str, Any]:
+    """The form as the API's AlertCreate: blank optional blocks left out, everything else passed as
+    typed, for KIX to judge (the console does not validate in KIX's place)."""
+    occurred = form.get("occurred_at", "")
+    if occurred and len(occurred) == 16:  # datetime-local gives minutes, in the analyst's UTC
+        occurred = datetime.fromisoformat(occurred).replace(tzinfo=UTC).isoformat()
+    place: dict[str, Any] = {"country": form.get("place.country", "").strip().upper()}
+    if form.get("place.locality", "").strip():
+        place["locality"] = form["place.locality"].strip()
+    body: dict[str, Any] = {
+        "category": form.get("category", ""),
+        "urgency": form.get("urgency", ""),
+        "status": form.get("status", "active"),
+        "occurred_at": occurred,
+        "place": place,
+        "modus_operandi": form.get("modus_operandi", ""),
+    }
+    if form.get("victim.name", "").strip() or form.get("victim.age", "").strip():
+        victim: dict[str, Any] = {
+            "name": form.get("victim.name", "").strip() or None,
+            "sex": form.get("victim.sex", "unknown"),
+        }
+        if form.get("victim.age", "").strip():
+            victim["age"] = form["victim.age"].strip()
+        body["victim"] = victim
+    if form.get("ransom.amount", "").strip():
+        body["ransom"] = {
+            "amount": form["ransom.amount"].strip(),
+            "currency": form.get("ransom.currency", "").strip().upper(),
+            "channel": form.get("ransom.channel", ""),
+        }
+    mode = form.get("rules.distribution.mode", "owner_only")
+    distribution: dict[str, Any] = {"mode": mode}
+    if mode == "agencies":
+        distribution["agencies"] = _words(form.get("rules.distribution.agencies", ""))
+    if mode == "groups":
+        distribution["groups"] = _words(form.get("rules.distribution.groups", ""))
+    body["rules"] = {
+        "case_ref": form.get("rules.case_ref", ""),
+        "evaluation": {
+            "source": form.get("rules.evaluation.source", ""),
+            "information": form.get("rules.evaluation.information", ""),
+        },
+        "action_on_hit": form.get("rules.action_on_hit", ""),
+        "handling": form.get("rules.handling", ""),
+        "distribution": distribution,
+        "discoverable": form.get("rules.discoverable") == "true",
+    }
+    return body
+
+
+@router.get("/alerts/new")
+def new_alert_form(request: Request, at_desk: AtDesk) -> Response:
+    context = {"form": {"rules.distribution.mode": "all_members", "rules.handling": "AMBER"}, "errors": {}}
+    return render(request, "alert_form.html", context | vocabularies(), at_desk=at_desk)
+
+
+@router.post("/alerts/new")
+def create_alert(request: Request, at_desk: Acting, fields: FormFields) -> Response:
+    form = {name: value[:TEXT_LIMIT] for name, value in fields.items()}
+    try:
+        created = at_desk.kix.create_record("alerts", alert_body(form))
+    except KixProblem as exc:
+        if exc.status != 422:
+            raise
+        errors = field_errors(exc.problem)
+        if set(errors) == {"_"} or not errors:
+            errors["_"] = exc.problem.get("detail", "")
+        context = {"form": form, "errors": errors}
+        return render(request, "alert_form.html", context | vocabularies(), status=422, at_desk=at_desk)
+    return RedirectResponse(f"/alerts/{created['id']}", status_code=303)

@@ -1,0 +1,85 @@
+"""The inbox: what waits on this agency, soonest deadline first, with overdue marks: notices to
+acknowledge, hits on its records, access requests to decide, cooperation requests waiting on it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.console.web import AtDesk, render
+
+router = APIRouter()
+KINDS = ("alerts", "suspects", "leads")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One line of the inbox."""
+
+    what: str  # notice, hit, access, request
+    title: str
+    link: str
+    due_at: str | None
+    overdue: bool
+    created_at: str
+
+
+def waiting_items(kix: Any, agency: str) -> list[Waiting]:
+    found: list[Waiting] = []
+    for kind in KINDS:
+        for notice in kix.notices(kind, pending=True)["items"]:
+            found.append(
+                Waiting(
+                    "notice",
+                    notice["message"] or notice["kind"],
+                    f"/{kind}/{notice['record_id']}",
+                    None,
+                    False,
+                    notice["created_at"],
+                )
+            )
+    for hit in kix.hits()["items"]:
+        found.append(
+            Waiting(
+                "hit",
+                f"{hit['querier']}: {', '.join(hit['matched_on'])} ({hit['strength']})",
+                f"/records/{hit['record_id']}",
+                None,
+                False,
+                hit["created_at"],
+            )
+        )
+    for asked in kix.access_requests()["items"]:
+        if asked["owner"] == agency and asked["status"] == "pending":
+            found.append(
+                Waiting(
+                    "access",
+                    f"{asked['requester']}: {asked['reason']}",
+                    f"/access/{asked['id']}",
+                    asked["due_at"],
+                    asked["overdue"],
+                    asked["created_at"],
+                )
+            )
+    for role in ("addressee", "requester", "copied"):
+        for item in kix.requests(role=role, limit=100)["items"]:
+            if item.get("waiting_on") == agency:
+                found.append(
+                    Waiting(
+                        "request",
+                        f"{item['kind']} · {item['state']} · {item['summary']}",
+                        f"/requests/{item['id']}",
+                        item["due_at"],
+                        item["overdue"],
+                        item["created_at"],
+                    )
+                )
+    # Overdue first, then by deadline (none last), then oldest first.
+    return sorted(found, key=lambda w: (not w.overdue, w.due_at is None, w.due_at or "", w.created_at))
+
+
+@router.get("/")
+def inbox(request: Request, at_desk: AtDesk) -> Response:
+    items = waiting_items(at_desk.kix, at_desk.agency)
+    return render(request, "inbox.html", {"items": items}, at_desk=at_desk)
