@@ -125,7 +125,7 @@ def first_page(args: argparse.Namespace, runner: asyncio.Runner, target: Target)
     try:
         result, _ = run_phase(runner, target, 1, target.name, concurrency=1, seconds=budget)
     except BenchError as exc:
-        print(f"  {target.name}: {exc}")
+        print(f"  {exc}")
         return {"rps": None, "over_seconds": budget + GRACE_SECONDS}
     print(describe(result))
     return medians([result])

@@ -53,14 +53,21 @@ class Console:
     def add(self, name: str, role: Role = Role.ANALYST) -> Issued:
         return self.accounts.add(name, role)
 
-    def log_in(self, issued: Issued, browser: TestClient | None = None, code: str | None = None) -> httpx.Response:
+    def log_in(
+        self, issued: Issued, browser: TestClient | None = None, code: str | None = None
+    ) -> httpx.Response:
         browser = browser or self.browser
         page = browser.get("/login")
         token = LOGIN_TOKEN.search(page.text)
         assert token, page.text[:500]
         if code is None and issued.totp_secret:
             code = pyotp.TOTP(issued.totp_secret).now()
-        form = {"name": issued.name, "password": issued.password, "code": code or "", "login_token": token.group(1)}
+        form = {
+            "name": issued.name,
+            "password": issued.password,
+            "code": code or "",
+            "login_token": token.group(1),
+        }
         return browser.post("/login", data=form, follow_redirects=False)
 
     def signed_in(self, name: str, role: Role = Role.ANALYST, browser: TestClient | None = None) -> Issued:
@@ -77,9 +84,7 @@ def csrf_of(page: httpx.Response) -> str:
 
 
 @pytest.fixture
-def console(
-    enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path
-) -> Iterator[Console]:
+def console(enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path) -> Iterator[Console]:
     owner: Member = enrol(OWNER)
     other: Member = enrol(OTHER)
     data_dir = tmp_path / "console"

@@ -17,7 +17,9 @@ def test_an_analyst_logs_in_and_the_cookie_is_locked_down(console: Console) -> N
     answer = console.log_in(issued)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"
-    cookie = next(value for name, value in answer.headers.multi_items() if value.startswith("__Host-kix-console="))
+    cookie = next(
+        value for name, value in answer.headers.multi_items() if value.startswith("__Host-kix-console=")
+    )
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes
     assert not any(part.startswith("domain") for part in attributes)
@@ -100,7 +102,10 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(console: Console) -> N
     console.signed_in("ana")
     page = console.browser.get("/")
     assert console.browser.post("/logout", data={}, follow_redirects=False).status_code == 403
-    assert console.browser.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False).status_code == 403
+    assert (
+        console.browser.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False).status_code
+        == 403
+    )
     assert console.browser.get("/").status_code == 200  # still in
     answer = console.browser.post("/logout", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
     assert answer.status_code == 303
@@ -125,7 +130,9 @@ def test_a_forged_session_cookie_is_ignored(console: Console) -> None:
 def test_users_commands(console: Console) -> None:
     runner = CliRunner()
     data_dir = str(console.accounts.engine.url.database).rsplit("/", 1)[0]
-    added = runner.invoke(cli, ["console", "users", "add", "sam", "--role", "supervisor", "--data-dir", data_dir])
+    added = runner.invoke(
+        cli, ["console", "users", "add", "sam", "--role", "supervisor", "--data-dir", data_dir]
+    )
     assert added.exit_code == 0, added.output
     assert "password: " in added.output
     assert "otpauth://totp/" in added.output
@@ -136,7 +143,14 @@ def test_users_commands(console: Console) -> None:
     assert "sam\tsupervisor\tdisabled" in listed.output
     reset = runner.invoke(cli, ["console", "users", "reset", "sam", "--data-dir", data_dir])
     assert reset.exit_code == 0
-    assert "sam\tsupervisor\tactive" in runner.invoke(cli, ["console", "users", "list", "--data-dir", data_dir]).output
-    password = next(line for line in reset.output.splitlines() if line.startswith("password: ")).split(": ", 1)[1]
-    secret = next(line for line in reset.output.splitlines() if line.startswith("TOTP secret: ")).split(": ", 1)[1]
+    assert (
+        "sam\tsupervisor\tactive"
+        in runner.invoke(cli, ["console", "users", "list", "--data-dir", data_dir]).output
+    )
+    password = next(line for line in reset.output.splitlines() if line.startswith("password: ")).split(
+        ": ", 1
+    )[1]
+    secret = next(line for line in reset.output.splitlines() if line.startswith("TOTP secret: ")).split(
+        ": ", 1
+    )[1]
     assert console.log_in(Issued("sam", Role.SUPERVISOR, password, secret, None)).status_code == 303
