@@ -14,6 +14,8 @@ on 127.0.0.1, for a try-out, `--insecure-cookies` lets a browser keep them over 
 
 import os
 import re
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +51,10 @@ def console(
     insecure_cookies: Annotated[
         bool, typer.Option(help="Cookies over plain http (development on 127.0.0.1 only)")
     ] = False,
+    idle_minutes: Annotated[float, typer.Option(min=0.05, help="A session ends after this long idle")] = 30,
+    session_hours: Annotated[
+        float, typer.Option(min=0.01, max=24, help="...and after this long anyway")
+    ] = 12,
 ) -> None:
     """Run the console (with no sub-command)."""
     if ctx.invoked_subcommand is not None:
@@ -61,6 +67,7 @@ def console(
         raise UsageProblem("--tls-cert and --tls-key go together")
     os.umask(0o077)
     config = load_config(url, key, server_keys, data_dir, secure_cookies=not insecure_cookies)
+    config = replace(config, idle=timedelta(minutes=idle_minutes), absolute=timedelta(hours=session_hours))
     app = create_console(config)
     scheme = "https" if tls_cert else "http"
     typer.echo(f"KIX console for {url} on {scheme}://{host}:{port} (analysts: kix console users)", err=True)

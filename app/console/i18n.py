@@ -2,6 +2,7 @@
 language of the request (the analyst's choice in a cookie, else Accept-Language), and dates and numbers
 formatted for it (babel). Templates mark text with {% trans %} and _(); English is the source text."""
 
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -88,3 +89,17 @@ def number(value: int | float | str | None) -> str:
     if value is None or value == "":
         return ""
     return format_decimal(value, locale=current())
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def shown(value: object) -> str:
+    """A record's field as an analyst reads it: timestamps in their language, yes/no, a dash for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        return moment(value)
+    return str(value)

@@ -73,8 +73,13 @@ class Cookies:
         """The signed twin of the login form's token, in a cookie of its own."""
         self._set(response, self.login_name, self._logins.dumps(token), LOGIN_TOKEN_SECONDS)
 
+    def login_token(self, request: Request) -> str | None:
+        """The token of the browser's login cookie, while it is valid: a second login page (another tab,
+        a reload) shows the same token rather than invalidate the first."""
+        return self._load(self._logins, request.cookies.get(self.login_name), LOGIN_TOKEN_SECONDS)
+
     def login_token_ok(self, request: Request, sent: str | None) -> bool:
-        expected = self._load(self._logins, request.cookies.get(self.login_name), LOGIN_TOKEN_SECONDS)
+        expected = self.login_token(request)
         return bool(expected and sent) and secrets.compare_digest(str(expected), str(sent))
 
     def _set(self, response: Response, name: str, value: str, seconds: int) -> None:

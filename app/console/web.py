@@ -70,6 +70,7 @@ def templates_for() -> Jinja2Templates:
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["moment"] = i18n.moment
     environment.filters["number"] = i18n.number
+    environment.filters["shown"] = i18n.shown
     return Jinja2Templates(env=environment)
 
 

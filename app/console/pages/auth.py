@@ -48,6 +48,12 @@ def log_out(request: Request, at_desk: Acting) -> Response:
     return response
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: answered here, so a browser's automatic request is not taken for a page."""
+    return Response(status_code=204)
+
+
 @router.get("/language/{code}")
 def choose_language(code: str, back: str = "/") -> Response:
     target = back if back.startswith("/") and not back.startswith("//") else "/"
@@ -60,7 +66,7 @@ def choose_language(code: str, back: str = "/") -> Response:
 
 
 def _login_page(request: Request, message: str = "", *, status: int = 200) -> Response:
-    token = secrets.token_urlsafe(32)
+    token = cookies_of(request).login_token(request) or secrets.token_urlsafe(32)
     response = render(request, "login.html", {"message": message, "login_token": token}, status=status)
     cookies_of(request).set_login_token(response, token)
     return response

@@ -136,7 +136,8 @@ def cases(request: Request, at_desk: AtDesk) -> Response:
 def case(request: Request, case_id: str, at_desk: AtDesk) -> Response:
     found = at_desk.kix.get_case(case_id)
     graph = at_desk.kix.case_graph(case_id)
-    return render(request, "case.html", {"case": found, "graph": graph}, at_desk=at_desk)
+    labels = {node["id"]: node["label"] for node in graph["nodes"]}
+    return render(request, "case.html", {"case": found, "graph": graph, "labels": labels}, at_desk=at_desk)
 
 
 @router.get("/cases/{case_id}/graph.json")

@@ -19,7 +19,8 @@ document.addEventListener("DOMContentLoaded", function () {
       var cy = cytoscape({
         container: holder,
         elements: elements,
-        layout: { name: "cose", animate: false },
+        layout: { name: "cose", animate: false, padding: 40 },
+        maxZoom: 3,
         style: [
           { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#1f5f8b", color: "#111" } },
           { selector: "node[kind = 'suspect']", style: { "background-color": "#8b1f3a" } },
@@ -27,6 +28,10 @@ document.addEventListener("DOMContentLoaded", function () {
           { selector: "edge", style: { label: "data(label)", "font-size": 8, width: 1.5, "curve-style": "bezier", "target-arrow-shape": "triangle" } }
         ]
       });
+      if (cy.zoom() > 1.2) {  // a small graph is not blown up to fill the frame
+        cy.zoom(1.2);
+        cy.center();
+      }
       holder.setAttribute("data-ready", String(graph.nodes.length));
       cy.on("tap", "node", function (event) {
         var prefix = records[event.target.data("kind")];
