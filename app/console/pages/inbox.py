@@ -13,6 +13,11 @@ router = APIRouter()
 KINDS = ("alerts", "suspects", "leads")
 
 
+def words(value: str) -> str:
+    """An API value (mutual_legal_assistance) as words (mutual legal assistance)."""
+    return value.replace("_", " ")
+
+
 @dataclass(frozen=True)
 class Waiting:
     """One line of the inbox."""
@@ -43,7 +48,7 @@ def waiting_items(kix: Any, agency: str) -> list[Waiting]:
         found.append(
             Waiting(
                 "hit",
-                f"{hit['querier']}: {', '.join(hit['matched_on'])} ({hit['strength']})",
+                f"{hit['querier']}: {', '.join(words(term) for term in hit['matched_on'])} ({hit['strength']})",
                 f"/records/{hit['record_id']}",
                 None,
                 False,
@@ -68,7 +73,7 @@ def waiting_items(kix: Any, agency: str) -> list[Waiting]:
                 found.append(
                     Waiting(
                         "request",
-                        f"{item['kind']} · {item['state']} · {item['summary']}",
+                        f"{words(item['kind'])} · {words(item['state'])} · {item['summary']}",
                         f"/requests/{item['id']}",
                         item["due_at"],
                         item["overdue"],

@@ -19,13 +19,16 @@ document.addEventListener("DOMContentLoaded", function () {
       var cy = cytoscape({
         container: holder,
         elements: elements,
-        layout: { name: "cose", animate: false, padding: 40 },
+        layout: { name: "cose", animate: false, padding: 40, randomize: false },
         maxZoom: 3,
         style: [
-          { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#1f5f8b", color: "#111" } },
+          { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#1f5f8b", color: "#111",
+            "text-valign": "bottom", "text-margin-y": 4, "text-background-color": "#f3f5f7", "text-background-opacity": 0.9 } },
           { selector: "node[kind = 'suspect']", style: { "background-color": "#8b1f3a" } },
           { selector: "node[kind = 'lead']", style: { "background-color": "#2f6b2f" } },
-          { selector: "edge", style: { label: "data(label)", "font-size": 8, width: 1.5, "curve-style": "bezier", "target-arrow-shape": "triangle" } }
+          { selector: "edge", style: { label: "data(label)", "font-size": 8, width: 1.5, "curve-style": "bezier",
+            "target-arrow-shape": "triangle", "text-background-color": "#ffffff", "text-background-opacity": 0.9,
+            "text-rotation": "autorotate" } }
         ]
       });
       if (cy.zoom() > 1.2) {  // a small graph is not blown up to fill the frame
