@@ -6,6 +6,8 @@
     kix console users disable NAME
     kix console users reset NAME
     kix console users list
+    OpenID Connect as well: --oidc-issuer URL --oidc-client-id ID [--oidc-supervisor-group G]
+        [--public-url URL], the client secret in KIX_CONSOLE_OIDC_CLIENT_SECRET
 
 The console signs every call as the agency (its key never leaves the agency) and names the analyst in
 kix-actor. Its cookies are Secure: serve it over HTTPS (--tls-cert, or behind the agency's proxy). Only
@@ -25,6 +27,7 @@ import uvicorn
 from app.cli.common import UsageProblem
 from app.console.accounts import NAME_PATTERN, AccountError, Accounts, Issued, Role
 from app.console.config import ACCOUNTS_FILE, load_config
+from app.console.oidc import OidcSettings
 from app.console.web import create_console
 
 DEFAULT_DATA_DIR = Path("./kix-console")
@@ -55,6 +58,18 @@ def console(
     session_hours: Annotated[
         float, typer.Option(min=0.01, max=24, help="...and after this long anyway")
     ] = 12,
+    public_url: Annotated[
+        str | None, typer.Option(help="The console's address as browsers reach it (default: --host, --port)")
+    ] = None,
+    oidc_issuer: Annotated[str | None, typer.Option(help="Also log in through this OpenID provider")] = None,
+    oidc_client_id: Annotated[str | None, typer.Option(help="The console's client id there")] = None,
+    oidc_client_secret: Annotated[
+        str | None,
+        typer.Option(envvar="KIX_CONSOLE_OIDC_CLIENT_SECRET", help="Its secret (best from the environment)"),
+    ] = None,
+    oidc_supervisor_group: Annotated[
+        str | None, typer.Option(help="Members of this group (the groups claim) are supervisors")
+    ] = None,
 ) -> None:
     """Run the console (with no sub-command)."""
     if ctx.invoked_subcommand is not None:
@@ -68,8 +83,20 @@ def console(
     os.umask(0o077)
     config = load_config(url, key, server_keys, data_dir, secure_cookies=not insecure_cookies)
     config = replace(config, idle=timedelta(minutes=idle_minutes), absolute=timedelta(hours=session_hours))
-    app = create_console(config)
     scheme = "https" if tls_cert else "http"
+    if oidc_issuer:
+        if not (oidc_client_id and oidc_client_secret):
+            raise UsageProblem("--oidc-issuer needs --oidc-client-id and a client secret")
+        own_url = (public_url or f"{scheme}://{host}:{port}").rstrip("/")
+        oidc = OidcSettings(
+            issuer=oidc_issuer,
+            client_id=oidc_client_id,
+            client_secret=oidc_client_secret,
+            redirect_url=f"{own_url}/login/oidc/callback",
+            supervisor_group=oidc_supervisor_group,
+        )
+        config = replace(config, oidc=oidc)
+    app = create_console(config)
     typer.echo(f"KIX console for {url} on {scheme}://{host}:{port} (analysts: kix console users)", err=True)
     ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
     uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]

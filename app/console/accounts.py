@@ -11,6 +11,7 @@ console's own (not KIX's: the console runs at the agency, KIX at the exchange).
   analyst is disabled or reset. Each session holds its own CSRF token.
 """
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ class Analyst(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str] = mapped_column(String(256))  # empty: signs in through the provider only
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -185,15 +186,35 @@ class Accounts:
                     analyst.locked_until, analyst.failed_logins = now + self.lockout, 0
                 return None
             analyst.failed_logins, analyst.locked_until = 0, None
-            opened = ConsoleSession(
-                id=secrets.token_urlsafe(32),
-                analyst=name,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                last_seen=now,
-            )
-            session.add(opened)
-            return SignedIn(opened.id, name, Role(analyst.role), opened.csrf_token)
+            return self._open(session, analyst, now)
+
+    def log_in_external(self, name: str, role: Role) -> SignedIn | None:
+        """A session for an analyst the agency's identity provider vouched for (console.oidc): their row
+        is made or its role brought in line with the provider's; None when the name is not a valid
+        analyst name, is a local password account, or is disabled here."""
+        if not re.fullmatch(NAME_PATTERN, name):
+            return None
+        now = self.clock()
+        with self._session() as session:
+            analyst = session.get(Analyst, name)
+            if analyst is None:
+                analyst = Analyst(name=name, role=role.value, password_hash="", created_at=now)
+                session.add(analyst)
+            elif analyst.password_hash or analyst.disabled:
+                return None
+            analyst.role = role.value
+            return self._open(session, analyst, now)
+
+    def _open(self, session: Session, analyst: Analyst, now: datetime) -> SignedIn:
+        opened = ConsoleSession(
+            id=secrets.token_urlsafe(32),
+            analyst=analyst.name,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen=now,
+        )
+        session.add(opened)
+        return SignedIn(opened.id, analyst.name, Role(analyst.role), opened.csrf_token)
 
     def _burn_time(self, password: str) -> None:
         """Spend what a password check would, so a refused name is not told apart by timing."""
@@ -203,6 +224,9 @@ class Accounts:
             pass
 
     def _password_ok(self, analyst: Analyst, password: str) -> bool:
+        if not analyst.password_hash:  # an account of the identity provider's: no password here
+            self._burn_time(password)
+            return False
         try:
             self.hasher.verify(analyst.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.client.codec import load_server_keys_file
+from app.console.oidc import OidcSettings
 from app.crypto.keys import KeyPair, load_key_file
 
 SECRET_FILE = "console.secret"  # noqa: S105 - a file name, not a secret
@@ -30,6 +31,7 @@ class ConsoleConfig:
     lockout: timedelta = timedelta(minutes=15)
     default_locale: str = "en"
     timeout_seconds: float = field(default=30.0)
+    oidc: OidcSettings | None = None  # log in through the agency's identity provider as well
 
     @property
     def accounts_path(self) -> Path:

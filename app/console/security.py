@@ -55,8 +55,10 @@ class Cookies:
         prefix = "__Host-" if secure else ""
         self.session_name = f"{prefix}kix-console"
         self.login_name = f"{prefix}kix-console-login"
+        self.flow_name = f"{prefix}kix-console-oidc"
         self._sessions = URLSafeTimedSerializer(secret, salt="kix-console-session")
         self._logins = URLSafeTimedSerializer(secret, salt="kix-console-login")
+        self._flows = URLSafeTimedSerializer(secret, salt="kix-console-oidc")
 
     def session_id(self, request: Request) -> str | None:
         return self._load(self._sessions, request.cookies.get(self.session_name), self.session_seconds)
@@ -81,6 +83,29 @@ class Cookies:
     def login_token_ok(self, request: Request, sent: str | None) -> bool:
         expected = self.login_token(request)
         return bool(expected and sent) and secrets.compare_digest(str(expected), str(sent))
+
+    def set_flow(self, response: Response, kept: dict[str, str], seconds: int) -> None:
+        """What an OpenID Connect login keeps between the redirect and the callback. SameSite=Lax: the
+        provider's redirect back is a cross-site top-level navigation, which Strict would strip."""
+        response.set_cookie(
+            self.flow_name,
+            self._flows.dumps(kept),
+            max_age=seconds,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def flow(self, request: Request, seconds: int) -> dict[str, str] | None:
+        value = request.cookies.get(self.flow_name)
+        if not value:
+            return None
+        try:
+            kept = self._flows.loads(value, max_age=seconds)
+        except BadSignature:
+            return None
+        return kept if isinstance(kept, dict) else None
 
     def _set(self, response: Response, name: str, value: str, seconds: int) -> None:
         response.set_cookie(

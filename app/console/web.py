@@ -28,6 +28,7 @@ from app.client.codec import KixProblem
 from app.console import i18n
 from app.console.accounts import Accounts, Role, SignedIn
 from app.console.config import ConsoleConfig
+from app.console.oidc import OidcLogin
 from app.console.security import CSRF_FIELD, PAGE_HEADERS, Cookies, csrf_ok
 
 HERE = Path(__file__).parent
@@ -79,9 +80,11 @@ def create_console(
     *,
     kix_http: httpx.Client | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    oidc_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
-    """The console for `config`. `kix_http` replaces the HTTP client to KIX (tests bind it to an app);
-    `clock` dates sessions and lockouts (tests move it)."""
+    """The console for `config`. `kix_http` replaces the HTTP client to KIX and `oidc_transport` the
+    transport to the identity provider (tests bind them to apps in process); `clock` dates sessions and
+    lockouts (tests move it)."""
     app = FastAPI(title="KIX console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.accounts = Accounts(
@@ -91,6 +94,7 @@ def create_console(
     app.state.templates = templates_for()
     app.state.kix_http = kix_http or httpx.Client(timeout=config.timeout_seconds)
     app.state.agency = None
+    app.state.oidc = OidcLogin(config.oidc, oidc_transport) if config.oidc else None
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.console import i18n
+from app.console.accounts import Role
+from app.console.oidc import FLOW_SECONDS, OidcLogin, OidcRefused
 from app.console.web import Acting, accounts_of, cookies_of, render
 
 router = APIRouter()
@@ -40,6 +42,41 @@ def log_in(
     return response
 
 
+@router.get("/login/oidc")
+def oidc_start(request: Request) -> Response:
+    """To the agency's identity provider (when the console is configured with one)."""
+    oidc: OidcLogin | None = request.app.state.oidc
+    if oidc is None:
+        return RedirectResponse("/login", status_code=303)
+    url, kept = oidc.start()
+    response = RedirectResponse(url, status_code=303)
+    cookies_of(request).set_flow(response, kept, FLOW_SECONDS)
+    return response
+
+
+@router.get("/login/oidc/callback")
+def oidc_callback(request: Request) -> Response:
+    oidc: OidcLogin | None = request.app.state.oidc
+    if oidc is None:
+        return RedirectResponse("/login", status_code=303)
+    cookies = cookies_of(request)
+    refused = i18n.gettext("Your identity provider's answer was not accepted. Please try again.")
+    try:
+        identity = oidc.finish(dict(request.query_params), cookies.flow(request, FLOW_SECONDS))
+    except OidcRefused:
+        return _login_page(request, refused, status=401)
+    role = Role.SUPERVISOR if identity.supervisor else Role.ANALYST
+    signed = accounts_of(request).log_in_external(identity.name, role)
+    if signed is None:
+        return _login_page(request, refused, status=401)
+    # A page, not a redirect: the provider's redirect here was a cross-site navigation, and the browser
+    # would not send the SameSite=Strict session cookie on a redirect that continues it.
+    response = render(request, "signed_in.html", {})
+    cookies.set_session(response, signed.session_id)
+    response.delete_cookie(cookies.flow_name, path="/")
+    return response
+
+
 @router.post("/logout")
 def log_out(request: Request, at_desk: Acting) -> Response:
     accounts_of(request).log_out(at_desk.who.session_id)
@@ -67,6 +104,7 @@ def choose_language(code: str, back: str = "/") -> Response:
 
 def _login_page(request: Request, message: str = "", *, status: int = 200) -> Response:
     token = cookies_of(request).login_token(request) or secrets.token_urlsafe(32)
-    response = render(request, "login.html", {"message": message, "login_token": token}, status=status)
+    context = {"message": message, "login_token": token, "oidc": request.app.state.oidc is not None}
+    response = render(request, "login.html", context, status=status)
     cookies_of(request).set_login_token(response, token)
     return response

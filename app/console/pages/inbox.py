@@ -48,7 +48,7 @@ def waiting_items(kix: Any, agency: str) -> list[Waiting]:
         found.append(
             Waiting(
                 "hit",
-                f"{hit['querier']}: {', '.join(words(term) for term in hit['matched_on'])} ({hit['strength']})",
+                f"{hit['querier']}: {', '.join(map(words, hit['matched_on']))} ({hit['strength']})",
                 f"/records/{hit['record_id']}",
                 None,
                 False,
