@@ -310,3 +310,33 @@ def test_a_session_expires(stack: Stack, browser: Any) -> None:
     page.goto(stack.bka.url + "/alerts")
     assert page.url == stack.bka.url + "/login"
     page.context.close()
+
+
+def test_on_a_tablet_with_the_keyboard_only(stack: Stack, browser: Any) -> None:
+    for country in ("IT", "MX", "NG"):
+        stack.dcsa.kix.create_record("alerts", alert(place={"country": country}))
+    context = browser.new_context(
+        ignore_https_errors=True, viewport={"width": 820, "height": 1180}, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(stack.bka.url + "/login")
+    issued = stack.bka.analyst
+    page.keyboard.type(issued.name)  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(issued.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(stack.bka.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    for _ in range(2):  # from the skip link past Inbox to Alerts
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Alerts"
+    page.keyboard.press("Enter")
+    page.wait_for_url(stack.bka.url + "/alerts")
+    for path, name in [("/alerts", "alerts-tablet"), ("/", "inbox-tablet"), ("/match", "match-tablet")]:
+        page.goto(stack.bka.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+            f"{path} scrolls sideways"
+        )
+        checked(page, name)
+    context.close()

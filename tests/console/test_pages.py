@@ -285,3 +285,60 @@ def test_every_page_is_in_french_when_chosen(console: Console, path: str) -> Non
     assert '<html lang="fr">' in page.text
     assert "Boîte de réception" in page.text  # the menu, in French
     assert OTHER not in page.text or path in ("/directory",)
+
+
+def test_an_alert_is_changed_with_the_version_the_analyst_read(console: Console) -> None:
+    created = console.owner.client.create_record("alerts", alert())
+    console.signed_in("ana")
+    form_page = console.browser.get(f"/alerts/{created['id']}/edit")
+    assert form_page.status_code == 200
+    assert '<option value="released"' in form_page.text  # the lifecycle's moves from active
+    assert '<option value="closed"' not in form_page.text
+    etag = re.search(r'name="etag" value="([^"]+)"', form_page.text)
+    assert etag
+    # Someone else changes it meanwhile: the analyst's change is refused, not written over theirs.
+    console.owner.client.update_record("alerts", created["id"], {"urgency": "high"}, etag=created["etag"])
+    fields = {
+        "status": "released",
+        "urgency": "critical",
+        "modus_operandi": "x",
+        "place.locality": "Reggio Calabria",
+    }
+    stale = post(
+        console, f"/alerts/{created['id']}/edit", fields | {"etag": etag.group(1)}, f"/alerts/{created['id']}"
+    )
+    assert stale.status_code == 412
+    assert "Someone changed this alert" in stale.text
+    assert console.owner.client.get_record("alerts", created["id"])["status"] == "active"
+    fresh = console.owner.client.get_record("alerts", created["id"])
+    changed = post(
+        console, f"/alerts/{created['id']}/edit", fields | {"urgency": "high", "etag": fresh["etag"]}, "/"
+    )
+    assert changed.status_code == 303
+    after = console.owner.client.get_record("alerts", created["id"])
+    assert (after["status"], after["urgency"], after["modus_operandi"]) == ("released", "high", "x")
+    # Another agency's alert: no form.
+    theirs = console.other.client.create_record("alerts", alert())
+    assert console.browser.get(f"/alerts/{theirs['id']}/edit").status_code == 403
+
+
+def test_an_urgent_request_is_raised_from_a_crisis_room(console: Console) -> None:
+    mine = console.owner.client.create_record("alerts", alert())
+    room = console.owner.client.open_crisis(mine["id"], [OTHER])
+    console.signed_in("ana")
+    fields = {
+        "addressee": OTHER,
+        "summary": "Trace the phone that called the family at 14:05",
+        "basis_kind": "convention",
+        "instrument": "UNTOC",
+    }
+    raised = post(console, f"/crises/{room['id']}/urgent-request", fields, f"/crises/{room['id']}")
+    assert raised.status_code == 303
+    request_id = raised.headers["location"].rsplit("/", 1)[1]
+    made = console.other.client.get_request(request_id)
+    assert (made["kind"], made["urgency"], made["crisis"], made["linked_records"]) == (
+        "urgent_assistance",
+        "critical",
+        room["id"],
+        [mine["id"]],
+    )
