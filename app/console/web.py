@@ -219,9 +219,15 @@ def render(
 
 
 def field_errors(problem: dict[str, Any]) -> dict[str, str]:
-    """A 422's errors by form field name ("place.country"), for the form to show beside each field."""
+    """A 422's errors by form field name ("place.country"), for the form to show beside each field. An
+    error in one entry of a list typed one per line ("documents.1.issuing_country") is also given to
+    the list's field, naming the line."""
     found: dict[str, str] = {}
     for error in problem.get("errors", []) or []:
         location = [str(part) for part in error.get("loc", []) if part != "body"]
-        found.setdefault(".".join(location) or "_", str(error.get("msg", "")))
+        message = str(error.get("msg", ""))
+        found.setdefault(".".join(location) or "_", message)
+        if len(location) > 1 and location[1].isdigit():
+            where = i18n.gettext("line %(number)s") % {"number": int(location[1]) + 1}
+            found.setdefault(location[0], f"{where}: {message}")
     return found

@@ -342,3 +342,57 @@ def test_an_urgent_request_is_raised_from_a_crisis_room(console: Console) -> Non
         room["id"],
         [mine["id"]],
     )
+
+
+RULES_FIELDS = {
+    "rules.case_ref": "CASE-7",
+    "rules.evaluation.source": "B",
+    "rules.evaluation.information": "2",
+    "rules.action_on_hit": "report_whereabouts",
+    "rules.handling": "AMBER",
+    "rules.distribution.mode": "all_members",
+    "rules.discoverable": "true",
+}
+
+
+def test_a_new_suspect_with_names_in_two_scripts_is_found_by_either(console: Console) -> None:
+    console.signed_in("ana")
+    form = RULES_FIELDS | {
+        "names": "AL-RASHID, Mohammed\nМухаммад Аль-Рашид",
+        "date_of_birth": "1985-03-14",
+        "nationalities": "jo",
+        "documents": "passport N1234567 JO\nnational_id X 12",
+        "phones": "+962791234567",
+    }
+    refused = post(console, "/suspects/new", form, "/suspects/new")
+    assert refused.status_code == 422  # "national_id X 12": 12 is no country
+    assert 'id="documents-error"' in refused.text
+    created = post(console, "/suspects/new", form | {"documents": "passport N1234567 JO"}, "/suspects/new")
+    assert created.status_code == 303
+    record = console.owner.client.get_record("suspects", created.headers["location"].rsplit("/", 1)[1])
+    assert [(n["full_name"], n.get("family_name"), n["script"]) for n in record["names"]] == [
+        ("Mohammed AL-RASHID", "AL-RASHID", "Latn"),
+        ("Мухаммад Аль-Рашид", None, "Cyrl"),
+    ]
+    assert record["documents"] == [{"kind": "passport", "number": "N1234567", "issuing_country": "JO"}]
+    found = console.other.client.match({"names": ["Muhammad Al Rashid"], "dates_of_birth": ["1985-03-14"]})
+    assert record["id"] in [reference["record_id"] for reference in found["references"]]
+
+
+def test_a_new_lead_needs_the_identifier_its_asset_has(console: Console) -> None:
+    console.signed_in("ana")
+    form = RULES_FIELDS | {
+        "asset_kind": "bank_account",
+        "amount": "120000.00",
+        "currency": "eur",
+        "jurisdiction": "de",
+    }
+    refused = post(console, "/leads/new", form, "/leads/new")
+    assert refused.status_code == 422
+    assert "identifiers.iban" in refused.text
+    created = post(
+        console, "/leads/new", form | {"identifiers.iban": "DE89 3704 0044 0532 0130 00"}, "/leads/new"
+    )
+    assert created.status_code == 303
+    record = console.owner.client.get_record("leads", created.headers["location"].rsplit("/", 1)[1])
+    assert (record["currency"], record["jurisdiction"], record["owner"]) == ("EUR", "DE", OWNER)

@@ -9,6 +9,7 @@ from app.console.pages import (
     directory,
     inbox,
     matching,
+    record_forms,
     records,
     rooms,
     trends,
@@ -17,5 +18,6 @@ from app.console.pages import (
 
 def register(app: FastAPI) -> None:
     # records last: its /{kind} routes would otherwise catch the other pages' paths.
-    for module in (auth, inbox, alert_form, matching, cooperation, rooms, trends, directory, records):
+    pages = (auth, inbox, alert_form, record_forms, matching, cooperation, rooms, trends, directory, records)
+    for module in pages:
         app.include_router(module.router)

@@ -14,29 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.client.codec import KixProblem
 from app.console import i18n
+from app.console.pages.forms import NEW_RECORD_DEFAULTS, TEXT_LIMIT, create, rules_of, vocabularies
 from app.console.web import Acting, AtDesk, FormFields, Refused, field_errors, render
-from app.schemas.alert_categories import AlertCategory
-from app.schemas.alerts import RansomChannel, Urgency
-from app.schemas.records import DistributionMode, HitAction, Tlp
 from app.services.records.kinds import ALERTS
 
 router = APIRouter()
-TEXT_LIMIT = 4000
-
-
-def vocabularies() -> dict[str, list[str]]:
-    return {
-        "categories": [value.value for value in AlertCategory],
-        "urgencies": [value.value for value in Urgency],
-        "channels": [value.value for value in RansomChannel],
-        "modes": [value.value for value in DistributionMode],
-        "actions": [value.value for value in HitAction],
-        "handlings": [value.value for value in Tlp],
-    }
-
-
-def _words(value: str) -> list[str]:
-    return [part.strip() for part in value.replace(",", " ").split() if part.strip()]
 
 
 def alert_body(form: dict[str, str]) -> dict[str, Any]:
@@ -70,46 +52,20 @@ def alert_body(form: dict[str, str]) -> dict[str, Any]:
             "currency": form.get("ransom.currency", "").strip().upper(),
             "channel": form.get("ransom.channel", ""),
         }
-    mode = form.get("rules.distribution.mode", "owner_only")
-    distribution: dict[str, Any] = {"mode": mode}
-    if mode == "agencies":
-        distribution["agencies"] = _words(form.get("rules.distribution.agencies", ""))
-    if mode == "groups":
-        distribution["groups"] = _words(form.get("rules.distribution.groups", ""))
-    body["rules"] = {
-        "case_ref": form.get("rules.case_ref", ""),
-        "evaluation": {
-            "source": form.get("rules.evaluation.source", ""),
-            "information": form.get("rules.evaluation.information", ""),
-        },
-        "action_on_hit": form.get("rules.action_on_hit", ""),
-        "handling": form.get("rules.handling", ""),
-        "distribution": distribution,
-        "discoverable": form.get("rules.discoverable") == "true",
-    }
+    body["rules"] = rules_of(form)
     return body
 
 
 @router.get("/alerts/new")
 def new_alert_form(request: Request, at_desk: AtDesk) -> Response:
-    context = {"form": {"rules.distribution.mode": "all_members", "rules.handling": "AMBER"}, "errors": {}}
+    context = {"form": dict(NEW_RECORD_DEFAULTS), "errors": {}}
     return render(request, "alert_form.html", context | vocabularies(), at_desk=at_desk)
 
 
 @router.post("/alerts/new")
 def create_alert(request: Request, at_desk: Acting, fields: FormFields) -> Response:
     form = {name: value[:TEXT_LIMIT] for name, value in fields.items()}
-    try:
-        created = at_desk.kix.create_record("alerts", alert_body(form))
-    except KixProblem as exc:
-        if exc.status != 422:
-            raise
-        errors = field_errors(exc.problem)
-        if set(errors) == {"_"} or not errors:
-            errors["_"] = exc.problem.get("detail", "")
-        context = {"form": form, "errors": errors}
-        return render(request, "alert_form.html", context | vocabularies(), status=422, at_desk=at_desk)
-    return RedirectResponse(f"/alerts/{created['id']}", status_code=303)
+    return create(request, at_desk, "alerts", alert_body(form), form, "alert_form.html")
 
 
 # ---------------------------------------------------------------- changing one of the agency's alerts
