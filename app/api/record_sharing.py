@@ -59,6 +59,21 @@ def build_router(kind: KindSpec) -> APIRouter:
     Requester = Annotated[Caller, Depends(require(kind.read_scope, Scope.REQUESTS_WRITE))]
     Decider = Annotated[Caller, Depends(require(kind.write_scope, Scope.REQUESTS_WRITE))]
 
+    @router.get(
+        "/share-requests",
+        response_model=ShareRequestList,
+        summary="Onward-sharing requests on your records of this kind, or made by you",
+    )
+    def list_all_requests(
+        caller: RequestReader,
+        session: DbSession,
+        vault: VaultDep,
+        now: Now,
+        pending: Annotated[bool, Query(description="Only those not decided yet")] = False,
+    ) -> Any:
+        views = share_requests.listed_for_agency(session, kind, caller.agency_id, vault, now, pending=pending)
+        return {"items": [_share_request(view) for view in views]}
+
     @router.get("/notices", response_model=NoticeList, summary="Withdrawals and corrections addressed to you")
     def my_notices(
         caller: Reader,

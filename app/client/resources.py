@@ -153,6 +153,11 @@ class RecordsApi(AdminApi):
     def share_requests(self, kind: str, record_id: str) -> Any:
         return self.request("GET", f"/v1/{_seg(kind)}/{_seg(record_id)}/share-requests")
 
+    def all_share_requests(self, kind: str, *, pending: bool = False) -> Any:
+        """Onward-sharing requests on your records of `kind`, or made by you (pending: undecided only)."""
+        params = {"pending": str(pending).lower()}
+        return self.request("GET", f"/v1/{_seg(kind)}/share-requests", params=params)
+
     def decide_onward_sharing(
         self, kind: str, record_id: str, request_id: str, grant: bool, reason: str
     ) -> Any:

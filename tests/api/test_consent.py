@@ -174,3 +174,24 @@ def test_finding_15_request_states_are_one_vocabulary(app: Any) -> None:
     assert schema["ConsentState"]["enum"] == [state.value for state in ConsentState]
     for read in ("ShareRequestRead", "AccessRequestRead"):
         assert schema[read]["properties"]["status"] == {"$ref": "#/components/schemas/ConsentState"}
+
+
+def test_an_owner_lists_what_waits_on_it_across_its_records(members: dict[str, Member]) -> None:
+    owner, recipient, outsider = members["ag-owner"], members["ag-recipient"], members["ag-outsider"]
+    shared = rules(mode="agencies", agencies=["ag-recipient"])
+    first = owner.client.create_record("alerts", alert(rules=shared))
+    second = owner.client.create_record("alerts", alert(rules=shared))
+    asked = [
+        recipient.client.ask_onward_sharing("alerts", record["id"], "ag-fourth", "task force")
+        for record in (first, second)
+    ]
+    owner.client.decide_onward_sharing("alerts", first["id"], asked[0]["id"], False, "not now")
+    everything = owner.client.all_share_requests("alerts")["items"]
+    assert [item["id"] for item in everything] == [asked[0]["id"], asked[1]["id"]]
+    waiting = owner.client.all_share_requests("alerts", pending=True)["items"]
+    assert [(item["id"], item["record_id"]) for item in waiting] == [(asked[1]["id"], second["id"])]
+    assert [item["id"] for item in recipient.client.all_share_requests("alerts")["items"]] == [
+        item["id"] for item in asked
+    ]
+    assert outsider.client.all_share_requests("alerts")["items"] == []
+    assert owner.client.all_share_requests("suspects")["items"] == []  # one kind at a time

@@ -2,6 +2,7 @@
 KIX as the agency naming the analyst, and that only what KIX answered to this agency is shown."""
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -396,3 +397,28 @@ def test_a_new_lead_needs_the_identifier_its_asset_has(console: Console) -> None
     assert created.status_code == 303
     record = console.owner.client.get_record("leads", created.headers["location"].rsplit("/", 1)[1])
     assert (record["currency"], record["jurisdiction"], record["owner"]) == ("EUR", "DE", OWNER)
+
+
+def test_an_onward_sharing_request_waits_in_the_owners_inbox_until_a_supervisor_decides(
+    console: Console, enrol: Any
+) -> None:
+    third = enrol("fr-ocrb")
+    mine = console.owner.client.create_record("alerts", alert(rules=rules(mode="agencies", agencies=[OTHER])))
+    asked = console.other.client.ask_onward_sharing(
+        "alerts", mine["id"], third.agency_id, "Our prosecutor needs it"
+    )
+    console.signed_in("ana")
+    inbox = console.browser.get("/")
+    assert "Onward-sharing request to decide" in inbox.text
+    assert "Our prosecutor needs it" in inbox.text
+    supervisor = console.make_browser()
+    console.signed_in("sam", Role.SUPERVISOR, browser=supervisor)
+    page = supervisor.get(f"/alerts/{mine['id']}")
+    token = csrf_of(page)
+    decided = supervisor.post(
+        f"/alerts/{mine['id']}/share-requests/{asked['id']}/decision",
+        data={"grant": "false", "reason": "Ask us directly", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    assert "Onward-sharing request to decide" not in console.browser.get("/").text

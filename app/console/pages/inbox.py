@@ -1,5 +1,6 @@
 """The inbox: what waits on this agency, soonest deadline first, with overdue marks: notices to
-acknowledge, hits on its records, access requests to decide, cooperation requests waiting on it."""
+acknowledge, hits on its records, access and onward-sharing requests to decide, cooperation requests
+waiting on it."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ def words(value: str) -> str:
 class Waiting:
     """One line of the inbox."""
 
-    what: str  # notice, hit, access, request
+    what: str  # notice, share, hit, access, request
     title: str
     link: str
     due_at: str | None
@@ -44,6 +45,18 @@ def waiting_items(kix: Any, agency: str) -> list[Waiting]:
                     notice["created_at"],
                 )
             )
+        for asked in kix.all_share_requests(kind, pending=True)["items"]:
+            if asked["requester"] != agency:  # on this agency's record: its owner decides
+                found.append(
+                    Waiting(
+                        "share",
+                        f"{asked['requester']} → {asked['target']}: {asked['reason']}",
+                        f"/{kind}/{asked['record_id']}",
+                        asked["due_at"],
+                        asked["overdue"],
+                        asked["created_at"],
+                    )
+                )
     for hit in kix.hits()["items"]:
         found.append(
             Waiting(

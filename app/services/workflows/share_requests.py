@@ -7,12 +7,13 @@ the third agency sees the record already (granting is then a no-op)."""
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
 from app.ids import uuid7
-from app.models import Agency, ShareRequest
+from app.models import Agency, Record, ShareRequest
+from app.schemas.records import ConsentState
 from app.services.records.consents import (
     SHARE_REQUESTS,
     RequestView,
@@ -77,6 +78,26 @@ def listed(
     query = select(ShareRequest).where(ShareRequest.record_id == record.id).order_by(ShareRequest.created_at)
     if record.owner_id != agency_id:
         query = query.where(ShareRequest.requester_id == agency_id)
+    return request_views(session, SHARE_REQUESTS, list(session.scalars(query)), vault, now)
+
+
+def listed_for_agency(
+    session: Session, kind: KindSpec, agency_id: str, vault: Vault, now: datetime, *, pending: bool
+) -> list[RequestView]:
+    """Requests on the agency's records of a kind, or made by it, oldest first: what waits on the owner
+    to decide across all its records (with `pending`, only those not decided yet)."""
+    query = (
+        select(ShareRequest)
+        .join(Record, Record.id == ShareRequest.record_id)
+        .where(
+            Record.kind == kind.kind.value,
+            Record.purged_at.is_(None),
+            or_(ShareRequest.owner_id == agency_id, ShareRequest.requester_id == agency_id),
+        )
+        .order_by(ShareRequest.created_at)
+    )
+    if pending:
+        query = query.where(ShareRequest.state == ConsentState.PENDING.value)
     return request_views(session, SHARE_REQUESTS, list(session.scalars(query)), vault, now)
 
 
