@@ -14,6 +14,7 @@ a short-lived signed cookie, checked at the callback.
 
 import secrets
 import time
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,7 +22,6 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -60,7 +60,12 @@ class OidcLogin:
         self.settings = settings
         self.transport = transport
 
-    def _client(self) -> OAuth2Client:
+    def _client(self) -> Any:
+        # Imported here: only a console with a provider loads it. authlib warns on import that it will
+        # move to httpx2; that is its own transition, not something this console can act on.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from authlib.integrations.httpx_client import OAuth2Client
         return OAuth2Client(
             client_id=self.settings.client_id,
             client_secret=self.settings.client_secret,
