@@ -9,7 +9,7 @@ import pytest
 
 from app.console.accounts import Role
 from tests.console.conftest import OTHER, OWNER, Console, csrf_of
-from tests.records_data import alert, cooperation_request, rules, suspect
+from tests.records_data import alert, cooperation_request, lead, rules, suspect
 
 UUIDISH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -309,7 +309,7 @@ def test_an_alert_is_changed_with_the_version_the_analyst_read(console: Console)
         console, f"/alerts/{created['id']}/edit", fields | {"etag": etag.group(1)}, f"/alerts/{created['id']}"
     )
     assert stale.status_code == 412
-    assert "Someone changed this alert" in stale.text
+    assert "Someone changed this record" in stale.text
     assert console.owner.client.get_record("alerts", created["id"])["status"] == "active"
     fresh = console.owner.client.get_record("alerts", created["id"])
     changed = post(
@@ -422,3 +422,50 @@ def test_an_onward_sharing_request_waits_in_the_owners_inbox_until_a_supervisor_
     )
     assert decided.status_code == 303
     assert "Onward-sharing request to decide" not in console.browser.get("/").text
+
+
+def test_a_suspect_and_a_lead_are_changed_and_a_withdrawn_record_purged_by_a_supervisor(
+    console: Console,
+) -> None:
+    held = console.owner.client.create_record("suspects", suspect())
+    lead_record = console.owner.client.create_record("leads", lead())
+    console.signed_in("ana")
+    page = console.browser.get(f"/suspects/{held['id']}/edit")
+    assert '<option value="closed"' in page.text
+    changed = post(
+        console,
+        f"/suspects/{held['id']}/edit",
+        {"status": "closed", "group_affiliation": "", "etag": held["etag"]},
+        "/",
+    )
+    assert changed.status_code == 303
+    after = console.owner.client.get_record("suspects", held["id"])
+    assert (after["status"], after["group_affiliation"]) == ("closed", None)
+    frozen = post(
+        console,
+        f"/leads/{lead_record['id']}/edit",
+        {
+            "status": "frozen",
+            "amount": "120000.00",
+            "freeze_expires_on": "2027-06-30",
+            "etag": lead_record["etag"],
+        },
+        "/",
+    )
+    assert frozen.status_code == 303
+    assert console.owner.client.get_record("leads", lead_record["id"])["freeze_expires_on"] == "2027-06-30"
+    bad = post(console, f"/leads/{lead_record['id']}/edit", {"amount": "-5"}, "/")
+    assert bad.status_code == 422
+    assert 'id="amount-error"' in bad.text
+    # Purging: a supervisor's, once withdrawn.
+    console.owner.client.withdraw_record("suspects", held["id"], "entered in error")
+    assert post(console, f"/suspects/{held['id']}/purge", {}).status_code == 403
+    supervisor = console.make_browser()
+    console.signed_in("sam", Role.SUPERVISOR, browser=supervisor)
+    page = supervisor.get(f"/suspects/{held['id']}")
+    assert "Purge this record" in page.text
+    purged = supervisor.post(
+        f"/suspects/{held['id']}/purge", data={"csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+    assert purged.status_code == 303
+    assert supervisor.get(f"/suspects/{held['id']}").status_code in (404, 410)

@@ -9,6 +9,7 @@ from app.console.pages import (
     directory,
     inbox,
     matching,
+    record_edit,
     record_forms,
     records,
     rooms,
@@ -18,6 +19,18 @@ from app.console.pages import (
 
 def register(app: FastAPI) -> None:
     # records last: its /{kind} routes would otherwise catch the other pages' paths.
-    pages = (auth, inbox, alert_form, record_forms, matching, cooperation, rooms, trends, directory, records)
+    pages = (
+        auth,
+        inbox,
+        alert_form,
+        record_forms,
+        record_edit,
+        matching,
+        cooperation,
+        rooms,
+        trends,
+        directory,
+        records,
+    )
     for module in pages:
         app.include_router(module.router)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.client.codec import KixProblem
+from app.console import i18n
 from app.console.web import Acting, AtDesk, Refused, Supervising, field_errors, render
 from app.services.records.kinds import KINDS, KindSpec
 
@@ -34,7 +35,7 @@ FILTERS = ("status", "category", "urgency", "country", "owner", "sort")
 def spec_for(kind: str) -> KindSpec:
     spec = BY_PATH.get(kind)
     if spec is None:
-        raise Refused(404, "No such list.")
+        raise Refused(404, i18n.gettext("No such list."))
     return spec
 
 
@@ -114,7 +115,7 @@ def any_record(record_id: str, at_desk: AtDesk) -> Response:
                 continue
             raise
         return RedirectResponse(f"/{spec.path}/{record_id}", status_code=303)
-    raise Refused(404, "No record by that id is visible to your agency.")
+    raise Refused(404, i18n.gettext("No record by that id is visible to your agency."))
 
 
 def _optional(call: Any, *args: Any) -> Any:
