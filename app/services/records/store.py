@@ -31,7 +31,7 @@ from app.services.records.disclosure import current_body
 from app.services.records.kinds import KindSpec, spec_of
 from app.services.records.links import LinkAuthor, set_own_links
 from app.services.records.notices import notify_recipients
-from app.services.records.visibility import audience_of, visible_to
+from app.services.records.visibility import audience_of_agency, visible_to
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 _SERVER_FIELDS = {"rules", "links", "status"}
@@ -80,7 +80,7 @@ def get_visible(
     """A record the agency may see; 404 otherwise. With `gone`, a purged record its former audience
     asks for answers 410 instead (only the record's own address says so; every other path has no
     trace of it)."""
-    audience = audience_of(agency_id) if gone else visible_to(agency_id)
+    audience = audience_of_agency(agency_id) if gone else visible_to(agency_id)
     query = select(Record).where(Record.kind == kind.kind.value, Record.id == record_id, audience)
     record = session.scalars(query.with_for_update() if lock else query).first()
     if record is None:

@@ -82,6 +82,12 @@ def _visible_to_agency(agency_id: str) -> ColumnElement[bool]:
     return and_(NOT_PURGED, audience_of(agency_id))
 
 
+@lru_cache(maxsize=1024)
+def audience_of_agency(agency_id: str) -> ColumnElement[bool]:
+    """audience_of for one agency, built once (a record's own address asks it on every read)."""
+    return audience_of(agency_id)
+
+
 # Built once: constructing the visibility expression costs more than running it on one record.
 _AUDIENCE = (
     select(Agency.id, Agency.scopes)
