@@ -123,6 +123,7 @@ def create_console(
         template = "_problem.html" if request.headers.get("hx-request") else "problem.html"
         return render(request, template, {"problem": exc.problem, "status": exc.status}, status=status)
 
+    # Imported here: the pages import this module's dependencies and render().
     from app.console.pages import register
 
     register(app)

@@ -6,7 +6,6 @@ as an HTML fragment. The stream checks the analyst's session on every turn, with
 time (watching is not activity): it ends at logout, expiry or disablement.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -119,7 +118,6 @@ async def live(request: Request, room_id: str, at_desk: AtDesk, shown: int = 0) 
                 return
             if not any(event["data"].get("room_id") == room_id for event in page["items"]):
                 yield ": still here\n\n"  # a comment: keeps proxies from closing a quiet stream
-                await asyncio.sleep(0)
 
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
