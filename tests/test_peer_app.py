@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
 from bench import peer_app
-from bench.scenarios.peer import AUDIENCE, ISSUER, IdentityProvider, alert_bodies
+from bench.scenarios.peer_setup import AUDIENCE, ISSUER, IdentityProvider, alert_bodies
 
 OWNER, OTHER, SUSPENDED = "de-bka", "it-dcsa", "fr-ocrb"
 

@@ -23,6 +23,9 @@ CONSOLE_URL = "https://console.test"
 OWNER, OTHER = "de-bka", "it-dcsa"
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 CSRF_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
+# Every page of the menu (and the new-alert form): what each page-wide test walks through.
+PAGES = ["/", "/alerts", "/suspects", "/leads", "/match", "/requests", "/crises", "/cases", "/trends"]
+PAGES += ["/directory", "/access", "/alerts/new"]
 
 
 @pytest.fixture

@@ -7,23 +7,9 @@ import re
 import pytest
 
 from app.console.security import CONTENT_SECURITY_POLICY
-from tests.console.conftest import Console
+from tests.console.conftest import PAGES, Console
 from tests.records_data import alert, rules
 
-PAGES = [
-    "/",
-    "/alerts",
-    "/suspects",
-    "/leads",
-    "/match",
-    "/requests",
-    "/crises",
-    "/cases",
-    "/trends",
-    "/directory",
-    "/access",
-    "/alerts/new",
-]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)

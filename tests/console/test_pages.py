@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.console.accounts import Role
-from tests.console.conftest import OTHER, OWNER, Console, csrf_of
+from tests.console.conftest import OTHER, OWNER, PAGES, Console, csrf_of
 from tests.records_data import alert, cooperation_request, lead, rules, suspect
 
 UUIDISH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -261,23 +261,7 @@ def test_a_new_alert_shows_kix_errors_beside_their_fields_then_is_created(consol
     assert console.owner.client.get_record("alerts", record_id)["place"]["country"] == "IT"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/alerts",
-        "/suspects",
-        "/leads",
-        "/match",
-        "/requests",
-        "/crises",
-        "/cases",
-        "/trends",
-        "/directory",
-        "/access",
-        "/alerts/new",
-    ],
-)
+@pytest.mark.parametrize("path", PAGES)
 def test_every_page_is_in_french_when_chosen(console: Console, path: str) -> None:
     console.signed_in("ana")
     console.browser.get("/language/fr", follow_redirects=False)
