@@ -140,3 +140,30 @@ def test_an_account_of_the_provider_has_no_password_here(sign: Sign) -> None:
     for password in ("", "x"):
         form = {"name": "olga", "password": password, "login_token": token}
         assert fresh.post("/login", data=form, follow_redirects=False).status_code in (401, 422)
+
+
+def test_an_unreachable_provider_is_said_so_on_the_login_page(
+    enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path
+) -> None:
+    owner = enrol(OWNER)
+    data_dir = tmp_path / "console"
+    data_dir.mkdir()
+    settings = OidcSettings(ISSUER, CLIENT_ID, CLIENT_SECRET, CALLBACK)
+    config = ConsoleConfig(
+        kix_url="http://kix.test",
+        key=owner.key,
+        server_jwks=server_jwks,
+        data_dir=data_dir,
+        secret=console_secret(data_dir),
+        oidc=settings,
+    )
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    app = create_console(config, kix_http=http, oidc_transport=httpx.MockTransport(down))
+    with TestClient(app, base_url=CONSOLE_URL) as browser:
+        answer = browser.get("/login/oidc", follow_redirects=False)
+        assert answer.status_code == 502
+        assert "can not be reached" in answer.text
+    app.state.accounts.close()

@@ -3,6 +3,7 @@
 import secrets
 from typing import Annotated
 
+import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -48,7 +49,11 @@ def oidc_start(request: Request) -> Response:
     oidc: OidcLogin | None = request.app.state.oidc
     if oidc is None:
         return RedirectResponse("/login", status_code=303)
-    url, kept = oidc.start()
+    try:
+        url, kept = oidc.start()
+    except (OidcRefused, httpx.HTTPError):  # the provider is unreachable or misconfigured
+        message = i18n.gettext("Your agency's identity provider can not be reached. Please try again later.")
+        return _login_page(request, message, status=502)
     response = RedirectResponse(url, status_code=303)
     cookies_of(request).set_flow(response, kept, FLOW_SECONDS)
     return response
@@ -63,7 +68,7 @@ def oidc_callback(request: Request) -> Response:
     refused = i18n.gettext("Your identity provider's answer was not accepted. Please try again.")
     try:
         identity = oidc.finish(dict(request.query_params), cookies.flow(request, FLOW_SECONDS))
-    except OidcRefused:
+    except (OidcRefused, httpx.HTTPError):
         return _login_page(request, refused, status=401)
     role = Role.SUPERVISOR if identity.supervisor else Role.ANALYST
     signed = accounts_of(request).log_in_external(identity.name, role)
