@@ -19,6 +19,8 @@ from app.services.audit.log import latest_head, sequence
 from app.services.identity.authentication import Caller
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+# Entries are numbered in a BIGINT: a larger number names no entry, and the database could not take it.
+SEQ_MAX = 2**63 - 1
 Auditor = Annotated[Caller, Depends(require(Scope.AUDIT_READ))]
 
 
@@ -60,7 +62,9 @@ async def tree_head(caller: AnyCaller, database: DatabaseDep, run: Sequencer) ->
     "owns), and for one not yet in a signed tree head.",
 )
 def inclusion_proof(
-    caller: AnyCaller, session: DbSession, leaf: Annotated[int, Query(ge=0, description="The entry's seq")]
+    caller: AnyCaller,
+    session: DbSession,
+    leaf: Annotated[int, Query(ge=0, le=SEQ_MAX, description="The entry's seq")],
 ) -> Any:
     return queries.inclusion(session, caller.agency_id, leaf)
 
@@ -73,8 +77,8 @@ def inclusion_proof(
 def consistency_proof(
     caller: AnyCaller,
     session: DbSession,
-    first: Annotated[int, Query(alias="from", ge=0)],
-    second: Annotated[int, Query(alias="to", ge=0)],
+    first: Annotated[int, Query(alias="from", ge=0, le=SEQ_MAX)],
+    second: Annotated[int, Query(alias="to", ge=0, le=SEQ_MAX)],
 ) -> Any:
     return queries.consistency(session, first, second)
 
