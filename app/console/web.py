@@ -219,6 +219,11 @@ def render(
     return response
 
 
+def deadline_order(overdue: bool, due_at: str | None, created_at: str) -> tuple[bool, bool, str, str]:
+    """How what waits is listed: overdue first, then by deadline (none last), then oldest first."""
+    return (not overdue, due_at is None, due_at or "", created_at)
+
+
 def field_errors(problem: dict[str, Any]) -> dict[str, str]:
     """A 422's errors by form field name ("place.country"), for the form to show beside each field. An
     error in one entry of a list typed one per line ("documents.1.issuing_country") is also given to

@@ -144,6 +144,11 @@ def medians(results: list[PhaseResult]) -> dict[str, float]:
     }
 
 
+def summarised(target: Target, results: list[PhaseResult]) -> dict[str, Any]:
+    """A target's medians over its rounds, with how many of its requests failed in all."""
+    return medians(results) | {"errors": sum(errors(target, result) for result in results)}
+
+
 def ratios(figures: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
     """A phase's medians over the baseline's: throughput, p50, p99, server CPU per request (NaN over 0,
     as a short phase's CPU time can be: it is counted in clock ticks)."""

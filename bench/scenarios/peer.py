@@ -48,7 +48,7 @@ from typing import Any
 from app.client.codec import Codec
 from bench.harness.databases import DEFAULT_POSTGRES_URL, Workspace, run
 from bench.harness.options import add_keep_temp, parser_for, positive_int
-from bench.harness.phases import Target, describe, errors, medians, print_figures, run_phase
+from bench.harness.phases import Target, describe, print_figures, run_phase, summarised
 from bench.harness.servers import (
     Server,
     kix_env,
@@ -207,10 +207,7 @@ def side_by_side(
             result = timed(args, runner, target, args.requests, f"round {round_no} {target.name}")
             outcome[target.name].append(result)
             print(describe(result))
-    figures: dict[str, dict[str, Any]] = {}
-    for target in everything:
-        failed = sum(errors(target, result) for result in outcome[target.name])
-        figures[target.name] = medians(outcome[target.name]) | {"errors": failed}
+    figures = {target.name: summarised(target, outcome[target.name]) for target in everything}
     print()
     print(
         f"medians over {args.rounds} rounds (at most {args.requests} requests or {args.seconds:g} s a phase, "

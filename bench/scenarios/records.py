@@ -50,7 +50,7 @@ from typing import Any
 from bench.data.bodies import COUNTRIES, BodyMaker
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int
-from bench.harness.phases import Target, describe, errors, medians, print_figures, run_phase
+from bench.harness.phases import Target, describe, print_figures, run_phase, summarised
 from bench.harness.servers import kix_env, server_vault, set_up_kix, start_kix_and_bare
 from bench.harness.wire import PhaseResult, new_runner, open_raw
 from bench.scenarios.records_scale import CREATOR, FILTER_COUNTRY, PAGE_SIZE, READER, at_scale, check_list
@@ -130,10 +130,7 @@ def throughput(args: argparse.Namespace, runner: asyncio.Runner, phases: list[Ta
             created += result.statuses[201] if target.name == "create" else 0
             outcome[target.name].append(result)
             print(describe(result))
-    figures: dict[str, dict[str, Any]] = {}
-    for target in phases:
-        failed = sum(errors(target, result) for result in outcome[target.name])
-        figures[target.name] = medians(outcome[target.name]) | {"errors": failed}
+    figures = {target.name: summarised(target, outcome[target.name]) for target in phases}
     print()
     print(
         f"medians over {args.rounds} rounds (at most {args.requests} requests or {args.seconds:g} s a phase, "

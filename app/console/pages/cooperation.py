@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.console import i18n
-from app.console.web import Acting, AtDesk, Refused, render
+from app.console.web import Acting, AtDesk, Refused, deadline_order, render
 
 router = APIRouter()
 SUPERVISOR_ACTIONS = {"refuse", "withdraw"}
@@ -21,14 +21,7 @@ def requests_list(request: Request, at_desk: AtDesk, box: str = "inbox", state: 
     items = []
     for role in roles:
         items += at_desk.kix.requests(role=role, state=state or None, limit=100)["items"]
-    items.sort(
-        key=lambda item: (
-            not item["overdue"],
-            item["due_at"] is None,
-            item["due_at"] or "",
-            item["created_at"],
-        )
-    )
+    items.sort(key=lambda item: deadline_order(item["overdue"], item["due_at"], item["created_at"]))
     context = {"items": items, "box": box if box in BOXES else "inbox", "state": state}
     return render(request, "requests.html", context, at_desk=at_desk)
 

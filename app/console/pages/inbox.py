@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.console.web import AtDesk, render
+from app.console.web import AtDesk, deadline_order, render
 
 router = APIRouter()
 KINDS = ("alerts", "suspects", "leads")
@@ -94,7 +94,7 @@ def waiting_items(kix: Any, agency: str) -> list[Waiting]:
                     )
                 )
     # Overdue first, then by deadline (none last), then oldest first.
-    return sorted(found, key=lambda w: (not w.overdue, w.due_at is None, w.due_at or "", w.created_at))
+    return sorted(found, key=lambda w: deadline_order(w.overdue, w.due_at, w.created_at))
 
 
 @router.get("/")
