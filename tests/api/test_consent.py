@@ -195,3 +195,19 @@ def test_an_owner_lists_what_waits_on_it_across_its_records(members: dict[str, M
     ]
     assert outsider.client.all_share_requests("alerts")["items"] == []
     assert owner.client.all_share_requests("suspects")["items"] == []  # one kind at a time
+
+
+def test_a_requester_no_longer_lists_requests_on_a_record_it_can_not_see(members: dict[str, Member]) -> None:
+    owner, recipient = members["ag-owner"], members["ag-recipient"]
+    record = owner.client.create_record(
+        "alerts", alert(rules=rules(mode="agencies", agencies=["ag-recipient"]))
+    )
+    asked = recipient.client.ask_onward_sharing("alerts", record["id"], "ag-fourth", "task force")
+    assert [item["id"] for item in recipient.client.all_share_requests("alerts")["items"]] == [asked["id"]]
+    fresh = owner.client.get_record("alerts", record["id"])
+    owner.client.update_record(
+        "alerts", record["id"], {"rules": {"distribution": {"mode": "owner_only"}}}, etag=fresh["etag"]
+    )
+    assert not _sees(recipient, record["id"])
+    assert recipient.client.all_share_requests("alerts")["items"] == []
+    assert [item["id"] for item in owner.client.all_share_requests("alerts")["items"]] == [asked["id"]]

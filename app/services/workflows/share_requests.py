@@ -7,7 +7,7 @@ the third agency sees the record already (granting is then a no-op)."""
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
@@ -25,7 +25,7 @@ from app.services.records.consents import (
 )
 from app.services.records.kinds import KindSpec
 from app.services.records.store import Actor, get_owned, get_visible
-from app.services.records.visibility import PRIVATE_PARTNER
+from app.services.records.visibility import PRIVATE_PARTNER, visible_to
 from app.services.vault import Vault, secrets_for
 from app.services.workflows.engine import SYSTEM, Mover, Party, apply, open_item
 
@@ -92,7 +92,11 @@ def listed_for_agency(
         .where(
             Record.kind == kind.kind.value,
             Record.purged_at.is_(None),
-            or_(ShareRequest.owner_id == agency_id, ShareRequest.requester_id == agency_id),
+            # A requester sees its requests only on records it may still see, as on the record's own list.
+            or_(
+                ShareRequest.owner_id == agency_id,
+                and_(ShareRequest.requester_id == agency_id, visible_to(agency_id)),
+            ),
         )
         .order_by(ShareRequest.created_at)
     )
