@@ -21,7 +21,10 @@ def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", summary="Readiness: the database answers and its schema is current", response_model=None
+    "/readyz",
+    summary="Readiness: the database answers and its schema is current",
+    response_model=None,
+    responses={503: {"description": "Not ready: the database is unreachable or its schema is behind"}},
 )
 def readyz(database: DatabaseDep) -> Any:
     try:

@@ -241,7 +241,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         vault: VaultDep,
         response: Response,
     ) -> Any:
-        record = service.get_visible(session, kind, caller.agency_id, record_id, gone=True)
+        record = service.get_at_address(session, kind, caller.agency_id, record_id)
         response.headers["ETag"] = etag(record)
         return _views(session, vault, caller, [record], database)[0]
 

@@ -182,6 +182,19 @@ def test_lists_survive_a_purge(pair: tuple[Member, Member]) -> None:
         assert reasons == ["[purged: the record's data key is destroyed]"]
 
 
+def test_an_access_request_on_a_purged_record_is_not_found(pair: tuple[Member, Member]) -> None:
+    """Only a record's own address says 410: a request about a purged record can not be moved, and says
+    404 (openapi.json documents no 410 here, as tests/test_openapi_statuses.py checks)."""
+    owner, querier = pair
+    record = _hidden_suspect(owner)
+    hit = querier.client.match({"documents": ["N1234567"]})["hits"][0]
+    asked = querier.client.request_access(hit["hit_id"], "same passport")
+    owner.client.purge_record("suspects", record["id"])
+    assert _problem(owner.client.decide_access, asked["id"], True, "too late") == (404, "not-found")
+    assert _problem(querier.client.withdraw_access_request, asked["id"], "not needed") == (404, "not-found")
+    assert [item["status"] for item in owner.client.access_requests()["items"]] == ["pending"]
+
+
 def test_finding_06_the_budget_counts_every_value_tested(
     settings: Settings, db: Database, pair: tuple[Member, Member], server_jwks: dict[str, Any], clock: Any
 ) -> None:

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Gone
 from app.models import Record, RecordGrant, RecordRevision
 from app.services.audit.context import note_records
 from app.services.records.kinds import KindSpec, spec_of
@@ -98,8 +97,6 @@ def _withdrawal_reason(record: Record, secrets: RecordSecrets) -> str | None:
 
 
 def _secrets(record: Record, vault: Vault) -> RecordSecrets:
-    if record.purged_at is not None:
-        raise Gone(f"{record.kind} {record.id} was purged")
     return secrets_for(vault, record.id, record.data_key)
 
 

@@ -69,20 +69,26 @@ def visible_records(kind: KindSpec, agency_id: str) -> Select[Record]:
 
 
 def get_visible(
-    session: Session,
-    kind: KindSpec,
-    agency_id: str,
-    record_id: str,
-    *,
-    lock: bool = False,
-    gone: bool = False,
+    session: Session, kind: KindSpec, agency_id: str, record_id: str, *, lock: bool = False
 ) -> Record:
-    """A record the agency may see; 404 otherwise. With `gone`, a purged record its former audience
-    asks for answers 410 instead (only the record's own address says so; every other path has no
-    trace of it)."""
-    audience = audience_of_agency(agency_id) if gone else visible_to(agency_id)
-    query = select(Record).where(Record.kind == kind.kind.value, Record.id == record_id, audience)
+    """A record the agency may see; 404 otherwise, a purged record included (every path but the
+    record's own address has no trace of it)."""
+    query = select(Record).where(
+        Record.kind == kind.kind.value, Record.id == record_id, visible_to(agency_id)
+    )
     record = session.scalars(query.with_for_update() if lock else query).first()
+    if record is None:
+        raise NotFound(f"no {kind.kind.value} {record_id}")
+    return record
+
+
+def get_at_address(session: Session, kind: KindSpec, agency_id: str, record_id: str) -> Record:
+    """A record read at its own address: as get_visible, but a purged record its former audience asks
+    for answers 410, so that audience learns it is gone for good."""
+    query = select(Record).where(
+        Record.kind == kind.kind.value, Record.id == record_id, audience_of_agency(agency_id)
+    )
+    record = session.scalars(query).first()
     if record is None:
         raise NotFound(f"no {kind.kind.value} {record_id}")
     if record.purged_at is not None:

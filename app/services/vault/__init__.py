@@ -20,7 +20,7 @@ from app.crypto.envelope import (
     wrapped_version,
 )
 from app.crypto.storage_keys import StorageKeys, StorageKeySource
-from app.errors import DataIntegrity, Gone
+from app.errors import DataIntegrity
 
 
 class Vault:
@@ -55,9 +55,7 @@ class Vault:
             self._refresh(force=True)
         return unwrap(self.keys.master, wrapped, owner)
 
-    def data_key(self, wrapped: str | None, owner: str) -> bytes:
-        if wrapped is None:
-            raise Gone(f"{owner} has been purged: its data key is destroyed")
+    def data_key(self, wrapped: str, owner: str) -> bytes:
         try:
             return self._unwrap(wrapped, owner)
         except IntegrityError as exc:
@@ -148,7 +146,16 @@ def record_owner(record_id: str) -> str:
 
 
 def secrets_for(vault: Vault, record_id: str, wrapped: str | None) -> RecordSecrets:
+    """A record's secrets. Every caller has set purged records aside first (a purged record is found
+    only at its own address, which answers 410 before opening anything), so a destroyed key here is a
+    bug: a 500, which tells the caller nothing about the record."""
+    if wrapped is None:
+        raise PurgedRecordOpened(f"record {record_id} is purged: its data key is destroyed")
     return RecordSecrets(vault, vault.data_key(wrapped, record_owner(record_id)), record_id)
+
+
+class PurgedRecordOpened(RuntimeError):
+    """Code tried to open a purged record instead of setting it aside."""
 
 
 def new_secrets(vault: Vault, record_id: str) -> tuple[RecordSecrets, str]:
