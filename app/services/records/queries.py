@@ -51,8 +51,10 @@ def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Reco
     return query.where(and_(*conditions)) if conditions else query
 
 
-def _visible_filtered(kind: KindSpec, agency_id: str, filters: RecordFilters) -> Select[Record]:
-    query = _apply_filters(visible_records(kind, agency_id), filters)
+def _visible_filtered(
+    kind: KindSpec, agency_id: str, filters: RecordFilters, *, page: bool = False
+) -> Select[Record]:
+    query = _apply_filters(visible_records(kind, agency_id, page=page), filters)
     if filters.linked is not None:
         query = query.where(linked_to(agency_id, filters.linked))
     return query
@@ -69,7 +71,7 @@ def list_records(
     limit: int,
 ) -> Sequence[Record]:
     """One page. Keyset order: newest first, or (alerts) most urgent first, then newest."""
-    query = _visible_filtered(kind, agency_id, filters)
+    query = _visible_filtered(kind, agency_id, filters, page=True)
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:

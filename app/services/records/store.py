@@ -64,8 +64,9 @@ class Actor:
         return LinkAuthor(self.agency_id, self.name)
 
 
-def visible_records(kind: KindSpec, agency_id: str) -> Select[Record]:
-    return select(Record).where(Record.kind == kind.kind.value, visible_to(agency_id))
+def visible_records(kind: KindSpec, agency_id: str, *, page: bool = False) -> Select[Record]:
+    """The records of `kind` the agency may see; `page` when the query reads a page of them, not all."""
+    return select(Record).where(Record.kind == kind.kind.value, visible_to(agency_id, probe_each_row=page))
 
 
 def get_visible(
