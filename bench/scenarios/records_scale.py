@@ -138,7 +138,7 @@ def visible_counts(db: Database) -> dict[str, int]:
         for name, params in shapes.items():
             filters, _ = shape_filters(params)
             started = time.perf_counter()
-            counts[name] = count_records(session, ALERTS, READER, filters)
+            counts[name] = count_records(session, ALERTS, READER, filters, cap=None).count
             elapsed = (time.perf_counter() - started) * 1000
             print(f"    {name:<28} {counts[name]:>8}   (count query {elapsed:6.1f} ms)")
     return counts
@@ -222,6 +222,61 @@ def report_paging(timings: list[PageTiming], rounds: int) -> dict[str, Any]:
     return summary
 
 
+# ---------------------------------------------------------------- counts and single records
+async def time_gets(
+    server: Server, codec: Codec, targets: list[tuple[str, dict[str, Any]]], check: Callable[[Any], bool]
+) -> list[float]:
+    """Each (path, query) GET in turn on one connection: signed (untimed), timed write-to-read, checked."""
+    reader, writer = await asyncio.open_connection(HOST, server.port)
+    latencies: list[float] = []
+    try:
+        for path, query in targets:
+            request = signed(codec, "GET", f"{server.base_url}{path}", query, None)
+            wire = serialise(request)
+            sent = time.perf_counter()
+            writer.write(wire)
+            raw = await read_response(reader)
+            latencies.append((time.perf_counter() - sent) * 1000)
+            if raw.status != 200 or not check(open_raw(codec, request, raw, path)):
+                raise BenchError(f"GET {path}: {raw.status} {raw.body[:300]!r}")
+    finally:
+        await close_connection(writer)
+    return latencies
+
+
+def counts_and_gets(
+    runner: asyncio.Runner, server: Server, codec: Codec, db: Database, repeats: int
+) -> dict[str, Any]:
+    """The count (capped at COUNT_CAP) for two shapes, and GET of single alerts READER may see."""
+    with db.sessions() as session:
+        page = list_records(session, ALERTS, READER, RecordFilters(), sort="recent", after=None, limit=200)
+        ids = [record.id for record in page]
+    rng = random.Random(11)
+    phases: dict[str, tuple[list[tuple[str, dict[str, Any]]], Callable[[Any], bool]]] = {
+        "count (all)": ([("/v1/alerts/count", {})] * repeats, lambda data: isinstance(data["count"], int)),
+        "count (active+IT)": (
+            [("/v1/alerts/count", {"status": "active", "country": FILTER_COUNTRY})] * repeats,
+            lambda data: isinstance(data["count"], int),
+        ),
+        "get one alert": (
+            [(f"/v1/alerts/{rng.choice(ids)}", {}) for _ in range(repeats)],
+            lambda data: data["id"] in ids,
+        ),
+    }
+    print()
+    print(f"counts and single alerts at scale, ms ({READER}, {repeats} each, one connection)")
+    summary: dict[str, Any] = {}
+    for name, (targets, check) in phases.items():
+        runner.run(time_gets(server, codec, targets[: max(1, repeats // 10)], check))  # warm-up
+        latencies = runner.run(time_gets(server, codec, targets, check))
+        summary[name] = {
+            "p50_ms": round(percentile(latencies, 0.5), 2),
+            "p95_ms": round(percentile(latencies, 0.95), 2),
+        }
+        print(f"  {name:<20} p50 {summary[name]['p50_ms']:>7.2f}   p95 {summary[name]['p95_ms']:>7.2f}")
+    return summary
+
+
 # ---------------------------------------------------------------- the plans
 def captured_list_sql(db: Database, params: dict[str, str], page: int) -> tuple[str, Any, int]:
     """The records query list_records issues for READER's `page` of a shape (following the cursor
@@ -271,5 +326,6 @@ def at_scale(
         for shape, params in SCALE_SHAPES.items():
             timings += runner.run(page_through(kix, codec, shape, params, args.pages, round_no))
     summary = report_paging(timings, args.scale_rounds)
+    singles = counts_and_gets(runner, kix, codec, db, args.pages * args.scale_rounds)
     explain(db, args.pages)
-    return {"scale": args.scale, "visible": counts, "paging": summary}
+    return {"scale": args.scale, "visible": counts, "paging": summary, "counts_and_gets": singles}

@@ -10,6 +10,7 @@ from app.client import KixClient, KixProblem
 from app.db import Database
 from tests.conftest import ALL_BUT_ADMIN, Member, agency_body
 from tests.records_data import alert, cooperation_request, lead, rules, suspect
+from tests.services.test_visibility_shape import grant_checks, statements
 
 
 def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -215,3 +216,16 @@ def test_prosecution_outcomes_on_a_suspect(trio: tuple[Member, Member, Member]) 
         ]
         == 422
     )
+
+
+def test_a_partner_lists_by_hashing_its_grants_and_police_by_probing_each_row(
+    partner: Member, trio: tuple[Member, Member, Member], db: Database
+) -> None:
+    """A partner sees only what it submitted, few of the rows a list reads: its list leaves the grant
+    checks hashable, where other agencies' lists probe each row (services.records.visibility)."""
+    with statements(db) as seen:
+        partner.client.list_records("leads")
+        trio[0].client.list_records("leads")
+    partner_list, police_list = (s for s in seen if s.lstrip().startswith("SELECT records.id"))
+    assert grant_checks(partner_list) == [False, False]
+    assert grant_checks(police_list) == [True, True]

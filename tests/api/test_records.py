@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from app.api.records import expected_version
 from app.client import KixClient, KixProblem
+from app.db import Database
 from app.errors import PreconditionFailed, PreconditionRequired
+from app.services.records.kinds import ALERTS
+from app.services.records.queries import RecordCount, RecordFilters, count_records
 from tests.conftest import Member
 from tests.records_data import alert, lead, rules, suspect
 from tests.signing import build_request, send
@@ -47,7 +50,24 @@ def test_create_read_list_each_kind(owner: Member, partner: Member, kind: str, b
     assert seen["id"] == created["id"]
     assert seen["rules"]["distribution"]["agencies"] is None  # recipients do not learn of each other
     assert [item["id"] for item in partner.client.list_records(kind)["items"]] == [created["id"]]
-    assert _count(partner.client, kind) == 1
+    assert partner.client.count_records(kind) == {"count": 1, "capped": False}
+
+
+def test_a_count_is_exact_up_to_its_cap_then_says_more(owner: Member, partner: Member, db: Database) -> None:
+    hidden = rules(mode="owner_only")
+    for body in (alert(), alert(), alert(), alert(rules=hidden)):
+        owner.client.create_record("alerts", body)
+    with db.sessions() as session:
+        counted = {
+            cap: count_records(session, ALERTS, partner.agency_id, RecordFilters(), cap=cap)
+            for cap in (None, 4, 3, 2)
+        }
+    assert counted == {
+        None: RecordCount(3, capped=False),  # the owner's own alert is not the partner's to count
+        4: RecordCount(3, capped=False),
+        3: RecordCount(3, capped=False),
+        2: RecordCount(2, capped=True),
+    }
 
 
 def test_lead_identifiers_are_normalised(owner: Member) -> None:

@@ -16,9 +16,20 @@ from app.services.records.kinds import ALERTS
 from app.services.records.queries import RecordFilters, count_records, list_records
 from app.services.records.store import visible_records
 
-# LIMIT ALL OFFSET 0 closing a subquery, as each dialect renders it (bound or not).
-BOUND = r"(\?|%\(param_\d+\)s(::INTEGER)?)"
-FENCE = re.compile(rf"\s*LIMIT (ALL|-1|{BOUND}) OFFSET {BOUND}(?=\))")
+
+def grant_checks(sql: str) -> list[bool]:
+    """For each grant check (EXISTS over record_grants) in `sql`: whether it is fenced (has an OFFSET)."""
+    found = []
+    for start in (match.start() for match in re.finditer(r"EXISTS \(SELECT 1", sql)):
+        depth, end = 0, start
+        for end in range(sql.index("(", start), len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        check = sql[start:end]
+        if "record_grants" in check:
+            found.append("OFFSET" in check)
+    return found
 
 
 def _sql(query: Any) -> str:
@@ -26,16 +37,18 @@ def _sql(query: Any) -> str:
 
 
 def test_a_page_fences_both_grant_checks_and_a_whole_table_query_does_not() -> None:
-    page = _sql(visible_records(ALERTS, "de-bka", page=True))
+    page = _sql(visible_records(ALERTS, "de-bka", probe_each_row=True))
     whole = _sql(visible_records(ALERTS, "de-bka"))
-    assert page.count("EXISTS (SELECT 1") == whole.count("EXISTS (SELECT 1") == 2
-    assert len(FENCE.findall(page)) == 2
-    assert not FENCE.findall(whole)
-    assert " ".join(FENCE.sub("", page).split()) == " ".join(whole.split()), "the fence is the only change"
+    assert grant_checks(page) == [True, True]
+    assert grant_checks(whole) == [False, False]
+    fence = r"\s*LIMIT ALL OFFSET %\(param_\d+\)s::INTEGER"
+    assert " ".join(re.sub(fence, "", page).split()) == " ".join(whole.split()), (
+        "the fence is the only change"
+    )
 
 
 @contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
+def statements(db: Database) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -48,11 +61,15 @@ def _statements(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", note)
 
 
-def test_a_list_reads_a_fenced_page_and_a_count_an_unfenced_whole(db: Database) -> None:
+def test_lists_and_capped_counts_probe_and_a_whole_count_may_hash(db: Database) -> None:
     filters = RecordFilters(status="active")
-    with db.sessions() as session, _statements(db) as seen:
+    with db.sessions() as session, statements(db) as seen:
         list_records(session, ALERTS, "de-bka", filters, sort="recent", after=None, limit=50)
-        count_records(session, ALERTS, "de-bka", filters)
-    listed, counted = (s for s in seen if "FROM records" in s)
-    assert len(FENCE.findall(listed)) == 2
-    assert not FENCE.findall(counted)
+        list_records(
+            session, ALERTS, "de-bka", filters, sort="recent", after=None, limit=50, probe_each_row=False
+        )
+        count_records(session, ALERTS, "de-bka", filters)  # stops at its cap: reads about a page's worth
+        count_records(session, ALERTS, "de-bka", filters, cap=None)
+    probed, hashable, capped, whole = (s for s in seen if "FROM records" in s)
+    assert grant_checks(probed) == grant_checks(capped) == [True, True]
+    assert grant_checks(hashable) == grant_checks(whole) == [False, False]

@@ -55,6 +55,7 @@ class Caller:
     actor: str
     scopes: frozenset[str]
     encrypt_public: X25519PublicKey
+    agency_kind: str = ""  # police, fiu, ..., private_partner (read with the key, on every request)
 
 
 @lru_cache(maxsize=4096)
@@ -79,6 +80,7 @@ _KEY_WITH_AGENCY = (
         Agency.id.label("agency_id"),
         Agency.status.label("agency_status"),
         Agency.scopes.label("agency_scopes"),
+        Agency.kind.label("agency_kind"),
     )
     .join(Agency, Agency.id == Credential.agency_id)
     .where(Credential.kid == bindparam("kid"))
@@ -172,6 +174,7 @@ def authenticate(
         actor=actor,
         scopes=frozenset(key.key_scopes) & frozenset(key.agency_scopes),
         encrypt_public=_x25519(key.encrypt_public),
+        agency_kind=key.agency_kind,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Record
+from app.schemas.records import COUNT_CAP
 from app.services.records.kinds import KindSpec
 from app.services.records.links import linked_to
 from app.services.records.store import visible_records
@@ -52,9 +53,9 @@ def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Reco
 
 
 def _visible_filtered(
-    kind: KindSpec, agency_id: str, filters: RecordFilters, *, page: bool = False
+    kind: KindSpec, agency_id: str, filters: RecordFilters, *, probe_each_row: bool = False
 ) -> Select[Record]:
-    query = _apply_filters(visible_records(kind, agency_id, page=page), filters)
+    query = _apply_filters(visible_records(kind, agency_id, probe_each_row=probe_each_row), filters)
     if filters.linked is not None:
         query = query.where(linked_to(agency_id, filters.linked))
     return query
@@ -69,9 +70,11 @@ def list_records(
     sort: str,
     after: list[Any] | None,
     limit: int,
+    probe_each_row: bool = True,
 ) -> Sequence[Record]:
-    """One page. Keyset order: newest first, or (alerts) most urgent first, then newest."""
-    query = _visible_filtered(kind, agency_id, filters, page=True)
+    """One page. Keyset order: newest first, or (alerts) most urgent first, then newest.
+    `probe_each_row` (see visibility.audience_of) unless the agency sees few of the rows it reads."""
+    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe_each_row)
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
@@ -105,6 +108,29 @@ def cursor_position(record: Record, sort: str) -> list[Any]:
     return [record.urgency_rank, created, record.id] if sort == "urgency" else [created, record.id]
 
 
-def count_records(session: Session, kind: KindSpec, agency_id: str, filters: RecordFilters) -> int:
-    query = _visible_filtered(kind, agency_id, filters)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+@dataclass(frozen=True)
+class RecordCount:
+    count: int
+    capped: bool  # there are more than `count`
+
+
+def count_records(
+    session: Session,
+    kind: KindSpec,
+    agency_id: str,
+    filters: RecordFilters,
+    *,
+    cap: int | None = COUNT_CAP,
+    probe_each_row: bool = True,
+) -> RecordCount:
+    """How many records the agency may see, exact up to `cap` (None: no cap, for operators' tools).
+    A capped count reads at most cap + 1 visible rows, so, like a page, it probes each row's grants
+    (visibility.audience_of) unless `probe_each_row` is off; an uncapped one reads all and may hash."""
+    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe_each_row and cap is not None)
+    rows = query.with_only_columns(Record.id)
+    if cap is not None:
+        rows = rows.limit(cap + 1)
+    found = session.scalar(select(func.count()).select_from(rows.subquery())) or 0
+    if cap is not None and found > cap:
+        return RecordCount(cap, capped=True)
+    return RecordCount(found, capped=False)

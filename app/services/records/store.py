@@ -64,9 +64,11 @@ class Actor:
         return LinkAuthor(self.agency_id, self.name)
 
 
-def visible_records(kind: KindSpec, agency_id: str, *, page: bool = False) -> Select[Record]:
-    """The records of `kind` the agency may see; `page` when the query reads a page of them, not all."""
-    return select(Record).where(Record.kind == kind.kind.value, visible_to(agency_id, probe_each_row=page))
+def visible_records(kind: KindSpec, agency_id: str, *, probe_each_row: bool = False) -> Select[Record]:
+    """The records of `kind` the agency may see (probe_each_row: see visibility.audience_of)."""
+    return select(Record).where(
+        Record.kind == kind.kind.value, visible_to(agency_id, probe_each_row=probe_each_row)
+    )
 
 
 def get_visible(
