@@ -41,6 +41,9 @@ class BenchError(RuntimeError):
     """The benchmark could not produce valid figures (a server failed, a response was wrong...)."""
 
 
+RSS_GOAL_MB = 200  # issue 13: peak resident memory of one worker under round-trip and list loads
+
+
 @dataclass
 class Server:
     name: str

@@ -51,7 +51,7 @@ from bench.data.bodies import COUNTRIES, BodyMaker
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int
 from bench.harness.phases import Target, describe, print_figures, run_phase, summarised
-from bench.harness.servers import kix_env, server_vault, set_up_kix, start_kix_and_bare
+from bench.harness.servers import RSS_GOAL_MB, kix_env, server_vault, set_up_kix, start_kix_and_bare
 from bench.harness.wire import PhaseResult, new_runner, open_raw
 from bench.scenarios.records_scale import CREATOR, FILTER_COUNTRY, PAGE_SIZE, READER, at_scale, check_list
 
@@ -176,6 +176,12 @@ def benchmark(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
         if args.scale:
             db = workspace.open(env["KIX_DATABASE_URL"])
             summary["at_scale"] = at_scale(args, runner, db, kix, reader, server_vault(env))
+    summary["peak_rss_mb"] = round(kix.peak_rss_mb(), 1)
+    print()
+    print(
+        f"peak resident memory of one KIX worker under these creates and lists: {summary['peak_rss_mb']:.0f} "
+        f"MB (goal < {RSS_GOAL_MB} MB: {'met' if summary['peak_rss_mb'] < RSS_GOAL_MB else 'not met'})"
+    )
     return summary
 
 

@@ -35,14 +35,13 @@ from app.client.codec import Codec
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int
 from bench.harness.phases import Target, describe, medians, print_figures, run_phase
-from bench.harness.servers import Server, kix_env, set_up_kix, start_kix_and_bare
+from bench.harness.servers import RSS_GOAL_MB, Server, kix_env, set_up_kix, start_kix_and_bare
 from bench.harness.wire import PhaseResult, new_runner
 from bench.scenarios.crypto_floor import Floor, measure
 
 AGENCY = "de-bka"
 GOAL = 0.70  # of the limit; below 0.50 the point is not done
 FLOOR_ROUNDS, FLOOR_CALLS = 5, 1000
-RSS_GOAL_MB = 200  # peak resident memory of one worker under the load
 
 
 def make_payload(seq: int) -> dict[str, Any]:
