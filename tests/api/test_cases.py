@@ -48,7 +48,8 @@ def test_the_access_matrix_of_a_case(agencies: dict[str, Member]) -> None:
         assert [n["id"] for n in reader.case_graph(case["id"])["nodes"]] == [private["id"]]
         assert reader.get_record("alerts", private["id"])["id"] == private["id"]
     assert participant.get_case(case["id"])["your_role"] == "participant"
-    assert [c["id"] for c in participant.cases()["items"]] == [case["id"]]
+    for lister, role in ((owner, "owner"), (participant, "participant"), (invitee, "invited")):
+        assert [(c["id"], c["your_role"]) for c in lister.cases()["items"]] == [(case["id"], role)]
 
     # Invited, not yet accepted: sees the invitation, none of the records, no graph.
     invited = invitee.get_case(case["id"])

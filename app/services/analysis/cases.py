@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -50,14 +50,18 @@ def title_and_summary(vault: Vault, case: JointCase) -> tuple[str, str]:
 
 
 def _role(session: Session, case: JointCase, agency_id: str) -> str | None:
-    if case.owner_id == agency_id:
-        return OWNER
     status = session.scalar(
         select(CaseParticipant.status).where(
             CaseParticipant.case_id == case.id, CaseParticipant.agency_id == agency_id
         )
     )
-    return {ACCEPTED: PARTICIPANT, INVITED_STATUS: INVITED}.get(status or "")
+    return _role_of(case, agency_id, status)
+
+
+def _role_of(case: JointCase, agency_id: str, participant_status: str | None) -> str | None:
+    if case.owner_id == agency_id:
+        return OWNER
+    return {ACCEPTED: PARTICIPANT, INVITED_STATUS: INVITED}.get(participant_status or "")
 
 
 def find_case(
@@ -252,7 +256,8 @@ def cases_of(
         JointCase.owner_id == agency_id,
         role_of.where(CaseParticipant.status.in_((ACCEPTED, INVITED_STATUS))).exists(),
     )
-    query: Select[JointCase] = select(JointCase).where(mine)
+    # The agency's participation is read in the same query, not once per case.
+    query = select(JointCase, role_of.scalar_subquery()).where(mine)
     if status is not None:
         query = query.where(JointCase.status == status)
     if after is not None:
@@ -260,7 +265,5 @@ def cases_of(
         query = query.where(
             or_(JointCase.created_at < created, and_(JointCase.created_at == created, JointCase.id < last_id))
         )
-    cases = list(
-        session.scalars(query.order_by(JointCase.created_at.desc(), JointCase.id.desc()).limit(limit))
-    )
-    return [(case, _role(session, case, agency_id) or INVITED) for case in cases]
+    rows = session.execute(query.order_by(JointCase.created_at.desc(), JointCase.id.desc()).limit(limit))
+    return [(case, _role_of(case, agency_id, participation) or INVITED) for case, participation in rows]
