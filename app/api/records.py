@@ -83,6 +83,12 @@ def _retention(session: Session, vault: Vault, record: Record) -> dict[str, Any]
     }
 
 
+def _sees_only_its_own(caller: Caller) -> bool:
+    """A private partner: no record can be sent to it (rules.check_agencies), it joins no group, and
+    no request, room or case can include it."""
+    return caller.agency_kind == PRIVATE_PARTNER
+
+
 def build_router(kind: KindSpec) -> APIRouter:
     router = APIRouter(prefix=f"/v1/{kind.path}", tags=[kind.path])
     Reader = Annotated[Caller, Depends(require(kind.read_scope))]
@@ -211,9 +217,7 @@ def build_router(kind: KindSpec) -> APIRouter:
                 sort=sort,
                 after=after,
                 limit=limit + 1,
-                # A private partner sees only what it submitted and was granted: rows it may see are
-                # sparse, and probing each row read costs more than hashing its few grants.
-                probe_each_row=caller.agency_kind != PRIVATE_PARTNER,
+                own_only=_sees_only_its_own(caller),
             )
         )
         page = rows[:limit]
@@ -240,8 +244,8 @@ def build_router(kind: KindSpec) -> APIRouter:
         filters = queries.RecordFilters(
             status=status_.value if status_ is not None else None, country=country, owner=owner
         )
-        probe = caller.agency_kind != PRIVATE_PARTNER  # as for a list
-        found = queries.count_records(session, kind, caller.agency_id, filters, probe_each_row=probe)
+        own_only = _sees_only_its_own(caller)
+        found = queries.count_records(session, kind, caller.agency_id, filters, own_only=own_only)
         return CountRead(count=found.count, capped=found.capped)
 
     @router.get(

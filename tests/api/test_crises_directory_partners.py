@@ -10,7 +10,7 @@ from app.client import KixClient, KixProblem
 from app.db import Database
 from tests.conftest import ALL_BUT_ADMIN, Member, agency_body
 from tests.records_data import alert, cooperation_request, lead, rules, suspect
-from tests.services.test_visibility_shape import grant_checks, statements
+from tests.services.test_visibility_shape import statements
 
 
 def _problem(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -184,6 +184,12 @@ def test_a_private_partner_submits_to_its_fiu_and_sees_nothing_else(
         "validation-failed",
     )
     assert _problem(admin.create_group, {"id": "g", "name": "G", "members": ["fr-bank"]})[0] == 422
+    shared_lead = [shared["id"]]  # a request's addressee and copied agencies see the records it names
+    for request in (
+        cooperation_request("fr-bank", linked_records=shared_lead),
+        cooperation_request("fr-tracfin", copied=["fr-bank"], linked_records=shared_lead),
+    ):
+        assert _problem(police.client.create_request, request) == (422, "validation-failed")
     events = list(partner.client.feed.iter(follow=False))
     assert {e["record_id"] for e in events if e["record_id"]} == {submitted["id"]}
     # And a partner holds no other scope.
@@ -218,14 +224,18 @@ def test_prosecution_outcomes_on_a_suspect(trio: tuple[Member, Member, Member]) 
     )
 
 
-def test_a_partner_lists_by_hashing_its_grants_and_police_by_probing_each_row(
+def test_a_partner_lists_and_counts_only_its_own_rows(
     partner: Member, trio: tuple[Member, Member, Member], db: Database
 ) -> None:
-    """A partner sees only what it submitted, few of the rows a list reads: its list leaves the grant
-    checks hashable, where other agencies' lists probe each row (services.records.visibility)."""
+    """A partner sees only what it submitted: its lists and counts say so outright (owner = itself, on
+    top of the visibility rule), so the owner index finds its few rows among everyone's."""
     with statements(db) as seen:
-        partner.client.list_records("leads")
-        trio[0].client.list_records("leads")
-    partner_list, police_list = (s for s in seen if s.lstrip().startswith("SELECT records.id"))
-    assert grant_checks(partner_list) == [False, False]
-    assert grant_checks(police_list) == [True, True]
+        for member in (partner, trio[0]):
+            member.client.list_records("leads")
+            member.client.count_records("leads")
+    reads = [s for s in seen if "FROM records" in s and "records.owner_id =" in s]
+    partner_list, partner_count, police_list, police_count = reads
+    for own_only in (partner_list, partner_count):
+        assert own_only.count("records.owner_id =") == 2  # in the rule, and on its own
+    for everyone in (police_list, police_count):
+        assert everyone.count("records.owner_id =") == 1

@@ -53,9 +53,14 @@ def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Reco
 
 
 def _visible_filtered(
-    kind: KindSpec, agency_id: str, filters: RecordFilters, *, probe_each_row: bool = False
+    kind: KindSpec, agency_id: str, filters: RecordFilters, *, probe_each_row: bool, own_only: bool
 ) -> Select[Record]:
     query = _apply_filters(visible_records(kind, agency_id, probe_each_row=probe_each_row), filters)
+    if own_only:
+        # An agency that sees only what it owns (a private partner: nothing can be sent to it) says so
+        # outright, so the owner index finds its rows instead of the rule testing every row of the kind
+        # (a partner owning none of a million alerts: 4.2 s before, 0.8 ms). The rule still applies.
+        query = query.where(Record.owner_id == agency_id)
     if filters.linked is not None:
         query = query.where(linked_to(agency_id, filters.linked))
     return query
@@ -70,11 +75,12 @@ def list_records(
     sort: str,
     after: list[Any] | None,
     limit: int,
-    probe_each_row: bool = True,
+    own_only: bool = False,
 ) -> Sequence[Record]:
-    """One page. Keyset order: newest first, or (alerts) most urgent first, then newest.
-    `probe_each_row` (see visibility.audience_of) unless the agency sees few of the rows it reads."""
-    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe_each_row)
+    """One page. Keyset order: newest first, or (alerts) most urgent first, then newest. A page reads a
+    few rows, so each one's grants are probed (visibility.audience_of). `own_only` for an agency that
+    sees only the records it owns."""
+    query = _visible_filtered(kind, agency_id, filters, probe_each_row=True, own_only=own_only)
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
@@ -121,12 +127,13 @@ def count_records(
     filters: RecordFilters,
     *,
     cap: int | None = COUNT_CAP,
-    probe_each_row: bool = True,
+    own_only: bool = False,
 ) -> RecordCount:
     """How many records the agency may see, exact up to `cap` (None: no cap, for operators' tools).
     A capped count reads at most cap + 1 visible rows, so, like a page, it probes each row's grants
-    (visibility.audience_of) unless `probe_each_row` is off; an uncapped one reads all and may hash."""
-    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe_each_row and cap is not None)
+    (visibility.audience_of); an uncapped one reads all and may hash them. `own_only` as for a list."""
+    probe = cap is not None
+    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe, own_only=own_only)
     rows = query.with_only_columns(Record.id)
     if cap is not None:
         rows = rows.limit(cap + 1)

@@ -26,7 +26,7 @@ from app.services.directory.entries import check_accepts
 from app.services.events.outbox import emit
 from app.services.records.kinds import LEADS, SUSPECTS
 from app.services.records.store import Actor, change_by_agreement
-from app.services.records.visibility import REQUEST_GRANT, visible_to
+from app.services.records.visibility import PRIVATE_PARTNER, REQUEST_GRANT, visible_to
 from app.services.vault import RecordSecrets, Vault
 from app.services.workflows.crises import check_room_member
 from app.services.workflows.engine import Mover, Party, Workflow, apply, open_item, transition
@@ -143,10 +143,14 @@ def _check_records(session: Session, requester: str, data: RequestCreate) -> lis
 
 def _check_parties(session: Session, requester: str, data: RequestCreate) -> None:
     parties = [data.addressee, *data.copied]
-    active = set(session.scalars(select(Agency.id).where(Agency.id.in_(parties), Agency.status == "active")))
+    query = select(Agency.id, Agency.kind).where(Agency.id.in_(parties), Agency.status == "active")
+    active: dict[str, str] = {agency_id: kind for agency_id, kind in session.execute(query)}
     unknown = [agency for agency in parties if agency not in active]
     if unknown:
         raise ValidationFailed(f"no active agency {unknown[0]}")
+    partners = [agency for agency in parties if active[agency] == PRIVATE_PARTNER]
+    if partners:  # a party sees the records a request names: partners receive nothing
+        raise ValidationFailed(f"{partners[0]} is a private partner, which receives no requests")
     if requester in parties or data.addressee in data.copied:
         raise ValidationFailed("the requester, the addressee and the copied agencies must all differ")
     check_accepts(session, data.addressee, data.kind)
