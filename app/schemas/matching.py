@@ -17,7 +17,8 @@ class MatchRequest(InputModel):
     names: Annotated[list[ShortText], Field(max_length=20)] = Field(
         default_factory=list,
         description='Full names; "FAMILY, Given" marks the family name where you know it (compared part '
-        "with part: a different family name is never a hit)",
+        'with part: a different family name is never a hit), and "FAMILY, Given, Patronymic" a patronymic '
+        "as well (left out of the other name, it costs little)",
     )
     dates_of_birth: Annotated[list[date], Field(max_length=20)] = Field(default_factory=list)
     documents: Annotated[

@@ -76,11 +76,23 @@ class Name(InputModel):
         description="The family name as written in full_name, where known: names are then compared part "
         "with part (a different family name is never a hit). Otherwise it is inferred.",
     )
+    patronymic: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="The patronymic as written in full_name (Ivanovich, Petrovna, bin Khalid), where known, "
+        "with family_name: it is never taken for the family name, and a name that leaves it out loses "
+        "less than for any other part. Otherwise East Slavic and Arabic patronymics are inferred.",
+    )
 
     @model_validator(mode="after")
-    def _family_name_is_part_of_the_name(self) -> "Name":
+    def _parts_are_parts_of_the_name(self) -> "Name":
         if self.family_name is not None and self.family_name not in self.full_name:
             raise ValueError("family_name must be written as it is in full_name")
+        if self.patronymic is not None:
+            if self.family_name is None:
+                raise ValueError("patronymic needs family_name: the rest of full_name is then the given name")
+            rest = self.full_name.replace(self.family_name, " ", 1)
+            if self.patronymic not in rest:
+                raise ValueError("patronymic must be written as it is in full_name, apart from family_name")
         return self
 
 

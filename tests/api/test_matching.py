@@ -319,6 +319,28 @@ def test_a_known_family_name_is_compared_as_such(pair: tuple[Member, Member]) ->
     assert refused.value.status == 422
 
 
+def test_a_patronymic_is_never_the_family_name_and_costs_little_when_left_out(
+    pair: tuple[Member, Member],
+) -> None:
+    owner, querier = pair
+    structured = {"full_name": "Petrov Ivan Ivanovich", "family_name": "Petrov", "patronymic": "Ivanovich"}
+    inferred = {"full_name": "Sidorova Anna Pavlovna", "script": "Latn"}  # the official order, unmarked
+    made = [
+        owner.client.create_record("suspects", suspect(names=[name], rules=rules(mode="all_members")))["id"]
+        for name in (structured, inferred)
+    ]
+    for query, record_id in (("Ivan Petrov", made[0]), ("Anna Sidorova", made[1])):
+        [found] = querier.client.match({"names": [query]})["references"]
+        assert (found["record_id"], found["strength"]) == (record_id, "strong")
+    # Known as such, a patronymic is still compared when both names carry one: another father's son.
+    assert querier.client.match({"names": ["Petrov, Ivan, Sergeyevich"]})["references"] == []
+    for wrong in ({"patronymic": "Ivanovich"}, {"family_name": "Petrov", "patronymic": "Petrovich"}):
+        refused = structured | {"family_name": None} | wrong
+        with pytest.raises(KixProblem) as problem:
+            owner.client.create_record("suspects", suspect(names=[refused]))
+        assert problem.value.status == 422
+
+
 def test_a_keying_error_in_a_name_is_a_possible_hit_only_with_the_birth_date(
     pair: tuple[Member, Member],
 ) -> None:

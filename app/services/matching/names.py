@@ -25,6 +25,7 @@ EXACT, STRONG, POSSIBLE = "exact", "strong", "possible"
 
 _UNCERTAIN_CAP = 0.94
 _UNPAIRED_FACTOR = 0.97
+_UNPAIRED_PATRONYMIC_FACTOR = 0.99  # a patronymic is left out more often than any other part
 _GIVEN_DIFFERENT_CAP = 0.92  # the same family name, another given name: possible at most
 _FAMILY_DIFFERENT_CAP = 0.85  # another family name: no hit
 _VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
@@ -41,6 +42,7 @@ class PreparedName:
     family_first: bool
     tonal: bool  # Vietnamese in full orthography, where marks (and their absence) tell names apart
     han: str  # the name as written, when in Han characters: it may be Japanese, read otherwise
+    patronymic: tuple[Token, ...] = ()  # the father's name made a part of one's own: never the family
 
     @classmethod
     def of(cls, name: str) -> "PreparedName":
@@ -50,21 +52,56 @@ class PreparedName:
     def make(cls, name: str) -> "PreparedName":
         parts = name_parts(name)
         tokens = tuple(Token.of(text, written) for text, written in parts)
+        patronymic = _patronymic(name, tokens)
         family_first = (
             bool(_FAMILY_FIRST.search(name))
             or ("," in name and not name.rstrip().endswith(","))
             # Wang Wei, Kim Ji-hoon written in Latin: a family name of such a culture first
             or (len(tokens) > 1 and variants.family_name_first(tokens[0].sets))
+            # Petrov Ivan Ivanovich: the official Russian order ends with the patronymic
+            or (len(tokens) > 2 and bool(patronymic) and patronymic[-1] is tokens[-1])
         )
         tonal = bool(_VIETNAMESE.search(name.lower()))
         han = name if _HAN.search(name) else ""
-        return cls(tokens, name_key(name), family_first, tonal, han)
+        return cls(tokens, name_key(name), family_first, tonal, han, patronymic)
 
     @property
     def family(self) -> int | None:
         if not self.tokens:
             return None
         return 0 if self.family_first or len(self.tokens) == 1 else len(self.tokens) - 1
+
+
+# East Slavic patronymics. The female forms are never family names; the male ones may be (Abramovich),
+# so they count only where a family name can not be: in the middle, or last after a family name.
+_FEMALE_PATRONYMIC = re.compile(r"(OVNA|EVNA|ICHNA)$")
+_MALE_PATRONYMIC = re.compile(r"(OVICH|EVICH|OVYCH|EVYCH)$")
+_EAST_SLAVIC_FAMILY = re.compile(r"(OV|EV|YOV|IN|YN|OVA|EVA|INA|YNA|SKY|SKIY|SKII|SKAYA|SKAIA|ENKO|UK|CHUK)$")
+_SON_OF = frozenset({"BIN", "IBN", "BINT", "BEN"})
+
+
+def _patronymic(name: str, tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """The tokens of the name's patronymic: given as the third part of "FAMILY, Given, Patronymic", or
+    inferred: Ivanovich / Petrovna in the middle (or last, after a family name: Petrov Ivan Ivanovich),
+    "bin Khalid" before the family name (bin Laden, last, is the family name)."""
+    sections = name.split(",")
+    if len(sections) == 3 and sections[2].strip():
+        count = len(name_parts(sections[2]))
+        return tokens[len(tokens) - count :] if 0 < count < len(tokens) else ()
+    if len(tokens) < 3:
+        return ()
+    texts = [token.text for token in tokens]
+    for index in range(1, len(texts) - 1):
+        if texts[index] in _SON_OF and index + 1 < len(texts) - 1:
+            return tokens[index : index + 2]
+        if _FEMALE_PATRONYMIC.search(texts[index]) or _MALE_PATRONYMIC.search(texts[index]):
+            return (tokens[index],)
+    last = texts[-1]
+    if _FEMALE_PATRONYMIC.search(last) or (
+        _MALE_PATRONYMIC.search(last) and _EAST_SLAVIC_FAMILY.search(texts[0])
+    ):
+        return (tokens[-1],)
+    return ()
 
 
 @lru_cache(maxsize=65536)
@@ -103,6 +140,16 @@ def _join(first: Token, second: Token, other: tuple[Token, ...]) -> Token | None
         if any(token_similarity(candidate, token) >= ALIKE for token in other):
             return candidate
     return None
+
+
+def _unpaired_cost(tokens: tuple[Token, ...], paired: set[int], name: PreparedName) -> float:
+    """What the tokens of one side left without a partner cost: a patronymic less than any other."""
+    cost = 1.0
+    for index, token in enumerate(tokens):
+        if index not in paired:
+            patronymic = any(token is part for part in name.patronymic)
+            cost *= _UNPAIRED_PATRONYMIC_FACTOR if patronymic else _UNPAIRED_FACTOR
+    return cost
 
 
 def _spelled_apart(a: Token, b: Token, first: PreparedName, second: PreparedName) -> bool:
@@ -170,8 +217,9 @@ def _compare(first: PreparedName, second: PreparedName) -> Comparison:
     }
     total = sum(weights.values())
     mean = sum(weights[i] * similarity for i, (_j, similarity) in partner.items()) / total
-    unpaired = max(len(tokens_a), len(tokens_b)) - len(partner)
-    score = mean * _UNPAIRED_FACTOR**unpaired
+    # The side with more tokens left over pays for them, as many as it has (pairs are one to one).
+    left_over = (_unpaired_cost(tokens_a, set(partner), first), _unpaired_cost(tokens_b, used_b, second))
+    score = mean * min(left_over)
     family_index = 0 if first.family_first or len(tokens_a) == 1 else len(tokens_a) - 1
     if (
         family_index >= 2

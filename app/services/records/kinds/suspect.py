@@ -20,16 +20,20 @@ def _columns(body: Body) -> Columns:
 
 
 def _names(body: Body) -> list[str]:
-    """Names to score, a known family name first and marked ("FAMILY, Given"), so names are compared part
-    with part (the graph's label uses the first)."""
+    """Names to score, a known family name first and marked ("FAMILY, Given", "FAMILY, Given, Patronymic"),
+    so names are compared part with part (the graph's label uses the first)."""
     return [_structured(name) for name in body.get("names") or []]
 
 
 def _structured(name: dict[str, str]) -> str:
-    family = name.get("family_name")
+    family, patronymic = name.get("family_name"), name.get("patronymic")
     if not family:
         return name["full_name"]
-    given = " ".join(name["full_name"].replace(family, " ").split())
+    rest = name["full_name"].replace(family, " ")
+    if patronymic:
+        given = " ".join(rest.replace(patronymic, " ", 1).split())
+        return f"{family}, {given}, {patronymic}"
+    given = " ".join(rest.split())
     return f"{family}, {given}" if given else family
 
 
