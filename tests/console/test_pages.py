@@ -343,7 +343,7 @@ RULES_FIELDS = {
 def test_a_new_suspect_with_names_in_two_scripts_is_found_by_either(console: Console) -> None:
     console.signed_in("ana")
     form = RULES_FIELDS | {
-        "names": "AL-RASHID, Mohammed\nМухаммад Аль-Рашид",
+        "names": "AL-RASHID, Mohammed\nМухаммад Аль-Рашид\nAl-Rashid, Mohammed, bin Khalid",
         "date_of_birth": "1985-03-14",
         "nationalities": "jo",
         "documents": "passport N1234567 JO\nnational_id X 12",
@@ -355,9 +355,13 @@ def test_a_new_suspect_with_names_in_two_scripts_is_found_by_either(console: Con
     created = post(console, "/suspects/new", form | {"documents": "passport N1234567 JO"}, "/suspects/new")
     assert created.status_code == 303
     record = console.owner.client.get_record("suspects", created.headers["location"].rsplit("/", 1)[1])
-    assert [(n["full_name"], n.get("family_name"), n["script"]) for n in record["names"]] == [
-        ("Mohammed AL-RASHID", "AL-RASHID", "Latn"),
-        ("Мухаммад Аль-Рашид", None, "Cyrl"),
+    names = [
+        (n["full_name"], n.get("family_name"), n.get("patronymic"), n["script"]) for n in record["names"]
+    ]
+    assert names == [
+        ("Mohammed AL-RASHID", "AL-RASHID", None, "Latn"),
+        ("Мухаммад Аль-Рашид", None, None, "Cyrl"),
+        ("Mohammed bin Khalid Al-Rashid", "Al-Rashid", "bin Khalid", "Latn"),
     ]
     assert record["documents"] == [{"kind": "passport", "number": "N1234567", "issuing_country": "JO"}]
     found = console.other.client.match({"names": ["Muhammad Al Rashid"], "dates_of_birth": ["1985-03-14"]})

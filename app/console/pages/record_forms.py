@@ -22,15 +22,15 @@ router = APIRouter()
 
 
 def name_entry(line: str) -> dict[str, Any]:
-    """ "FAMILY, Given" (the family name known) or a name as written; its script from its letters."""
-    family, comma, given = line.partition(",")
-    if comma and family.strip() and given.strip():
-        return {
-            "full_name": f"{given.strip()} {family.strip()}",
-            "family_name": family.strip(),
-            "script": script_of(line),
-        }
-    return {"full_name": line, "script": script_of(line)}
+    """ "FAMILY, Given" (the family name known), "FAMILY, Given, Patronymic", or a name as written; its
+    script from its letters."""
+    family, given, patronymic = ([part.strip() for part in line.split(",", 2)] + ["", ""])[:3]
+    if not (family and given):
+        return {"full_name": line, "script": script_of(line)}
+    entry = {"full_name": f"{given} {family}", "family_name": family, "script": script_of(line)}
+    if patronymic:
+        entry |= {"full_name": f"{given} {patronymic} {family}", "patronymic": patronymic}
+    return entry
 
 
 def document_entry(line: str) -> dict[str, str]:
