@@ -50,6 +50,8 @@ def title_and_summary(vault: Vault, case: JointCase) -> tuple[str, str]:
 
 
 def _role(session: Session, case: JointCase, agency_id: str) -> str | None:
+    if case.owner_id == agency_id:
+        return OWNER  # no need to ask
     status = session.scalar(
         select(CaseParticipant.status).where(
             CaseParticipant.case_id == case.id, CaseParticipant.agency_id == agency_id
