@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import blind_index
@@ -144,10 +144,11 @@ def run_match(
             candidate.reason(label, "exact")
             candidate.exact = candidate.exact or label in _IDENTIFIERS
             candidate.score = 1.0 if candidate.exact else candidate.score
-    query_names = [PreparedName.of(name) for name in request.names]
+    query_names = [(name, PreparedName.of(name)) for name in request.names]
+    graded: dict[tuple[str, str], _Graded] = {}  # many candidates share a name: each pair graded once
     for candidate in candidates.values():
         if query_names and "name" not in candidate.matched_on:
-            _score_names(vault, candidate, query_names)
+            _score_names(vault, candidate, query_names, graded)
         _corroborate(candidate)
     found = {
         record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
@@ -159,7 +160,7 @@ def run_match(
     visible = set(session.scalars(visible_query)) if found else set()
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
-    hits_recorded: list[Hit] = []
+    hits_recorded: list[dict[str, Any]] = []
     for record_id, candidate in sorted(found.items(), key=lambda item: -item[1].score):
         record = candidate.record
         strength = _strength(candidate)
@@ -211,35 +212,38 @@ def _hit(
     matched_on: list[str],
     can_see: bool,
     now: datetime,
-) -> Hit:
-    return Hit(
-        id=hit_id,
-        query_id=query.id,
-        record_id=record.id,
-        owner_id=record.owner_id,
-        querier_id=query.agency_id,
-        strength=strength,
-        matched_on=",".join(matched_on),
-        visible=can_see,
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    """A hits row. Rows, not ORM objects: a common name brings hundreds, and building and flushing an
+    object each cost more than the rest of the query."""
+    return {
+        "id": hit_id,
+        "query_id": query.id,
+        "record_id": record.id,
+        "owner_id": record.owner_id,
+        "querier_id": query.agency_id,
+        "strength": strength,
+        "matched_on": ",".join(matched_on),
+        "visible": can_see,
+        "created_at": now,
+    }
 
 
-def _tell_owners(session: Session, hits: list[Hit], now: datetime) -> None:
+def _tell_owners(session: Session, hits: list[dict[str, Any]], now: datetime) -> None:
     """The owner is told of every hit on its record, whatever the querier could see: the hits and their
     events written in two statements, however many there are."""
-    session.add_all(hits)
+    if hits:
+        session.execute(insert(Hit), hits)  # flushes the query first: each hit names it
     notices = [
         Notice(
-            [hit.owner_id],
+            [hit["owner_id"]],
             {
-                "hit_id": hit.id,
-                "querier": hit.querier_id,
-                "strength": hit.strength,
-                "matched_on": hit.matched_on.split(",") if hit.matched_on else [],
-                "querier_can_see": hit.visible,
+                "hit_id": hit["id"],
+                "querier": hit["querier_id"],
+                "strength": hit["strength"],
+                "matched_on": hit["matched_on"].split(",") if hit["matched_on"] else [],
+                "querier_can_see": hit["visible"],
             },
-            record_id=hit.record_id,
+            record_id=hit["record_id"],
             scope=Scope.REQUESTS_READ.value,
         )
         for hit in hits
@@ -247,19 +251,32 @@ def _tell_owners(session: Session, hits: list[Hit], now: datetime) -> None:
     emit_each(session, EventType.HIT_RECORDED, notices, now=now)
 
 
-def _score_names(vault: Vault, candidate: _Candidate, names: list[PreparedName]) -> None:
+# A query name against a stored one: their comparison, and whether it is exact.
+_Graded = tuple[Comparison, bool]
+
+
+def _score_names(
+    vault: Vault,
+    candidate: _Candidate,
+    names: list[tuple[str, PreparedName]],
+    graded: dict[tuple[str, str], _Graded],
+) -> None:
     record = candidate.record
     spec = spec_of(record.kind)
     if not spec.name_fields:
         return
     secrets = secrets_for(vault, record.id, record.data_key)
     opened = secrets.open_body(spec.name_fields, record.sealed_names)
-    stored = [PreparedName.of(name) for name in spec.names(opened)]
-    graded = [(compare(query, name), query, name) for query in names for name in stored]
-    if not graded:
+    pairs = [(text, query, stored) for text, query in names for stored in spec.names(opened)]
+    for text, query, stored in pairs:
+        if (text, stored) not in graded:
+            name = PreparedName.of(stored)
+            comparison = compare(query, name)
+            graded[(text, stored)] = (comparison, strength_of(query, name, comparison) == EXACT)
+    if not pairs:
         return
-    best, query, name = max(graded, key=lambda item: item[0].score)
-    if strength_of(query, name, best) == EXACT:
+    best, exact = max((graded[(text, stored)] for text, _q, stored in pairs), key=lambda item: item[0].score)
+    if exact:
         candidate.matched_on.add("name")
         candidate.exact, candidate.score = True, 1.0
         candidate.reason("name", "exact")
