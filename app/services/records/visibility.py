@@ -69,6 +69,8 @@ def audience_of(agency_id: AgencyRef, *, probe_each_row: bool = False) -> Column
 
 
 def _grant_exists(probe_each_row: bool, tables: tuple[Any, ...], *conditions: Any) -> ColumnElement[bool]:
+    """EXISTS over the grant `tables` meeting `conditions`, correlated to everything else; fenced by
+    OFFSET 0 with `probe_each_row`."""
     found: Select[tuple[Any]] = select(literal_column("1")).where(*conditions).correlate_except(*tables)
     return (found.offset(0) if probe_each_row else found).exists()
 
