@@ -38,7 +38,7 @@ from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
 from app.services.records.notices import note_views
-from app.services.records.visibility import PRIVATE_PARTNER
+from app.services.records.visibility import sees_only_its_own
 from app.services.vault import Vault
 from app.services.workflows.purge import purge_record
 
@@ -81,12 +81,6 @@ def _retention(session: Session, vault: Vault, record: Record) -> dict[str, Any]
         "hidden_at": record.retention_hidden_at,
         "extensions": retention.extensions(session, record, vault),
     }
-
-
-def _sees_only_its_own(caller: Caller) -> bool:
-    """A private partner: no record can be sent to it (rules.check_agencies), it joins no group, and
-    no request, room or case can include it."""
-    return caller.agency_kind == PRIVATE_PARTNER
 
 
 def build_router(kind: KindSpec) -> APIRouter:
@@ -208,19 +202,11 @@ def build_router(kind: KindSpec) -> APIRouter:
         )
         scope = filter_scope(kind.path, sort=sort, **vars(filters))
         after = cursors.decode(cursor, scope) if cursor else None
-        rows = list(
-            queries.list_records(
-                session,
-                kind,
-                caller.agency_id,
-                filters,
-                sort=sort,
-                after=after,
-                limit=limit + 1,
-                own_only=_sees_only_its_own(caller),
-            )
+        own = sees_only_its_own(caller.agency_kind)
+        rows = queries.list_records(
+            session, kind, caller.agency_id, filters, sort=sort, after=after, limit=limit + 1, own_only=own
         )
-        page = rows[:limit]
+        page = list(rows[:limit])
         next_cursor = (
             cursors.encode(scope, queries.cursor_position(page[-1], sort)) if len(rows) > limit else None
         )
@@ -244,7 +230,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         filters = queries.RecordFilters(
             status=status_.value if status_ is not None else None, country=country, owner=owner
         )
-        own_only = _sees_only_its_own(caller)
+        own_only = sees_only_its_own(caller.agency_kind)
         found = queries.count_records(session, kind, caller.agency_id, filters, own_only=own_only)
         return CountRead(count=found.count, capped=found.capped)
 

@@ -68,6 +68,12 @@ def audience_of(agency_id: AgencyRef, *, probe_each_row: bool = False) -> Column
     return or_(Record.owner_id == agency_id, and_(NOT_HIDDEN, or_(for_all, direct, via_group)))
 
 
+def sees_only_its_own(agency_kind: str) -> bool:
+    """A private partner sees only the records it owns: none can be sent to it (rules.check_agencies),
+    it joins no group, and no request, room or case includes it. Its reads may say so outright."""
+    return agency_kind == PRIVATE_PARTNER
+
+
 def _grant_exists(probe_each_row: bool, tables: tuple[Any, ...], *conditions: Any) -> ColumnElement[bool]:
     """EXISTS over the grant `tables` meeting `conditions`, correlated to everything else; fenced by
     OFFSET 0 with `probe_each_row`."""
