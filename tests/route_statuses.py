@@ -1,15 +1,18 @@
 """Which problem statuses a route can answer, found by reading its code rather than by running it.
 
 From a route's endpoint and each of its dependencies, every function of KIX's own code that the code
-names is followed: functions called or passed on, constructors, and methods (a method called on an
-object whose class can not be known statically is taken to be every method of that name in KIX's code).
-Each problem class (a `KixError` subclass) that reachable code names, other than in an `except` clause,
-counts as raised. This over-approximates on purpose: a status found here that the document lacks is
-either a real gap or a name shared by two methods, and either way worth a look.
+names is followed: functions called or passed on, constructors, and methods. A method is resolved by the
+class of the object it is called on where that is known (`self`, a type hint of the parameter, of the
+class or of its constructor), else taken to be every method of that name in KIX's code. Each problem class
+(a `KixError` subclass) that reachable code names counts as raised, except in an `except` clause or a
+type hint; an `except` clause that does not re-raise stops what it catches from the calls it guards. A
+fixpoint over the call graph then gives what each function can let out, with one chain of calls for each.
 
-Only KIX's server code is read (`app`, without the console, the CLI and the SDK, which never run inside
-a route). Library code is not followed: the exceptions it raises reach the problem handlers as 500, 503
-or, through FastAPI, 422, which every signed operation documents.
+This over-approximates on purpose: a status found here that the document lacks is either a real gap or a
+name shared by two methods, and either way worth a look. Only KIX's server code is read (`app`, without
+the console, the CLI and the SDK, which never run inside a route). Library code is not followed: the
+exceptions it raises reach the problem handlers as 500, 503 or, through FastAPI, 422, which every signed
+operation documents.
 """
 
 import ast
@@ -55,9 +58,9 @@ def _server_modules() -> Iterator[types.ModuleType]:
 
 
 @functools.cache
-def methods_by_name() -> dict[str, tuple[tuple[type, Callable[..., Any]], ...]]:
+def methods_by_name() -> dict[str, tuple[tuple[type, Function], ...]]:
     """Every method defined by a class of KIX's server code, with its class, by its name."""
-    found: dict[str, list[tuple[type, Callable[..., Any]]]] = {}
+    found: dict[str, list[tuple[type, Function]]] = {}
     seen: set[type] = set()
     for module in _server_modules():
         for value in vars(module).values():
@@ -89,7 +92,7 @@ def _class_of(hint: object) -> type | None:
     return origin if isinstance(origin, type) else None
 
 
-def _as_function(member: object) -> Callable[..., Any] | None:
+def _as_function(member: object) -> Function | None:
     if isinstance(member, (staticmethod, classmethod)):
         member = member.__func__
     if isinstance(member, property):
@@ -102,7 +105,7 @@ def _as_function(member: object) -> Callable[..., Any] | None:
 
 
 @functools.cache
-def _function_tree(function: Callable[..., Any]) -> ast.AST | None:
+def _function_tree(function: Function) -> ast.AST | None:
     try:
         source = inspect.getsource(function)
     except (OSError, TypeError):
@@ -110,7 +113,7 @@ def _function_tree(function: Callable[..., Any]) -> ast.AST | None:
     return ast.parse(textwrap.dedent(source))
 
 
-def _namespace(function: Callable[..., Any]) -> dict[str, Any]:
+def _namespace(function: Function) -> dict[str, Any]:
     """The names a function's body can see: its closure's cells, then its module, then builtins."""
     names: dict[str, Any] = dict(vars(builtins))
     names.update(getattr(function, "__globals__", {}))
@@ -136,7 +139,7 @@ def _resolve(node: ast.expr, names: dict[str, Any]) -> object | None:
     return None
 
 
-def _receiver_class(node: ast.expr, function: Callable[..., Any], owner: type | None) -> type | None:
+def _receiver_class(node: ast.expr, function: Function, owner: type | None) -> type | None:
     """The class of `self`, of `self.attribute` (by the class's or its constructor's hints) or of a
     parameter (by the function's hints), when it is known."""
     if isinstance(node, ast.Name):
@@ -151,7 +154,7 @@ def _receiver_class(node: ast.expr, function: Callable[..., Any], owner: type | 
     return None
 
 
-def _enclosing_class(function: Callable[..., Any]) -> type | None:
+def _enclosing_class(function: Function) -> type | None:
     owner_path = function.__qualname__.split(".")[:-1]
     owner: object = sys.modules.get(function.__module__)
     for part in owner_path:
@@ -225,11 +228,11 @@ class CallGraph:
 
     def __init__(self, is_own: Callable[[object], bool] = _is_server_code) -> None:
         self.is_own = is_own
-        self.edges: dict[Callable[..., Any], set[Edge]] = {}
-        self._pending: list[Callable[..., Any]] = []
-        self._escaping: dict[Callable[..., Any], set[type[KixError]]] | None = None
+        self.edges: dict[Function, set[Edge]] = {}
+        self._pending: list[Function] = []
+        self._escaping: dict[Function, set[type[KixError]]] | None = None
 
-    def add(self, obj: object) -> list[Callable[..., Any]]:
+    def add(self, obj: object) -> list[Function]:
         """Read `obj` and everything it reaches; the functions it stands for (a class: its constructor)."""
         roots = self._functions_of(obj)
         for function in roots:
@@ -240,7 +243,7 @@ class CallGraph:
             self._read(self._pending.pop())
         return roots
 
-    def _functions_of(self, obj: object) -> list[Callable[..., Any]]:
+    def _functions_of(self, obj: object) -> list[Function]:
         if isinstance(obj, functools.partial):
             obj = obj.func
         if isinstance(obj, type):
@@ -253,14 +256,12 @@ class CallGraph:
             function = _as_function(inspect.getattr_static(type(obj), "__call__", None))
         return [function] if function is not None and self.is_own(function) else []
 
-    def _queue(self, function: Callable[..., Any]) -> None:
+    def _queue(self, function: Function) -> None:
         if function not in self.edges:
             self.edges[function] = set()
             self._pending.append(function)
 
-    def _link(
-        self, caller: Callable[..., Any], target: object, caught: tuple[type[BaseException], ...]
-    ) -> None:
+    def _link(self, caller: Function, target: object, caught: tuple[type[BaseException], ...]) -> None:
         if isinstance(target, type) and issubclass(target, KixError):
             self.edges[caller].add(Edge(target, caught))
             return
@@ -268,7 +269,7 @@ class CallGraph:
             self.edges[caller].add(Edge(function, caught))
             self._queue(function)
 
-    def _read(self, function: Callable[..., Any]) -> None:
+    def _read(self, function: Function) -> None:
         tree = _function_tree(function)
         if tree is None:
             return
@@ -283,14 +284,14 @@ class CallGraph:
                 for method in _methods(node, function, owner):
                     self._link(function, method, caught)
 
-    def escaping(self, function: Callable[..., Any]) -> set[type[KixError]]:
+    def escaping(self, function: Function) -> set[type[KixError]]:
         """The problems `function` can let out, through whatever it calls."""
         if self._escaping is None:
             self._escaping = self._solve()
         return self._escaping.get(function, set())
 
-    def _solve(self) -> dict[Callable[..., Any], set[type[KixError]]]:
-        escaping: dict[Callable[..., Any], set[type[KixError]]] = {function: set() for function in self.edges}
+    def _solve(self) -> dict[Function, set[type[KixError]]]:
+        escaping: dict[Function, set[type[KixError]]] = {function: set() for function in self.edges}
         changed = True
         while changed:  # a fixpoint: calls may be recursive
             changed = False
@@ -304,7 +305,7 @@ class CallGraph:
                     changed = True
         return escaping
 
-    def why(self, function: Callable[..., Any], problem: type[KixError]) -> list[str]:
+    def why(self, function: Function, problem: type[KixError]) -> list[str]:
         """One chain of calls by which `function` lets `problem` out, for a failure message."""
         chain = [_name(function)]
         seen = {function}
@@ -342,9 +343,7 @@ def _caught(catching: tuple[ast.expr | None, ...], names: dict[str, Any]) -> tup
     return tuple(caught)
 
 
-def _methods(
-    node: ast.Attribute, function: Callable[..., Any], owner: type | None
-) -> list[Callable[..., Any]]:
+def _methods(node: ast.Attribute, function: Function, owner: type | None) -> list[Function]:
     """What `x.name` may call, where x is not a module or a class. When x's class is known (x is `self`,
     or its type hint names it): that class's method and its subclasses' overrides, or nothing for a
     library's class. Otherwise every method of that name in KIX's code."""
@@ -352,7 +351,7 @@ def _methods(
     if receiver is None and node.attr in BUILTIN_METHOD_NAMES:
         return []
     candidates = methods_by_name().get(node.attr, ())
-    found: list[Callable[..., Any]] = []
+    found: list[Function] = []
     if receiver is not None and not getattr(receiver, "_is_protocol", False):
         inherited = _as_function(inspect.getattr_static(receiver, node.attr, None))
         if inherited is not None:
@@ -361,7 +360,7 @@ def _methods(
     return found + [method for _cls, method in candidates]
 
 
-def dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+def dependency_calls(dependant: Dependant) -> Iterator[Function]:
     """The callables of a route's dependencies, at every depth."""
     for dependency in dependant.dependencies:
         if dependency.call is not None:
