@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.console.accounts import Accounts, Issued, Role
 from app.console.config import ConsoleConfig, console_secret
+from app.console.oidc import OidcSettings
 from app.console.web import create_console
 from tests.conftest import Member, sqlite_copy
 
@@ -86,19 +87,27 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def console(enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path) -> Iterator[Console]:
-    owner: Member = enrol(OWNER)
-    other: Member = enrol(OTHER)
+def console_config(
+    owner: Member, server_jwks: dict[str, Any], tmp_path: Path, oidc: OidcSettings | None = None
+) -> ConsoleConfig:
+    """A console for `owner`, against the in-process KIX, its data in a fresh folder under `tmp_path`."""
     data_dir = tmp_path / "console"
     data_dir.mkdir()
-    config = ConsoleConfig(
+    return ConsoleConfig(
         kix_url="http://kix.test",
         key=owner.key,
         server_jwks=server_jwks,
         data_dir=data_dir,
         secret=console_secret(data_dir),
+        oidc=oidc,
     )
+
+
+@pytest.fixture
+def console(enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path) -> Iterator[Console]:
+    owner: Member = enrol(OWNER)
+    other: Member = enrol(OTHER)
+    config = console_config(owner, server_jwks, tmp_path)
     clock = ConsoleClock()
     app = create_console(config, kix_http=http, clock=clock)
     browsers: list[TestClient] = []

@@ -14,11 +14,10 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey
 
 from app.console.accounts import Accounts, Role
-from app.console.config import ConsoleConfig, console_secret
 from app.console.oidc import OidcSettings
 from app.console.web import create_console
 from tests.asgi import SyncASGITransport
-from tests.console.conftest import CONSOLE_URL, OWNER
+from tests.console.conftest import CONSOLE_URL, OWNER, console_config
 from tests.console.identity_provider import CLIENT_ID, CLIENT_SECRET, ISSUER, Provider
 
 CALLBACK = f"{CONSOLE_URL}/login/oidc/callback"
@@ -54,16 +53,11 @@ class Sign:
 @pytest.fixture
 def sign(enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path) -> Iterator[Sign]:
     owner = enrol(OWNER)
-    data_dir = tmp_path / "console"
-    data_dir.mkdir()
-    settings = OidcSettings(ISSUER, CLIENT_ID, CLIENT_SECRET, CALLBACK, supervisor_group="kix-supervisors")
-    config = ConsoleConfig(
-        kix_url="http://kix.test",
-        key=owner.key,
-        server_jwks=server_jwks,
-        data_dir=data_dir,
-        secret=console_secret(data_dir),
-        oidc=settings,
+    config = console_config(
+        owner,
+        server_jwks,
+        tmp_path,
+        OidcSettings(ISSUER, CLIENT_ID, CLIENT_SECRET, CALLBACK, supervisor_group="kix-supervisors"),
     )
     provider = Provider(redirect_url=CALLBACK)
     idp_app = provider.app()
@@ -146,16 +140,8 @@ def test_an_unreachable_provider_is_said_so_on_the_login_page(
     enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, tmp_path: Path
 ) -> None:
     owner = enrol(OWNER)
-    data_dir = tmp_path / "console"
-    data_dir.mkdir()
-    settings = OidcSettings(ISSUER, CLIENT_ID, CLIENT_SECRET, CALLBACK)
-    config = ConsoleConfig(
-        kix_url="http://kix.test",
-        key=owner.key,
-        server_jwks=server_jwks,
-        data_dir=data_dir,
-        secret=console_secret(data_dir),
-        oidc=settings,
+    config = console_config(
+        owner, server_jwks, tmp_path, OidcSettings(ISSUER, CLIENT_ID, CLIENT_SECRET, CALLBACK)
     )
 
     def down(request: httpx.Request) -> httpx.Response:
