@@ -21,7 +21,7 @@ from app.schemas.matching import (
 from app.schemas.records import ConsentState, RecordId
 from app.services.budgets import Budget
 from app.services.identity.authentication import Caller
-from app.services.matching.search import run_match
+from app.services.matching.search import MAX_RESULTS, run_match
 from app.services.records.consents import RequestView
 from app.services.records.store import Actor
 from app.services.workflows import access_requests as access
@@ -48,7 +48,10 @@ def _access(view: RequestView, caller: Caller) -> dict[str, Any]:
     response_model=MatchResponse,
     summary="Hit/no-hit: is any of this known elsewhere?",
     description="Each value tested (name, date of birth, document, account, wallet, phone) spends one unit "
-    "of the agency's hourly budget; the answer says how many are left.",
+    "of the agency's hourly budget; the answer says how many are left. An answer carries at most "
+    f"{MAX_RESULTS} references and hits together, the best first (exact, then by score, then by how many "
+    "criteria matched); `truncated` says more records matched, and a narrower query (a date of birth, a "
+    "document) ranks the right one first.",
     responses={429: {"description": "The hourly budget is spent: see Retry-After and remaining_budget"}},
 )
 def match(
@@ -61,6 +64,7 @@ def match(
         "references": outcome.references,
         "hits": outcome.hits,
         "remaining_budget": outcome.remaining_budget,
+        "truncated": outcome.truncated,
     }
 
 

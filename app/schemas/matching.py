@@ -78,6 +78,11 @@ class MatchResponse(BaseModel):
     remaining_budget: int = Field(
         description="Units left in the hourly budget after this query (each value tested costs one)"
     )
+    truncated: bool = Field(
+        default=False,
+        description="More records matched than one answer carries (references and hits together, the best "
+        "first): narrow the query with a date of birth or an identifier",
+    )
 
 
 class HitRead(BaseModel):

@@ -16,7 +16,7 @@ from app.services.records.kinds import KINDS
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED
 
-CANDIDATE_LIMIT = 500  # name candidates scored per query, best-sharing first
+CANDIDATE_LIMIT = 250  # name candidates scored per query, best first (an answer carries at most 100)
 RARE_TOKEN = 300  # a token held by more records finds candidates only in pairs with another
 PAIR_ROWS = 2000  # name_pair rows read per query (a pair of common names: Wang Wei)
 
@@ -89,11 +89,13 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
     """Records that may hold one of `names`, best first, at most CANDIDATE_LIMIT, without reading every
     record that shares a common token (at a million suspects, Maria is held by tens of thousands).
 
-    A record is a candidate if it shares a pair of tokens with a queried name (name_pair: Maria Garcia, in
-    either order), or one token that few records hold (a rare surname: also found with a typo in the
-    given name). A token held by more than RARE_TOKEN records finds candidates only in pairs, except in
-    a name of one token, which has no pair. Candidates sharing more come first.
+    A record is a candidate if it holds one of the names exactly (its normalised key), or shares a pair
+    of tokens with one (name_pair: Maria Garcia, in either order), or one token that few records hold (a
+    rare surname: also found with a typo in the given name). A token held by more than RARE_TOKEN records
+    finds candidates only in pairs, except in a name of one token, which has no pair. Records holding a
+    name exactly come first, then those sharing more.
     """
+    exact = sorted({blind_index(key, indexing.NAME, normalize.name_key(name)) for name in names})
     pairs: set[str] = set()
     tokens: dict[str, bool] = {}  # digest: whether its name has no pair to find it by
     for name in names:
@@ -106,10 +108,10 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
             for token in alone:
                 digest = blind_index(key, indexing.NAME_TOKEN, token)
                 tokens[digest] = tokens.get(digest, False) or len(keys) == 1
-    if not pairs and not tokens:
+    if not names:
         return []
-    # One bounded lookup per token (its first RARE_TOKEN + 1 holders tell whether it is rare) and one for
-    # the pairs, in one statement.
+    # One bounded lookup per token (its first RARE_TOKEN + 1 holders tell whether it is rare), one for the
+    # exact names and one for the pairs, in one statement.
     lookups = [
         select(BlindIndex.record_id, literal(digest).label("token"))
         .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest == digest)
@@ -117,9 +119,15 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
         .subquery()
         for digest in sorted(tokens)
     ]
+    lookups.append(
+        select(BlindIndex.record_id, literal(_EXACT).label("token"))
+        .where(BlindIndex.term == indexing.NAME, BlindIndex.digest.in_(exact))
+        .limit(CANDIDATE_LIMIT)
+        .subquery()
+    )
     if pairs:
         lookups.append(
-            select(BlindIndex.record_id, literal("").label("token"))
+            select(BlindIndex.record_id, literal(_PAIR).label("token"))
             .where(BlindIndex.term == indexing.NAME_PAIR, BlindIndex.digest.in_(pairs))
             .limit(PAIR_ROWS)
             .subquery()
@@ -130,9 +138,14 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
         holders[token].append(record_id)
     shared: dict[str, int] = defaultdict(int)
     for token, record_ids in holders.items():
-        if token and len(record_ids) > RARE_TOKEN and not tokens[token]:
+        if token in tokens and len(record_ids) > RARE_TOKEN and not tokens[token]:
             continue  # common: its holders come in by pairs
         for record_id in record_ids:
-            shared[record_id] += 2 if not token else 1  # a pair is two tokens shared
+            shared[record_id] += _SHARES.get(token, 1)
     ranked = sorted(shared, key=lambda record_id: (-shared[record_id], record_id))[:CANDIDATE_LIMIT]
     return [(record_id, indexing.NAME_TOKEN, "") for record_id in ranked]
+
+
+_EXACT, _PAIR = "=", ""  # what the exact-name and pair lookups are labelled with, beside token digests
+# What holding each shares with the query: a pair is two tokens; a name held exactly outranks any sharing.
+_SHARES = {_PAIR: 2, _EXACT: 1000}

@@ -27,6 +27,12 @@ from app.services.records.visibility import visible_to
 from app.services.vault import Vault, secrets_for
 
 _NEAR_NAME = 0.8  # a name this alike is a hit only with the same date of birth
+# References and hits one query answers, best first. A name a thousand records hold (Wang Wei, at a
+# million suspects) would otherwise answer a thousand, tell a thousand owners, and take the server a
+# second: past this, the response says it was cut, and the analyst narrows the query (a date of birth, a
+# document), which ranks the right person first.
+MAX_RESULTS = 100
+_SIGHT_CHUNK = 128  # candidates whose visibility one statement checks
 
 
 class Matcher(Protocol):
@@ -57,9 +63,10 @@ class _Candidate:
 
 # Evidence that tolerates a mistake (labels ending in "~"): OCR confusions in a document number, a birth
 # date with day and month swapped or the year one off.
+_NEAR_DATE = "date_of_birth~"
 _TOLERATED = {
     "document~": ("document", "allowing OCR confusions"),
-    "date_of_birth~": ("date_of_birth", "near"),
+    _NEAR_DATE: ("date_of_birth", "near"),
 }
 _IDENTIFIERS = ("document", "account", "wallet", "phone")
 
@@ -70,12 +77,12 @@ class MatchOutcome:
     references: list[dict[str, Any]]
     hits: list[dict[str, Any]]
     remaining_budget: int
+    truncated: bool  # more records answered than MAX_RESULTS
 
 
 def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
     """(index term, normalised value, label shown to the caller)."""
-    terms = [(indexing.NAME, normalize.name_key(name), "name") for name in request.names]
-    terms += [(indexing.DOB, normalize.birth_date(day), "date_of_birth") for day in request.dates_of_birth]
+    terms = [(indexing.DOB, normalize.birth_date(day), "date_of_birth") for day in request.dates_of_birth]
     terms += [
         (indexing.DOB, day, "date_of_birth~")
         for value in request.dates_of_birth
@@ -124,7 +131,10 @@ def run_match(
     for term, value, label in _exact_terms(request):
         labels[(term, blind_index(key, term, value))] = label
     rows = exact_rows(session, labels) + name_candidates(session, key, request.names)
-    records = candidate_records(session, {record_id for record_id, _term, _digest in rows}, agency_id)
+    # A near date of birth only corroborates what else matched: it brings no candidate of its own (at a
+    # million suspects, the days next to one hold hundreds, each to be decrypted and scored for nothing).
+    found_by = {record_id for record_id, term, digest in rows if labels.get((term, digest)) != _NEAR_DATE}
+    records = candidate_records(session, found_by, agency_id)
     candidates: dict[str, _Candidate] = {}
     for record_id, term, digest in rows:
         if record_id not in records:
@@ -137,8 +147,6 @@ def run_match(
             if what == "document":  # a near document number is strong evidence; a near date only corroborates
                 candidate.matched_on.add(what)
                 candidate.score = max(candidate.score, 0.97)
-        elif label == "name":
-            continue  # found by the name's exact key, then graded as every name is (Hoa / Hòa share a key)
         elif label != "name?":
             candidate.matched_on.add(label)
             candidate.reason(label, "exact")
@@ -150,23 +158,17 @@ def run_match(
         if query_names and "name" not in candidate.matched_on:
             _score_names(vault, candidate, query_names, graded)
         _corroborate(candidate)
-    found = {
-        record_id: c for record_id, c in candidates.items() if c.matched_on - {"date_of_birth"} or c.exact
-    }
-    note_records(found)  # matched: a hit discloses that the record exists, to its owner's log
-    # A reference needs both sight of the record and the kind's read scope; without the scope, a hit.
-    readable = Record.kind.in_(_readable_kinds(caller.scopes))
-    visible_query = select(Record.id).where(Record.id.in_(found), readable, visible_to(agency_id))
-    visible = set(session.scalars(visible_query)) if found else set()
+    found = [c for c in candidates.values() if c.matched_on - {"date_of_birth"} or c.exact]
+    note_records(
+        c.record.id for c in found
+    )  # matched: a hit discloses that the record exists, to its owner's log
+    answered, truncated = _answerable(session, sorted(found, key=_rank), agency_id, caller.scopes)
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
     hits_recorded: list[dict[str, Any]] = []
-    for record_id, candidate in sorted(found.items(), key=lambda item: -item[1].score):
+    for candidate, can_see in answered:
         record = candidate.record
         strength = _strength(candidate)
-        can_see = record_id in visible
-        if not can_see and (not record.discoverable or record.owner_id == agency_id):
-            continue
         hit_id = uuid7()
         if record.owner_id != agency_id:
             hits_recorded.append(
@@ -175,7 +177,7 @@ def run_match(
         if can_see:
             references.append(
                 {
-                    "record_id": record_id,
+                    "record_id": record.id,
                     "kind": record.kind,
                     "owner": record.owner_id,
                     "score": round(candidate.score, 3),
@@ -196,7 +198,42 @@ def run_match(
             )
     _tell_owners(session, hits_recorded, now)
     session.flush()
-    return MatchOutcome(query.id, references, hits, remaining)
+    return MatchOutcome(query.id, references, hits, remaining, truncated)
+
+
+def _rank(candidate: _Candidate) -> tuple[int, int, bool, float, str]:
+    """Best first: by the identifiers that matched (a document number names one person, a name many),
+    then by how many criteria matched (the one of a thousand Wang Weis who also has the date of birth
+    asked for), then exact, then by score; the record id keeps the order stable."""
+    identifiers = len(candidate.matched_on.intersection(_IDENTIFIERS))
+    criteria = len(candidate.matched_on)
+    return (-identifiers, -criteria, not candidate.exact, -candidate.score, candidate.record.id)
+
+
+def _answerable(
+    session: Session, ranked: list[_Candidate], agency_id: str, scopes: frozenset[str]
+) -> tuple[list[tuple[_Candidate, bool]], bool]:
+    """The best MAX_RESULTS candidates the caller may be told of, each with whether it may see the
+    record (a reference needs both sight of it and the kind's read scope; without, a hit if its owner
+    made it discoverable; otherwise nothing); and whether more were left out. Sight is checked a chunk
+    at a time, best first, so that a query a thousand records answer checks little more than it tells."""
+    readable = Record.kind.in_(_readable_kinds(scopes))
+    answered: list[tuple[_Candidate, bool]] = []
+    for start in range(0, len(ranked), _SIGHT_CHUNK):
+        chunk = ranked[start : start + _SIGHT_CHUNK]
+        ids = [candidate.record.id for candidate in chunk]
+        visible = set(
+            session.scalars(select(Record.id).where(Record.id.in_(ids), readable, visible_to(agency_id)))
+        )
+        for candidate in chunk:
+            record = candidate.record
+            can_see = record.id in visible
+            if not can_see and (not record.discoverable or record.owner_id == agency_id):
+                continue
+            if len(answered) == MAX_RESULTS:
+                return answered, True
+            answered.append((candidate, can_see))
+    return answered, False
 
 
 def _reasons(candidate: _Candidate) -> list[str]:

@@ -53,9 +53,9 @@ def _apply_filters(query: Select[Record], filters: RecordFilters) -> Select[Reco
 
 
 def _visible_filtered(
-    kind: KindSpec, agency_id: str, filters: RecordFilters, *, probe_each_row: bool, own_only: bool
+    kind: KindSpec, agency_id: str, filters: RecordFilters, *, own_only: bool, whole_table: bool = False
 ) -> Select[Record]:
-    query = _apply_filters(visible_records(kind, agency_id, probe_each_row=probe_each_row), filters)
+    query = _apply_filters(visible_records(kind, agency_id, whole_table=whole_table), filters)
     if own_only:
         # An agency that sees only what it owns (a private partner: nothing can be sent to it) says so
         # outright, so the owner index finds its rows instead of the rule testing every row of the kind
@@ -80,7 +80,7 @@ def list_records(
     """One page. Keyset order: newest first, or (alerts) most urgent first, then newest. A page reads a
     few rows, so each one's grants are probed (visibility.audience_of). `own_only` for an agency that
     sees only the records it owns."""
-    query = _visible_filtered(kind, agency_id, filters, probe_each_row=True, own_only=own_only)
+    query = _visible_filtered(kind, agency_id, filters, own_only=own_only)
     if sort == "urgency":
         query = query.order_by(Record.urgency_rank.desc(), Record.created_at.desc(), Record.id.desc())
         if after is not None:
@@ -132,8 +132,7 @@ def count_records(
     """How many records the agency may see, exact up to `cap` (None: no cap, for operators' tools).
     A capped count reads at most cap + 1 visible rows, so, like a page, it probes each row's grants
     (visibility.audience_of); an uncapped one reads all and may hash them. `own_only` as for a list."""
-    probe = cap is not None
-    query = _visible_filtered(kind, agency_id, filters, probe_each_row=probe, own_only=own_only)
+    query = _visible_filtered(kind, agency_id, filters, own_only=own_only, whole_table=cap is None)
     rows = query.with_only_columns(Record.id)
     if cap is not None:
         rows = rows.limit(cap + 1)

@@ -64,10 +64,10 @@ class Actor:
         return LinkAuthor(self.agency_id, self.name)
 
 
-def visible_records(kind: KindSpec, agency_id: str, *, probe_each_row: bool = False) -> Select[Record]:
-    """The records of `kind` the agency may see (probe_each_row: see visibility.audience_of)."""
+def visible_records(kind: KindSpec, agency_id: str, *, whole_table: bool = False) -> Select[Record]:
+    """The records of `kind` the agency may see (whole_table: see visibility.audience_of)."""
     return select(Record).where(
-        Record.kind == kind.kind.value, visible_to(agency_id, probe_each_row=probe_each_row)
+        Record.kind == kind.kind.value, visible_to(agency_id, whole_table=whole_table)
     )
 
 
