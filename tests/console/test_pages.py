@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.console.accounts import Role
+from app.services.matching.search import MAX_RESULTS
 from tests.console.conftest import OTHER, OWNER, PAGES, Console, csrf_of
 from tests.records_data import alert, cooperation_request, lead, rules, suspect
 
@@ -97,6 +98,17 @@ def test_match_across_scripts_then_ask_access_and_the_owner_grants_it(console: C
     assert [(item["requester"], item["status"]) for item in pending] == [(OWNER, "pending")]
     console.other.client.decide_access(pending[0]["id"], True, "Granted for case 42")
     assert console.browser.get(f"/suspects/{held['id']}").status_code == 200
+
+
+def test_an_answer_cut_at_its_bound_says_so(console: Console) -> None:
+    crowd = [suspect(names=[{"full_name": "Wang Wei"}], documents=[]) for _ in range(MAX_RESULTS + 1)]
+    console.other.client.create_records("suspects", crowd)
+    console.signed_in("ana")
+    cut = post(console, "/match", {"names": "Wang Wei\n"}, "/match")
+    assert "More records matched than one answer shows" in cut.text
+    whole = post(console, "/match", {"names": "Mohammed Al-Rashid\n"}, "/match")
+    assert "Budget left this hour:" in whole.text
+    assert "More records matched than one answer shows" not in whole.text
 
 
 def test_a_supervisor_decides_an_access_request_from_the_inbox(console: Console) -> None:

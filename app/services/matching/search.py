@@ -3,6 +3,7 @@ for, come back as references; others come back, if their owner made them discove
 (owner, kind, strength); the rest not at all. Owners are told of every hit on their records, and each
 agency spends one unit of its hourly budget per value it tests."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,7 +64,8 @@ class _Candidate:
 
 # Evidence that tolerates a mistake (labels ending in "~"): OCR confusions in a document number, a birth
 # date with day and month swapped or the year one off.
-_NEAR_DATE = "date_of_birth~"
+_DATE, _NEAR_DATE = "date_of_birth", "date_of_birth~"
+COMMON_DATE = 250  # a birth date more records hold brings no candidate of its own (worth_scoring)
 _TOLERATED = {
     "document~": ("document", "allowing OCR confusions"),
     _NEAR_DATE: ("date_of_birth", "near"),
@@ -82,7 +84,7 @@ class MatchOutcome:
 
 def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
     """(index term, normalised value, label shown to the caller)."""
-    terms = [(indexing.DOB, normalize.birth_date(day), "date_of_birth") for day in request.dates_of_birth]
+    terms = [(indexing.DOB, normalize.birth_date(day), _DATE) for day in request.dates_of_birth]
     terms += [
         (indexing.DOB, day, "date_of_birth~")
         for value in request.dates_of_birth
@@ -100,6 +102,27 @@ def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
     ]
     terms += [(indexing.PHONE, normalize.phone(number), "phone") for number in request.phones]
     return terms
+
+
+def worth_scoring(rows: list[tuple[str, str, str]], labels: dict[tuple[str, str], str]) -> set[str]:
+    """The records of candidate `rows` (record, term, digest) worth loading and scoring: those a name or
+    an identifier found, and those only a birth date found, if it is one few hold: there, a name one
+    slip short of a hit may be corroborated by it (_corroborate). A date more than COMMON_DATE records
+    hold brings no candidate of its own, as a common name token brings none alone; nor does a near date,
+    which only corroborates. Either way, at a million suspects, hundreds of records would be decrypted and
+    scored for nothing. Both still corroborate the records found otherwise."""
+    found: set[str] = set()
+    dated: dict[str, set[str]] = defaultdict(set)  # record: the exact dates it was found by
+    for record_id, term, digest in rows:
+        label = labels.get((term, digest))
+        if label == _DATE:
+            dated[record_id].add(digest)
+        elif label != _NEAR_DATE:
+            found.add(record_id)
+    holders = Counter(digest for digests in dated.values() for digest in digests)
+    return found | {
+        record_id for record_id, digests in dated.items() if min(holders[d] for d in digests) <= COMMON_DATE
+    }
 
 
 def _strength(candidate: _Candidate) -> str:
@@ -131,10 +154,7 @@ def run_match(
     for term, value, label in _exact_terms(request):
         labels[(term, blind_index(key, term, value))] = label
     rows = exact_rows(session, labels) + name_candidates(session, key, request.names)
-    # A near date of birth only corroborates what else matched: it brings no candidate of its own (at a
-    # million suspects, the days next to one hold hundreds, each to be decrypted and scored for nothing).
-    found_by = {record_id for record_id, term, digest in rows if labels.get((term, digest)) != _NEAR_DATE}
-    records = candidate_records(session, found_by, agency_id)
+    records = candidate_records(session, worth_scoring(rows, labels), agency_id)
     candidates: dict[str, _Candidate] = {}
     for record_id, term, digest in rows:
         if record_id not in records:
