@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from app.cli import graph_drawing
 from app.cli.common import comma_list, print_json, with_client
 from app.client import KixClient
 
@@ -166,6 +165,10 @@ def graph(
     if png is None and graphml is None:
         print_json(found)
         return
+    # Imported here: matplotlib and networkx weigh some 55 MB, which every `kix` process, the server's
+    # single worker among them, would otherwise carry.
+    from app.cli import graph_drawing
+
     if png is not None:
         width, height = pixel_size(size)
         graph_drawing.draw_graph_png(found, png, width_px=width, height_px=height)

@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from app.cli import trend_drawing
 from app.cli.cases import pixel_size
 from app.cli.common import print_json, with_client
 from app.client import KixClient
@@ -32,6 +31,8 @@ def trends(
     size: Annotated[str, typer.Option(help="Chart size in pixels, WIDTHxHEIGHT")] = "1400x800",
 ) -> None:
     """Print counts as a table ('<5': fewer than five; 'x': hidden to protect a small cell)."""
+    from app.cli import trend_drawing  # here, not above: see cases.graph
+
     found = client.trends(by=by, measure=measure, since=since, until=until, country=country)
     if as_json:
         print_json(found)

@@ -4,6 +4,8 @@ text, CSV and PNG. Real files in tmp_path, read back with networkx, PIL and csv.
 import csv
 import io
 import random
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -462,3 +464,11 @@ def test_empty_trends_draw(tmp_path: Path, trends: Mapping[str, Any]) -> None:
     assert len(colours_of(open_png(path, 640, 480))) > 2
     write_trends_csv(trends, tmp_path / "empty.csv")
     format_table(trend_rows(trends))
+
+
+def test_drawing_libraries_load_only_when_a_command_draws() -> None:
+    """`kix serve` with one worker serves in the CLI's own process: the 55 MB of matplotlib and networkx
+    must not come with every `kix` command (the worker's memory goal is 200 MB)."""
+    probe = "import sys, app.cli, app.asgi; print(sorted({'matplotlib', 'networkx'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
