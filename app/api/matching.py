@@ -49,9 +49,9 @@ def _access(view: RequestView, caller: Caller) -> dict[str, Any]:
     summary="Hit/no-hit: is any of this known elsewhere?",
     description="Each value tested (name, date of birth, document, account, wallet, phone) spends one unit "
     "of the agency's hourly budget; the answer says how many are left. An answer carries at most "
-    f"{MAX_RESULTS} references and hits together, the best first (exact, then by score, then by how many "
-    "criteria matched); `truncated` says more records matched, and a narrower query (a date of birth, a "
-    "document) ranks the right one first.",
+    f"{MAX_RESULTS} references and hits together, the best first (by the identifiers that matched, then "
+    "by how many criteria matched, then exact before strong, then by score); `truncated` says more "
+    "records matched, and a narrower query (a date of birth, a document) ranks the right one first.",
     responses={429: {"description": "The hourly budget is spent: see Retry-After and remaining_budget"}},
 )
 def match(

@@ -79,14 +79,14 @@ class MatchOutcome:
     references: list[dict[str, Any]]
     hits: list[dict[str, Any]]
     remaining_budget: int
-    truncated: bool  # more records answered than MAX_RESULTS
+    truncated: bool  # more records matched than the MAX_RESULTS answered
 
 
 def _exact_terms(request: MatchRequest) -> list[tuple[str, str, str]]:
     """(index term, normalised value, label shown to the caller)."""
     terms = [(indexing.DOB, normalize.birth_date(day), _DATE) for day in request.dates_of_birth]
     terms += [
-        (indexing.DOB, day, "date_of_birth~")
+        (indexing.DOB, day, _NEAR_DATE)
         for value in request.dates_of_birth
         for day in normalize.birth_date_near(value)
     ]
@@ -178,10 +178,9 @@ def run_match(
         if query_names and "name" not in candidate.matched_on:
             _score_names(vault, candidate, query_names, graded)
         _corroborate(candidate)
-    found = [c for c in candidates.values() if c.matched_on - {"date_of_birth"} or c.exact]
-    note_records(
-        c.record.id for c in found
-    )  # matched: a hit discloses that the record exists, to its owner's log
+    found = [c for c in candidates.values() if c.matched_on - {_DATE} or c.exact]
+    # Matched, answered or not: the owner's log shows every query that found its record.
+    note_records(candidate.record.id for candidate in found)
     answered, truncated = _answerable(session, sorted(found, key=_rank), agency_id, caller.scopes)
     references: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
