@@ -2,12 +2,12 @@
 query, for it-dcsa's page from the middle of its feed.
 
 The trace runs the route's own read (app.api.feed._read: a fan-out of what waits, a read transaction,
-services.events.feed.read, the events as dicts) --trace-runs times after one untimed run, with fan_out,
-feed.read and RecordOpener.open wrapped to time them; then what the route does with the page (FeedPage
-validated and encoded as JSON) and the JWE encryption of that body to it-dcsa's key, as the secure channel
-encrypts a response. Medians are printed. Then the SQL that feed.read issues (captured on a second run,
-the first warming the pools), with its plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY
-PLAN on SQLite.
+services.events.feed.read, the events as JSON texts) --trace-runs times after one untimed run, with
+fan_out, feed.read, RecordOpener.open and FeedItem.json_text wrapped to time them; then what the route
+does with the page (its JSON assembled from the events' texts) and the JWE encryption of that body to
+it-dcsa's key, as the secure channel encrypts a response. Medians are printed. Then the SQL that
+feed.read issues (captured on a second run, the first warming the pools), with its plan: EXPLAIN
+(ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
 """
 
 import statistics
@@ -23,7 +23,6 @@ from app.crypto.encoding import b64url_decode
 from app.crypto.jwe import JweCodec
 from app.db import Database
 from app.models import Agency, Credential
-from app.schemas.events import FeedPage
 from app.services.events import feed
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
@@ -92,15 +91,19 @@ def trace_page(
 ) -> dict[str, float]:
     caller = reader_caller(db)
     watch, jwe = Stopwatch(), JweCodec()
-    wrapped = [(feed_api, "fan_out"), (feed, "read"), (feed.RecordOpener, "open")]
+    wrapped = [
+        (feed_api, "fan_out"),
+        (feed, "read"),
+        (feed.RecordOpener, "open"),
+        (feed.FeedItem, "json_text"),
+    ]
     originals = [(owner, name, getattr(owner, name)) for owner, name in wrapped]
     for owner, name, function in originals:
         setattr(owner, name, watch.wrap(name, function))
     try:
         for run in range(runs + 1):
             events, _ = watch.time("route", feed_api._read, db, vault, caller, position, [], limit)
-            page = watch.time("page", FeedPage.model_validate, {"items": events, "cursor": "-" * 80})
-            body: bytes = watch.time("json", page.model_dump_json).encode()
+            body: bytes = watch.time("page", feed_api.page_json, events, "-" * 80).encode()
             watch.time(
                 "jwe", jwe.encrypt, body, caller.encrypt_public, recipient_kid=caller.kid, sender_kid="s"
             )
@@ -114,13 +117,13 @@ def trace_page(
             setattr(owner, name, function)
     m = watch.median
     rows = {
-        "route's read (app.api.feed._read): fan-out, transaction, feed.read, dicts": m("route"),
+        "route's read (app.api.feed._read): fan-out, transaction, feed.read, JSON texts": m("route"),
         "  fan_out (nothing waiting: one probe)": m("fan_out"),
         "  feed.read": m("read"),
-        f"    RecordOpener.open x {len(events)}: decrypt, json.loads, narrow": m("open"),
+        f"    RecordOpener.open x {len(events)}: decrypt, narrow": m("open"),
         "    the rest: events query, data keys unwrapped once per record": m("read") - m("open"),
-        "FeedPage.model_validate": m("page"),
-        "model_dump_json": m("json"),
+        f"  FeedItem.json_text x {len(events)}: the envelope encoded, the view spliced": m("json_text"),
+        "the page's JSON assembled (page_json)": m("page"),
         f"JWE encryption of the body ({m('bytes'):.0f} kB) to {READER}'s key": m("jwe"),
     }
     print()

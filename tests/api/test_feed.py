@@ -1,6 +1,7 @@
 """The change feed through the SDK: each agency's events, only what it may read, in order, from an
 opaque cursor bound to it; long polls that wake when an event comes."""
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.api.feed import page_json
 from app.client import KixClient, KixProblem
 from app.clock import ShiftedClock
 from app.config import Settings
@@ -18,6 +20,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import Event
 from app.scheduler import Scheduler
+from app.schemas.events import FeedPage
 from app.services.events.fanout import fan_out
 from app.services.events.feed import START, read
 from app.services.vault import Vault
@@ -85,6 +88,37 @@ def test_record_events_reach_exactly_the_audience_with_what_each_may_read(
     narrow = _second_key(owner, admin, server_jwks, http, clock, ["alerts:read"])
     [seen] = list(narrow.feed.iter(follow=False))
     assert (seen["record"]["victim"], seen["record"]["victim_withheld"]) == (None, True)
+
+
+def test_a_page_spliced_from_sealed_views_is_the_page_the_schema_encodes(
+    trio: tuple[Member, Member, Member], db: Database, vault: Vault
+) -> None:
+    """The feed writes each record view as the JSON text it was sealed as (FeedItem.json_text): the page
+    must be the one FeedPage would encode from the parsed events, for the owner, a recipient, and a key
+    whose view is narrowed (the victim withheld)."""
+    owner, partner, _ = trio
+    shared = rules(mode="agencies", agencies=["de-bka"])
+    owner.client.create_record("alerts", alert(rules=shared, victim_recipients=["it-dcsa"]))
+    owner.client.create_record("suspects", suspect())
+    notice = owner.client.create_record("alerts", alert(rules=shared))
+    owner.client.withdraw_record("alerts", notice["id"], reason="entered in error")
+    fan_out(db, vault)
+    everything = frozenset({"alerts:read", "suspects:read", "victims:read", "requests:read"})
+    readers = [
+        (owner.agency_id, everything),
+        (partner.agency_id, everything),
+        (owner.agency_id, {"alerts:read"}),
+    ]
+    for agency_id, scopes in readers:
+        with db.sessions() as session:
+            items, _ = read(session, vault, agency_id, frozenset(scopes), START)
+        assert items
+        spliced = json.loads(page_json([item.json_text() for item in items], "a-cursor"))
+        encoded = FeedPage.model_validate(
+            {"items": [item.document() for item in items], "cursor": "a-cursor"}
+        )
+        assert spliced == json.loads(encoded.model_dump_json())
+    assert any(item.record and item.record["victim_withheld"] for item in items)
 
 
 def test_a_key_sees_only_the_events_its_scopes_allow(trio: tuple[Member, Member, Member], enrol: Any) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Event, Record
+from app.schemas.events import EventRead, EventType
 from app.services.audit.context import note_records
-from app.services.records.disclosure import narrow_to_key
+from app.services.records.disclosure import narrow_json_to_key
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 Position = tuple[int, int]  # (txid, event row id)
@@ -30,11 +31,15 @@ class FeedItem:
     occurred_at: datetime
     record_id: str | None
     data: dict[str, Any]
-    record: dict[str, Any] | None
+    record_json: str | None  # the record view as it was sealed (and narrowed to the key): JSON text
 
     @property
     def position(self) -> Position:
         return (self.txid, self.row)
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        return None if self.record_json is None else json.loads(self.record_json)
 
     def document(self) -> dict[str, Any]:
         """The event as a reader gets it, in the feed and in a webhook delivery."""
@@ -46,6 +51,25 @@ class FeedItem:
             "data": self.data,
             "record": self.record,
         }
+
+    def json_text(self) -> str:
+        """document() as EventRead encodes it, with the record view spliced in as the JSON text it was
+        sealed as. The view was validated against its kind's read model before it was sealed, and the
+        seal authenticates it, so a page of a hundred events is not parsed, validated and encoded again
+        (a third of a page's time)."""
+        envelope = EventRead(
+            event_id=self.event_id,
+            type=EventType(self.type),
+            occurred_at=self.occurred_at,
+            record_id=self.record_id,
+            data=self.data,
+        ).model_dump_json()
+        if not envelope.endswith(_NO_RECORD):  # `record` is EventRead's last field
+            raise RuntimeError("EventRead no longer ends with its record")
+        return envelope[: -len(_NO_RECORD)] + f'"record":{self.record_json or "null"}}}'
+
+
+_NO_RECORD = '"record":null}'
 
 
 # Columns, not ORM objects: a page is read often and in full, and identity tracking buys nothing here.
@@ -75,16 +99,16 @@ class RecordOpener:
         self.keys = {row.id: (row.kind, row.data_key) for row in rows if row.data_key is not None}
         self.secrets: dict[str, RecordSecrets] = {}
 
-    def open(self, event_id: str, record_id: str | None, sealed: str | None) -> dict[str, Any] | None:
-        """The view, or None when the event carries none or the record is purged."""
+    def open(self, event_id: str, record_id: str | None, sealed: str | None) -> str | None:
+        """The view as JSON text, or None when the event carries none or the record is purged."""
         if sealed is None or record_id is None or record_id not in self.keys:
             return None
         kind, data_key = self.keys[record_id]
         secrets = self.secrets.get(record_id)
         if secrets is None:
             secrets = self.secrets[record_id] = secrets_for(self.vault, record_id, data_key)
-        view = json.loads(secrets.open_text(sealed, table="events", row=event_id, field="record"))
-        return narrow_to_key(view, kind, self.scopes)
+        view_json = secrets.open_text(sealed, table="events", row=event_id, field="record")
+        return narrow_json_to_key(view_json, kind, self.scopes)
 
 
 def items_of(session: Session, vault: Vault, scopes: frozenset[str], rows: Sequence[Any]) -> list[FeedItem]:
@@ -100,7 +124,7 @@ def items_of(session: Session, vault: Vault, scopes: frozenset[str], rows: Seque
             occurred_at=row.occurred_at,
             record_id=row.record_id,
             data=row.data,
-            record=opener.open(row.event_id, row.record_id, row.sealed_record),
+            record_json=opener.open(row.event_id, row.record_id, row.sealed_record),
         )
         for row in rows
     ]

@@ -10,6 +10,7 @@ predicate decided that), it decrypts them and keeps what this viewer may read:
 - a purged record is gone: nothing of it is disclosed.
 """
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -189,6 +190,15 @@ def narrow_to_key(view: dict[str, Any], kind: str, scopes: frozenset[str]) -> di
     if block is None or block.scope.value in scopes or view.get(block.field) is None:
         return view
     return view | {block.field: None, block.withheld_flag: True}
+
+
+def narrow_json_to_key(view_json: str, kind: str, scopes: frozenset[str]) -> str:
+    """narrow_to_key for a view kept as JSON text (an event's): parsed only when the kind has a
+    restricted block the key may not read."""
+    block = spec_of(kind).restricted
+    if block is None or block.scope.value in scopes:
+        return view_json
+    return json.dumps(narrow_to_key(json.loads(view_json), kind, scopes), separators=(",", ":"))
 
 
 def disclose_revisions(
