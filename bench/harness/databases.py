@@ -7,7 +7,7 @@ statements the services issue, with their time, and `plan` shows how the databas
 
 `run` gives a scenario its temp dir and servers list, prints the scenario's one-line JSON summary, and
 whatever happens stops its servers, closes and drops its databases, and removes the temp dir (kept on
-failure or with --keep-temp).
+failure or with --keep-temp; --keep-temp keeps the scratch PostgreSQL databases too).
 """
 
 import json
@@ -135,11 +135,15 @@ class Workspace:
         self.dbs.append(db)
         return db
 
-    def close(self) -> None:
+    def close(self, *, keep_databases: bool = False) -> None:
         for server in self.servers:
             stop_server(server)
         for db in self.dbs:
             db.dispose()
+        if keep_databases:
+            if self.scratch:
+                print(f"scratch databases kept: {', '.join(self.scratch)}", file=sys.stderr)
+            return
         for name in self.scratch:
             assert self.postgres_url is not None  # noqa: S101 - scratch databases exist only then
             drop_database(self.postgres_url, name)
@@ -168,7 +172,8 @@ def run(
                 print(f"--- {server.name} log (last lines, cut) ---\n{tail}", file=sys.stderr)
         return 1
     finally:
-        workspace.close()
+        # Kept with the temp dir, which holds the keys their records are sealed with: to profile against.
+        workspace.close(keep_databases=keep_temp)
         if keep_temp or failed:
             print(f"temp dir kept: {workspace.dir}", file=sys.stderr)
         else:

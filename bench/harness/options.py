@@ -28,4 +28,4 @@ def add_database_options(parser: argparse.ArgumentParser, database: str) -> None
 
 
 def add_keep_temp(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--keep-temp", action="store_true", help="keep the temp dir (databases, logs)")
+    parser.add_argument("--keep-temp", action="store_true", help="keep the temp dir and databases")
