@@ -11,7 +11,8 @@ from app.models.workflows import WorkflowItem
 
 class BlindIndex(Base):
     __tablename__ = "blind_indexes"
-    __table_args__ = (Index("ix_blind_indexes_term_digest", "term", "digest"),)
+    # record_id too: a lookup by value reads the index alone (migration 20261130_0013).
+    __table_args__ = (Index("ix_blind_indexes_lookup", "term", "digest", "record_id"),)
 
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
     term: Mapped[str] = mapped_column(String(16), primary_key=True)
