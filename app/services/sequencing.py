@@ -1,15 +1,15 @@
 """Numbering rows in commit order, for the outboxes that need it (events, the audit log).
 
-A writer stamps its row with its transaction id (`current_txid`). A single sequencer at a time
-(`take_turn`: an advisory lock on PostgreSQL, the single writer on SQLite) then takes rows in (txid, id)
-order, but only those of transactions below the `horizon`: on PostgreSQL transactions commit in another
-order than they start, so a row numbered later can become visible earlier, and a sequencer that passed
-it would leave a gap behind. On SQLite writers commit one at a time and ids follow commit order.
+A writer stamps its row with its transaction id on PostgreSQL (`CURRENT_TXID`, computed in the insert
+itself; 0 on SQLite). A single sequencer at a time (`take_turn`: an advisory lock on PostgreSQL, the
+single writer on SQLite) then takes rows in (txid, id) order, but only those of transactions below the
+`horizon`: on PostgreSQL transactions commit in another order than they start, so a row numbered later
+can become visible earlier, and a sequencer that passed it would leave a gap behind. On SQLite writers
+commit one at a time and ids follow commit order.
 """
 
 from sqlalchemy import BigInteger, literal_column, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 CURRENT_TXID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 _RUNNING = text(
@@ -22,11 +22,6 @@ _WRAP = 1 << 32
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def current_txid(session: Session) -> ColumnElement[int] | int:
-    """The writing transaction's id on PostgreSQL, computed in the insert itself; 0 on SQLite."""
-    return CURRENT_TXID if is_postgres(session) else 0
 
 
 def take_turn(session: Session, lock: int) -> None:

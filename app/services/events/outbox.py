@@ -8,9 +8,9 @@ events about it.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session
 
 from app.ids import uuid7
@@ -18,18 +18,34 @@ from app.models import Change, Event, Record
 from app.schemas.events import EventType
 from app.services.records.kinds import spec_of
 from app.services.records.visibility import audience
-from app.services.sequencing import current_txid
+from app.services.sequencing import CURRENT_TXID, is_postgres
 
+# On PostgreSQL, a trigger on `changes` notifies this channel as the rows are inserted (delivered at
+# commit, to every node; migration 20261130_0014): no statement of the writer's own.
 NOTIFY_CHANNEL = "kix_events"
-# Set on a session whose transaction wrote events: the Database wakes waiting feed readers on commit.
+# Set on a session whose transaction wrote events: the Database wakes this process's readers on commit.
 EMITTED = "kix.events_emitted"
 
 
 def _announce(session: Session) -> None:
-    if not session.info.get(EMITTED):
-        session.info[EMITTED] = True
-        if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every node
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.info[EMITTED] = True
+
+
+_CHANGES = cast(Table, Change.__table__)
+# Built once, Core not ORM (as the audit entry): every write that emits pays for this statement, and an
+# ORM-enabled insert costs several times the round trip. The transaction id is computed in the statement,
+# the same for every row (sequencing.CURRENT_TXID).
+_INSERT_CHANGES = {
+    True: insert(_CHANGES).values(txid=CURRENT_TXID),
+    False: insert(_CHANGES).values(txid=0),
+}
+
+
+def _insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
+    statement = _INSERT_CHANGES[is_postgres(session)]
+    # One row is executed as one statement; several in one multi-row INSERT (executemany).
+    session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
+    _announce(session)
 
 
 def _write(
@@ -43,19 +59,16 @@ def _write(
     recipients: dict[str, str] | None,
     carries_record: bool,
 ) -> None:
-    session.execute(
-        insert(Change).values(
-            txid=current_txid(session),
-            type=event_type.value,
-            record_id=record_id,
-            scope=scope,
-            data=dict(data),
-            recipients=recipients,
-            carries_record=carries_record,
-            occurred_at=now,
-        )
-    )
-    _announce(session)
+    row = {
+        "type": event_type.value,
+        "record_id": record_id,
+        "scope": scope,
+        "data": dict(data),
+        "recipients": recipients,
+        "carries_record": carries_record,
+        "occurred_at": now,
+    }
+    _insert_changes(session, [row])
 
 
 def emit(
@@ -111,8 +124,7 @@ def emit_each(session: Session, event_type: EventType, notices: list[Notice], *,
     ]
     rows = [row for row in rows if row["recipients"]]
     if rows:
-        session.execute(insert(Change).values(txid=current_txid(session)), rows)
-        _announce(session)
+        _insert_changes(session, rows)
 
 
 def record_summary(record: Record) -> dict[str, Any]:
@@ -157,9 +169,7 @@ def emit_records_created(session: Session, records: list[Record], *, now: dateti
         }
         for record in records
     ]
-    # The transaction id is computed in the statement (current_txid), the same for every row.
-    session.execute(insert(Change).values(txid=current_txid(session)), rows)
-    _announce(session)
+    _insert_changes(session, rows)
 
 
 def emit_purge(session: Session, record: Record, *, now: datetime) -> None:
