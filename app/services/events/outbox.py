@@ -27,10 +27,6 @@ NOTIFY_CHANNEL = "kix_events"
 EMITTED = "kix.events_emitted"
 
 
-def _announce(session: Session) -> None:
-    session.info[EMITTED] = True
-
-
 _CHANGES = cast(Table, Change.__table__)
 # Built once, Core not ORM (as the audit entry): every write that emits pays for this statement, and an
 # ORM-enabled insert costs several times the round trip. The transaction id is computed in the statement,
@@ -45,7 +41,7 @@ def _insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     statement = _INSERT_CHANGES[is_postgres(session)]
     # One row is executed as one statement; several in one multi-row INSERT (executemany).
     session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
-    _announce(session)
+    session.info[EMITTED] = True
 
 
 def _write(

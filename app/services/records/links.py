@@ -2,7 +2,7 @@
 is shown only to agencies that see both ends, and is removed only by its author or by the owner of both
 records: an owner's update never drops the links other agencies made."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,8 +37,9 @@ def check_link_targets(session: Session, agency_id: str, record_id: str, targets
         raise NotFound(f"no linked record {missing[0]}")
 
 
-def _touching(record_id: str) -> ColumnElement[bool]:
-    return or_(RecordLink.source_id == record_id, RecordLink.target_id == record_id)
+def _touching(record_ids: Collection[str]) -> ColumnElement[bool]:
+    """Links with either end among `record_ids`."""
+    return or_(RecordLink.source_id.in_(record_ids), RecordLink.target_id.in_(record_ids))
 
 
 def linked_to(agency_id: str, record_id: str) -> ColumnElement[bool]:
@@ -70,7 +71,7 @@ def set_own_links(
         (link.source_id if link.target_id == record.id else link.target_id): link
         for link in session.scalars(
             select(RecordLink).where(
-                _touching(record.id),
+                _touching([record.id]),
                 RecordLink.author_id == author.agency_id,
                 RecordLink.type == LinkType.RELATED.value,
             )
@@ -153,8 +154,7 @@ def visible_links(
     if not record_ids:
         return found
     wanted = set(record_ids)
-    touching = or_(RecordLink.source_id.in_(wanted), RecordLink.target_id.in_(wanted))
-    links = session.scalars(select(RecordLink).where(touching)).all()
+    links = session.scalars(select(RecordLink).where(_touching(wanted))).all()
     if not links:
         return found
     ends = [(link.source_id, link.target_id, link) for link in links]
@@ -189,7 +189,7 @@ def remove_link(session: Session, agency_id: str, record_id: str, link_id: str) 
 
 def unlink_all(session: Session, record_id: str) -> None:
     """Every link of a record, whoever made it (the record is purged)."""
-    session.execute(delete(RecordLink).where(_touching(record_id)))
+    session.execute(delete(RecordLink).where(_touching([record_id])))
 
 
 def _linked_seen_by(
