@@ -42,97 +42,33 @@ from app.models import AuditEntry, AuditNode
 from app.services.audit import tree
 from app.services.audit.log import EntryDraft, append, entry_bytes, sequence, sign_head
 from app.services.audit.verify import verify
-from app.services.records.creation import create_record
-from app.services.records.kinds import ALERTS
-from app.services.records.store import Actor
-from bench.data.bodies import BodyMaker, validated
+from bench.data.bodies import BodyMaker
+from bench.harness.ab import alert_server, create_target, interleaved, launcher
 from bench.harness.databases import Workspace, run
 from bench.harness.options import add_database_options, add_keep_temp, parser_for, positive_int
-from bench.harness.phases import Target, describe, medians, run_phase
-from bench.harness.servers import (
-    ACTOR,
-    HOST,
-    KIX_CLI,
-    Server,
-    free_port,
-    kix_env,
-    migrate,
-    server_vault,
-    set_up_kix,
-    start_server,
-    wait_ready,
-)
-from bench.harness.wire import PhaseResult, new_runner, percentile
+from bench.harness.phases import Target
+from bench.harness.servers import kix_env, migrate
+from bench.harness.wire import percentile
 
-OWNER = "de-bka"
 CHUNK = 10_000
 GOAL_RATIO, GOAL_PROOF_MS, GOAL_VERIFY_S = 1.10, 5.0, 10.0
 
 
 # ---------------------------------------------------------------- part 1: the cost per request
-def _alert_body(maker: BodyMaker) -> dict[str, Any]:
-    raw = maker.alert(datetime.now(UTC), "DE") | {"status": "active"}
-    return raw | {"rules": maker.rules(OWNER, {"mode": "all_members"})}
-
-
-def _server(workspace: Workspace, database: str, name: str) -> tuple[Server, str, Any]:
-    """A migrated database with the demo agencies and one alert, and its server, ready."""
-    workdir = workspace.dir / name
-    workdir.mkdir()
-    url = workspace.database_url(f"{database}_{name}") if workspace.postgres_url else None
-    env = kix_env(workdir, url)
-    callers = set_up_kix(workdir, env)
-    db = workspace.open(env["KIX_DATABASE_URL"])
-    maker = BodyMaker(random.Random(7))  # noqa: S311 - synthetic data
-    with db.transaction() as session:
-        data = validated(ALERTS.create, _alert_body(maker))
-        alert_id = create_record(
-            session, ALERTS, Actor(OWNER, ACTOR), data, server_vault(env), now=datetime.now(UTC)
-        ).id
-    port = free_port()
-    launcher = [sys.executable, "-m", "bench.harness.unaudited"] if name == "unaudited" else KIX_CLI
-    command = [*launcher, "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
-    server = start_server(name, command, env, port, workdir)
-    workspace.servers.append(server)
-    wait_ready(server)
-    return server, alert_id, callers.codec(OWNER)
-
-
 def requests_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
     print(f"== part 1: the audit log's cost per request, through the full stack ({workspace.backend})")
-    servers = {name: _server(workspace, args.database, name) for name in ("audited", "unaudited")}
+    modules = {"audited": None, "unaudited": "bench.harness.unaudited"}
     maker = BodyMaker(random.Random(11))  # noqa: S311 - synthetic data
     targets: dict[str, list[Target]] = {}
-    for name, (server, alert_id, codec) in servers.items():
+    for name, module in modules.items():
+        kix = alert_server(workspace, args.database, name, launcher(module))
         targets[name] = [
-            Target(f"{name} GET", server, codec, "GET", f"/v1/alerts/{alert_id}", 200, strict=True),
             Target(
-                f"{name} POST",
-                server,
-                codec,
-                "POST",
-                "/v1/alerts",
-                201,
-                payload=lambda: _alert_body(maker),
-                strict=True,
+                f"{name} GET", kix.server, kix.codec, "GET", f"/v1/alerts/{kix.alert_id}", 200, strict=True
             ),
+            create_target(f"{name} POST", kix.server, kix.codec, maker),
         ]
-    outcome: dict[str, list[PhaseResult]] = {
-        target.name: [] for group in targets.values() for target in group
-    }
-    order = list(targets)
-    with new_runner() as runner:
-        for group in targets.values():  # untimed: connections, caches, compiled SQL
-            for target in group:
-                run_phase(runner, target, 30, f"warm-up {target.name}", concurrency=1)
-        for round_no in range(args.rounds):
-            for name in order if round_no % 2 == 0 else order[::-1]:
-                for target in targets[name]:
-                    label = f"round {round_no + 1} {target.name}"
-                    result, _ = run_phase(runner, target, args.requests, label, concurrency=1)
-                    outcome[target.name].append(result)
-                    print(describe(result))
-    figures = {name: medians(results) for name, results in outcome.items()}
+    figures = interleaved(targets, args.rounds, args.requests)
     print(
         f"\n  medians over {args.rounds} rounds of {args.requests} requests, one at a time "
         f"(goal: <= {GOAL_RATIO})"

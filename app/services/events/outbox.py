@@ -30,10 +30,11 @@ EMITTED = "kix.events_emitted"
 _CHANGES = cast(Table, Change.__table__)
 # Built once, Core not ORM (as the audit entry): every write that emits pays for this statement, and an
 # ORM-enabled insert costs several times the round trip. The transaction id is computed in the statement,
-# the same for every row (sequencing.CURRENT_TXID).
+# the same for every row (sequencing.CURRENT_TXID). Inline: nothing reads the new row's id back, so a
+# one-row insert asks for no RETURNING (on PostgreSQL SQLAlchemy would add one, and its result to fetch).
 _INSERT_CHANGES = {
-    True: insert(_CHANGES).values(txid=CURRENT_TXID),
-    False: insert(_CHANGES).values(txid=0),
+    True: insert(_CHANGES).values(txid=CURRENT_TXID).inline(),
+    False: insert(_CHANGES).values(txid=0).inline(),
 }
 
 
