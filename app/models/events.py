@@ -30,7 +30,8 @@ class Change(Base):
     record_id: Mapped[str | None] = mapped_column(String(36))
     scope: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Who is told, each with the event id it will get; null: the record's audience at fan-out.
+    # Who is told, each with the event id it will get; null: the record's audience at fan-out, or, in a
+    # change that carries no record, the agencies each of its notices names (outbox.emit_each, data.each).
     recipients: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Whether each recipient's event carries the record as that recipient may read it.
     carries_record: Mapped[bool] = mapped_column(default=False)

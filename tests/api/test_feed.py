@@ -18,7 +18,7 @@ from app.config import Settings
 from app.crypto.keys import KeyPair
 from app.db import Database
 from app.main import create_app
-from app.models import Event
+from app.models import Change, Event, Hit
 from app.scheduler import Scheduler
 from app.schemas.events import FeedPage
 from app.services.events.fanout import fan_out
@@ -173,6 +173,41 @@ def test_paging_types_and_cursors(trio: tuple[Member, Member, Member]) -> None:
     assert _problem(outsider.client.feed.page, first["cursor"]) == (400, "invalid-cursor")  # another agency's
     tampered = first["cursor"][:-3] + ("A" if first["cursor"][-3] != "A" else "B") + first["cursor"][-2:]
     assert _problem(partner.client.feed.page, tampered) == (400, "invalid-cursor")
+
+
+def test_a_query_hitting_several_owners_writes_one_change_and_each_owner_hears_of_each_hit(
+    trio: tuple[Member, Member, Member], db: Database
+) -> None:
+    """The outbox costs a query one change row however many records it hits; the fan-out makes one
+    hit.recorded event of each hit, for that record's owner alone, carrying that hit's id."""
+    first, second, querier = trio
+    hidden = rules(mode="owner_only", discoverable=True)
+    owned = {
+        first.agency_id: {
+            first.client.create_record("suspects", suspect(rules=hidden))["id"] for _ in range(2)
+        },
+        second.agency_id: {second.client.create_record("suspects", suspect(rules=hidden))["id"]},
+    }
+    for member in trio:
+        _events(member)  # the creations fanned out: only the query's change is left to write
+    hits = querier.client.match({"documents": ["N1234567"]})["hits"]
+    assert len(hits) == 3
+    with db.sessions() as session:
+        changes = list(session.scalars(select(Change)))
+    assert [(change.type, len(change.data["each"])) for change in changes] == [("hit.recorded", 3)]
+    with db.sessions() as session:
+        hit_rows = {row.id: row for row in session.scalars(select(Hit))}
+    assert {hit["hit_id"] for hit in hits} == set(hit_rows)
+    for member in (first, second):
+        told = [e for e in _events(member) if e["type"] == "hit.recorded"]
+        assert {e["record_id"] for e in told} == owned[member.agency_id]
+        assert len({e["event_id"] for e in told}) == len(told) == len(owned[member.agency_id])
+        for event in told:
+            row = hit_rows[event["data"]["hit_id"]]
+            assert (row.record_id, row.owner_id) == (event["record_id"], member.agency_id)
+            assert event["data"]["querier"] == querier.agency_id
+            assert event["data"]["querier_can_see"] is False
+    assert [e for e in _events(querier) if e["type"] == "hit.recorded"] == []
 
 
 def test_the_feed_tells_of_requests_hits_notices_deadlines_keys_and_agencies(

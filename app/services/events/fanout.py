@@ -23,6 +23,7 @@ from app.db import Database
 from app.ids import uuid7
 from app.models import Change, Event, Record
 from app.services.analysis.facts import refresh_facts
+from app.services.events.outbox import each_of
 from app.services.records.disclosure import disclose_to_audience
 from app.services.records.kinds import spec_of
 from app.services.sequencing import horizon, take_turn
@@ -118,6 +119,21 @@ def _events_of(payloads: _Payloads, vault: Vault, change: Change) -> list[dict[s
         "data": change.data,
         "occurred_at": change.occurred_at,
     }
+    notices = each_of(change)
+    if notices is not None:  # several events of one type in one change (outbox.emit_each)
+        return [
+            base
+            | {
+                "record_id": notice["record_id"],
+                "scope": notice["scope"],
+                "data": notice["data"],
+                "event_id": uuid7(),
+                "agency_id": agency_id,
+                "sealed_record": None,
+            }
+            for notice in notices
+            for agency_id in notice["agencies"]
+        ]
     wanted = change.recipients
     if not change.carries_record:
         return [

@@ -25,6 +25,8 @@ from app.services.sequencing import CURRENT_TXID, is_postgres
 NOTIFY_CHANNEL = "kix_events"
 # Set on a session whose transaction wrote events: the Database wakes this process's readers on commit.
 EMITTED = "kix.events_emitted"
+# The key of a change's data under which emit_each keeps its notices (each_of).
+EACH = "each"
 
 
 _CHANGES = cast(Table, Change.__table__)
@@ -105,23 +107,38 @@ class Notice:
 
 
 def emit_each(session: Session, event_type: EventType, notices: list[Notice], *, now: datetime) -> None:
-    """Many events of one type (as emit would write them one by one), in one statement: a hit/no-hit
-    query that hits a hundred records tells a hundred owners."""
-    rows = [
+    """Many events of one type, each to its own agencies, as one change row (the fan-out makes one event
+    of each notice for each of its agencies): a hit/no-hit query that hits a hundred records tells a
+    hundred owners, and costs its writer one insert however many they are."""
+    items = [
         {
-            "type": event_type.value,
             "record_id": notice.record_id,
             "scope": notice.scope,
             "data": dict(notice.data),
-            "recipients": {agency_id: uuid7() for agency_id in sorted(set(notice.agencies))},
-            "carries_record": False,
-            "occurred_at": now,
+            "agencies": sorted(set(notice.agencies)),
         }
         for notice in notices
+        if notice.agencies
     ]
-    rows = [row for row in rows if row["recipients"]]
-    if rows:
-        _insert_changes(session, rows)
+    if items:
+        _write(
+            session,
+            event_type,
+            now=now,
+            data={EACH: items},
+            record_id=None,
+            scope=None,
+            recipients=None,
+            carries_record=False,
+        )
+
+
+def each_of(change: Change) -> list[dict[str, Any]] | None:
+    """The notices of a change emit_each wrote (each: record_id, scope, data, agencies); None for any
+    other change. Only such a change names no recipient and carries no record."""
+    if change.recipients is None and not change.carries_record:
+        return cast(list[dict[str, Any]], change.data[EACH])
+    return None
 
 
 def record_summary(record: Record) -> dict[str, Any]:

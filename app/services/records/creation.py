@@ -97,7 +97,9 @@ class DistributionChecks:
         if key not in self._outcomes:
             try:
                 rules.check_distribution(session, distribution)
-                self._outcomes[key] = rules.check_partner_distribution(session, actor.agency_id, distribution)
+                self._outcomes[key] = rules.check_partner_distribution(
+                    session, actor.agency_id, distribution, actor.agency_kind
+                )
             except KixError as exc:
                 self._outcomes[key] = exc
         outcome = self._outcomes[key]

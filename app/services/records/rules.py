@@ -29,9 +29,14 @@ def check_agencies(session: Session, agency_ids: Sequence[str], field: str) -> N
         raise ValidationFailed(f"{field}: {partners[0]} is a private partner, which receives no records")
 
 
-def check_partner_distribution(session: Session, owner_id: str, distribution: Distribution) -> str | None:
+def check_partner_distribution(
+    session: Session, owner_id: str, distribution: Distribution, owner_kind: str = ""
+) -> str | None:
     """A private partner's records go to its designated FIU and nowhere else (422 otherwise). Returns
-    that FIU for a partner, None for any other agency."""
+    that FIU for a partner, None for any other agency. `owner_kind`, where the caller knows it (read with
+    its key): an agency known not to be a partner costs no query."""
+    if owner_kind and owner_kind != PRIVATE_PARTNER:
+        return None
     owner = session.execute(
         select(Agency.kind, Agency.designated_fiu).where(Agency.id == owner_id)
     ).first()  # two columns, not the agency with its contact and jurisdictions

@@ -47,6 +47,9 @@ class Acting(Protocol):
     @property
     def actor(self) -> str: ...
 
+    @property
+    def agency_kind(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -54,10 +57,13 @@ class Actor:
 
     agency_id: str
     name: str
+    # The agency's kind (police, fiu, ..., private_partner) as authentication read it with the key; ""
+    # where the actor was not authenticated (the demo, retention): then it is read when a rule needs it.
+    agency_kind: str = ""
 
     @classmethod
     def of(cls, caller: "Acting") -> "Actor":
-        return cls(caller.agency_id, caller.actor)
+        return cls(caller.agency_id, caller.actor, caller.agency_kind)
 
     @property
     def link_author(self) -> LinkAuthor:
