@@ -34,7 +34,7 @@ from bench.harness.servers import (
 from bench.harness.wire import PhaseResult, new_runner
 
 OWNER = "de-bka"
-WARM_UP = 30  # requests per target, untimed: connections, caches, compiled SQL
+WARM_UP = 30  # requests per target (or a phase's, if fewer), untimed: connections, caches, compiled SQL
 
 
 def alert_body(maker: BodyMaker) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def interleaved(targets: dict[str, list[Target]], rounds: int, requests: int) ->
     with new_runner() as runner:
         for group in targets.values():
             for target in group:
-                run_phase(runner, target, WARM_UP, f"warm-up {target.name}", concurrency=1)
+                run_phase(runner, target, min(WARM_UP, requests), f"warm-up {target.name}", concurrency=1)
         for round_no in range(rounds):
             for name in order if round_no % 2 == 0 else order[::-1]:
                 for target in targets[name]:

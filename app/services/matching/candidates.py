@@ -15,6 +15,7 @@ from app.services.matching import indexing, normalize
 from app.services.records.kinds import KINDS
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED
+from app.services.sql_lists import among
 
 CANDIDATE_LIMIT = 250  # name candidates scored per query, best first (an answer carries at most 100)
 RARE_TOKEN = 300  # a token held by more records finds candidates only in pairs with another
@@ -49,7 +50,7 @@ def candidate_records(session: Session, record_ids: set[str], agency_id: str) ->
         Record.data_key,
         *(Record.body[field].label(field) for field in _NAME_FIELDS),
     ).where(
-        Record.id.in_(record_ids),
+        among(session, Record.id, record_ids),
         Record.status != WITHDRAWN,
         NOT_PURGED,
         or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone

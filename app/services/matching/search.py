@@ -25,6 +25,7 @@ from app.services.matching.candidates import Found, candidate_records, exact_row
 from app.services.matching.names import EXACT, MATCH_THRESHOLD, Comparison, PreparedName, compare, strength_of
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.visibility import visible_to
+from app.services.sql_lists import among
 from app.services.vault import Vault, secrets_for
 
 _NEAR_NAME = 0.8  # a name this alike is a hit only with the same date of birth
@@ -242,7 +243,9 @@ def _answerable(
         chunk = ranked[start : start + _SIGHT_CHUNK]
         ids = [candidate.record.id for candidate in chunk]
         visible = set(
-            session.scalars(select(Record.id).where(Record.id.in_(ids), readable, visible_to(agency_id)))
+            session.scalars(
+                select(Record.id).where(among(session, Record.id, ids), readable, visible_to(agency_id))
+            )
         )
         for candidate in chunk:
             record = candidate.record
