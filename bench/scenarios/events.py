@@ -8,7 +8,8 @@ Run from the repository root:
     python -m bench events --events 200000 --skip-outbox --skip-webhooks       # the feed only, on SQLite
     options: [--events N] [--limit 100] [--pages 20] [--walk-rounds 5] [--requests 200] [--rounds 3]
              [--trace-runs 20] [--workers 1] [--creates 1000] [--deliveries 2000]
-             [--deliverers 4] [--skip-feed] [--skip-outbox] [--skip-webhooks] [--postgres-url URL]
+             [--deliverers 4] [--skip-feed] [--skip-outbox] [--skip-outbox-http] [--skip-webhooks]
+             [--postgres-url URL]
              [--database kix_bench_events] [--keep-temp]
 
 Everything runs on 127.0.0.1 (bench/harness): a temp dir holds the server key, the storage keys and the
@@ -94,6 +95,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deliverers", type=positive_int, default=4, help="part 3: deliverer processes")
     parser.add_argument("--skip-feed", action="store_true", help="skip part 1")
     parser.add_argument("--skip-outbox", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--skip-outbox-http", action="store_true", help="part 2 in process only (no full-stack servers)"
+    )
     parser.add_argument("--skip-webhooks", action="store_true", help="skip part 3")
     add_database_options(parser, "kix_bench_events")
     add_keep_temp(parser)

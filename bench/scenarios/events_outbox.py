@@ -200,7 +200,9 @@ def full_stack_part(args: argparse.Namespace, workspace: Workspace) -> dict[str,
 
 
 def outbox_part(args: argparse.Namespace, workspace: Workspace) -> dict[str, Any]:
-    summary: dict[str, Any] = {"full_stack": full_stack_part(args, workspace)}
+    summary: dict[str, Any] = {}
+    if not args.skip_outbox_http:
+        summary["full_stack"] = full_stack_part(args, workspace)
     print(f"\n== part 2: the outbox's cost on create_record, in process ({workspace.backend})")
     db = outbox_database(workspace, f"{args.database}_outbox")
     vault = Vault(StorageKeys.generate())
