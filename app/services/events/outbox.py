@@ -137,7 +137,8 @@ def each_of(change: Change) -> list[dict[str, Any]] | None:
     """The notices of a change emit_each wrote (each: record_id, scope, data, agencies); None for any
     other change. Only such a change names no recipient and carries no record."""
     if change.recipients is None and not change.carries_record:
-        return cast(list[dict[str, Any]], change.data[EACH])
+        # .get: a malformed row must not stop every later change from being fanned out.
+        return cast(list[dict[str, Any]], change.data.get(EACH, []))
     return None
 
 
