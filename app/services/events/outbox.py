@@ -42,7 +42,8 @@ _INSERT_CHANGES = {
 
 def _insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     statement = _INSERT_CHANGES[is_postgres(session)]
-    # One row is executed as one statement; several in one multi-row INSERT (executemany).
+    # One row is executed as one statement; several (a batch's creates) as one executemany, which psycopg
+    # sends in one pipeline.
     session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
     session.info[EMITTED] = True
 
