@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from app.collector import settle
+
 _HAN = re.compile("[\u4e00-\u9fff\u3005]")  # 々 repeats the kanji before it: 佐々木
 _NOT_JAPANESE = re.compile("[\uac00-\ud7afA-Za-z]")  # Hangul or Latin letters
 
@@ -21,7 +23,9 @@ def _converter() -> Any:
     # Imported here, not at the top: importing and loading the dictionary is the cost described above.
     import pykakasi  # noqa: PLC0415
 
-    return pykakasi.kakasi()
+    converter = pykakasi.kakasi()
+    settle()  # its 280,000 objects live as long as the worker: kept out of every later full collection
+    return converter
 
 
 @lru_cache(maxsize=65536)
