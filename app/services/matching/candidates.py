@@ -4,9 +4,22 @@ with only what scoring and answering need."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    String,
+    Subquery,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import blind_index
@@ -111,29 +124,12 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
                 tokens[digest] = tokens.get(digest, False) or len(keys) == 1
     if not names:
         return []
-    # One bounded lookup per token (its first RARE_TOKEN + 1 holders tell whether it is rare), one for the
-    # exact names and one for the pairs, in one statement.
-    lookups = [
-        select(BlindIndex.record_id, literal(digest).label("token"))
-        .where(BlindIndex.term == indexing.NAME_TOKEN, BlindIndex.digest == digest)
-        .limit(RARE_TOKEN + 1)
-        .subquery()
-        for digest in sorted(tokens)
-    ]
-    lookups.append(
-        select(BlindIndex.record_id, literal(_EXACT).label("token"))
-        .where(BlindIndex.term == indexing.NAME, BlindIndex.digest.in_(exact))
-        .limit(CANDIDATE_LIMIT)
-        .subquery()
-    )
-    if pairs:
-        lookups.append(
-            select(BlindIndex.record_id, literal(_PAIR).label("token"))
-            .where(BlindIndex.term == indexing.NAME_PAIR, BlindIndex.digest.in_(pairs))
-            .limit(PAIR_ROWS)
-            .subquery()
-        )
-    rows = session.execute(union_all(*(select(lookup.c.record_id, lookup.c.token) for lookup in lookups)))
+    token_digests = sorted(tokens)
+    parameters: dict[str, Any] = {f"token_{index}": digest for index, digest in enumerate(token_digests)}
+    parameters |= {"exact": exact, "pairs": sorted(pairs)}
+    parameters |= {"token_rows": RARE_TOKEN + 1, "exact_rows": CANDIDATE_LIMIT, "pair_rows": PAIR_ROWS}
+    statement = _lookups(len(token_digests), bool(pairs))
+    rows = session.connection().execute(statement, parameters).all()
     holders: dict[str, list[str]] = defaultdict(list)
     for record_id, token in rows:
         holders[token].append(record_id)
@@ -150,3 +146,33 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
 _EXACT, _PAIR = "=", ""  # what the exact-name and pair lookups are labelled with, beside token digests
 # What holding each shares with the query: a pair is two tokens; a name held exactly outranks any sharing.
 _SHARES = {_PAIR: 2, _EXACT: 1000}
+
+
+@lru_cache(maxsize=64)
+def _lookups(tokens: int, with_pairs: bool) -> CompoundSelect:
+    """The candidate lookups of a query with `tokens` token digests, in one statement: one bounded lookup
+    per token (its first RARE_TOKEN + 1 holders tell whether it is rare), one for the exact names and one
+    for the pairs. Built once per shape with named parameters, not per query: building a dozen subqueries
+    cost SQLAlchemy more than the database spends running them."""
+    lookups = []
+    for index in range(tokens):
+        digest = bindparam(f"token_{index}", type_=String())
+        lookups.append(_lookup(indexing.NAME_TOKEN, BlindIndex.digest == digest, "token_rows", digest))
+    exact = BlindIndex.digest.in_(bindparam("exact", expanding=True))
+    lookups.append(_lookup(indexing.NAME, exact, "exact_rows", literal(_EXACT)))
+    if with_pairs:
+        pairs = BlindIndex.digest.in_(bindparam("pairs", expanding=True))
+        lookups.append(_lookup(indexing.NAME_PAIR, pairs, "pair_rows", literal(_PAIR)))
+    return union_all(*(select(lookup.c.record_id, lookup.c.token) for lookup in lookups))
+
+
+def _lookup(term: str, condition: ColumnElement[bool], limit: str, label: ColumnElement[str]) -> Subquery:
+    """Records holding a digest of `term` that meets `condition`, at most the parameter `limit` (read at
+    each call, not built in), each row labelled with the token's digest (the parameter it was looked up
+    by) or with what the lookup was."""
+    return (
+        select(BlindIndex.record_id, label.label("token"))
+        .where(BlindIndex.term == term, condition)
+        .limit(bindparam(limit, type_=Integer()))
+        .subquery()
+    )
