@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Integer,
+    Select,
     String,
     Subquery,
     and_,
@@ -28,6 +29,7 @@ from app.services.matching import indexing, normalize
 from app.services.records.kinds import KINDS
 from app.services.records.store import WITHDRAWN
 from app.services.records.visibility import NOT_HIDDEN, NOT_PURGED
+from app.services.sequencing import is_postgres
 from app.services.sql_lists import among
 
 CANDIDATE_LIMIT = 250  # name candidates scored per query, best first (an answer carries at most 100)
@@ -55,7 +57,30 @@ _NAME_FIELDS = sorted({field for spec in KINDS.values() for field in spec.name_f
 def candidate_records(session: Session, record_ids: set[str], agency_id: str) -> dict[str, Found]:
     if not record_ids:
         return {}
-    query = select(
+    statement = _candidate_fetch(is_postgres(session))
+    rows = session.connection().execute(statement, {"ids": list(record_ids), "agency": agency_id})
+    names = len(_NAME_FIELDS)
+    return {
+        row[0]: Found(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            {
+                field: value
+                for field, value in zip(_NAME_FIELDS, row[-names:], strict=True)
+                if value is not None
+            },
+        )
+        for row in rows
+    }
+
+
+@lru_cache(maxsize=2)
+def _candidate_fetch(postgres: bool) -> Select[Any]:
+    """The candidates' columns and sealed names: built once per database kind, the ids a parameter."""
+    return select(
         Record.id,
         Record.kind,
         Record.owner_id,
@@ -63,22 +88,11 @@ def candidate_records(session: Session, record_ids: set[str], agency_id: str) ->
         Record.data_key,
         *(Record.body[field].label(field) for field in _NAME_FIELDS),
     ).where(
-        among(session, Record.id, record_ids),
+        among(postgres, Record.id, "ids"),
         Record.status != WITHDRAWN,
         NOT_PURGED,
-        or_(NOT_HIDDEN, Record.owner_id == agency_id),  # past retention: its owner's alone
+        or_(NOT_HIDDEN, Record.owner_id == bindparam("agency")),  # past retention: its owner's alone
     )
-    return {
-        row.id: Found(
-            row.id,
-            row.kind,
-            row.owner_id,
-            row.discoverable,
-            row.data_key,
-            {field: row._mapping[field] for field in _NAME_FIELDS if row._mapping[field] is not None},
-        )
-        for row in session.execute(query)
-    }
 
 
 def exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:

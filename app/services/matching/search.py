@@ -6,9 +6,10 @@ agency spends one unit of its hourly budget per value it tests."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import blind_index
@@ -25,6 +26,7 @@ from app.services.matching.candidates import Found, candidate_records, exact_row
 from app.services.matching.names import EXACT, MATCH_THRESHOLD, Comparison, PreparedName, compare, strength_of
 from app.services.records.kinds import KINDS, spec_of
 from app.services.records.visibility import visible_to
+from app.services.sequencing import is_postgres
 from app.services.sql_lists import among
 from app.services.vault import Vault, secrets_for
 
@@ -246,16 +248,12 @@ def _answerable(
     record (a reference needs both sight of it and the kind's read scope; without, a hit if its owner
     made it discoverable; otherwise nothing); and whether more were left out. Sight is checked a chunk
     at a time, best first, so that a query a thousand records answer checks little more than it tells."""
-    readable = Record.kind.in_(_readable_kinds(scopes))
+    sight = _sight_check(is_postgres(session), agency_id, tuple(_readable_kinds(scopes)))
     answered: list[tuple[_Candidate, bool]] = []
     for start in range(0, len(ranked), _SIGHT_CHUNK):
         chunk = ranked[start : start + _SIGHT_CHUNK]
         ids = [candidate.record.id for candidate in chunk]
-        visible = set(
-            session.scalars(
-                select(Record.id).where(among(session, Record.id, ids), readable, visible_to(agency_id))
-            )
-        )
+        visible = set(session.connection().execute(sight, {"ids": ids}).scalars())
         for candidate in chunk:
             record = candidate.record
             can_see = record.id in visible
@@ -265,6 +263,15 @@ def _answerable(
                 return answered, True
             answered.append((candidate, can_see))
     return answered, False
+
+
+@lru_cache(maxsize=1024)
+def _sight_check(postgres: bool, agency_id: str, kinds: tuple[str, ...]) -> Select[Any]:
+    """Which of the ids given as the parameter `ids` the agency may see, of the kinds it may read: built
+    once per agency and scopes, as visible_to's predicate is."""
+    return select(Record.id).where(
+        among(postgres, Record.id, "ids"), Record.kind.in_(kinds), visible_to(agency_id)
+    )
 
 
 def _reasons(candidate: _Candidate) -> list[str]:
