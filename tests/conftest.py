@@ -31,6 +31,22 @@ POSTGRES_URL = os.environ.get("KIX_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked one_database (TLS, process signals: nothing the database takes part in) run once, on
+    SQLite; their PostgreSQL variants are deselected, not skipped, so the summary's skips stay meaningful."""
+    deselected = [
+        item
+        for item in items
+        if item.get_closest_marker("one_database")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "postgresql"
+    ]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        dropped = {id(item) for item in deselected}
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

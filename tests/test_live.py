@@ -120,6 +120,7 @@ def _write_pem(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateK
     return path.with_suffix(".crt"), path.with_suffix(".key")
 
 
+@pytest.mark.one_database
 def test_mutual_tls(
     settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -183,6 +184,7 @@ def test_metrics_listener_aggregates_workers(
     assert "kix_audit_head_age_seconds" in samples
 
 
+@pytest.mark.one_database
 def test_shutdown_finishes_requests_in_flight(
     settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any]
 ) -> None:
