@@ -37,7 +37,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected = [
         item
         for item in items
-        if item.get_closest_marker("one_database")
+        if isinstance(item, pytest.Function)
+        and item.get_closest_marker("one_database")
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("database_url") == "postgresql"
     ]
