@@ -155,8 +155,8 @@ def test_mutual_tls(
             no_certificate.get(base_url + "/healthz")
         with httpx.Client(verify=mutual) as plain, pytest.raises(httpx.HTTPError):
             plain.get(base_url.replace("https", "http") + "/healthz")
-        # Its idle TLS connection would hold the server's shutdown until the peer answers close_notify,
-        # which an idle client never does: the server would be killed after 15 s instead of exiting.
+        # Left open, its idle keep-alive TLS connection kept the server from exiting on SIGTERM within the
+        # 15 s kix_server allows, and the test then spent them waiting for the kill.
         ready.close()
 
 
