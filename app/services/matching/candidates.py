@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
-    and_,
     bindparam,
     literal,
     or_,
@@ -102,15 +101,26 @@ def exact_rows(session: Session, labels: dict[tuple[str, str], str]) -> list[tup
         by_term[term].append(digest)
     if not by_term:
         return []
-    query = select(BlindIndex.record_id, BlindIndex.term, BlindIndex.digest).where(
-        or_(
-            *(
-                and_(BlindIndex.term == term, BlindIndex.digest.in_(digests))
-                for term, digests in by_term.items()
+    terms = tuple(sorted(by_term))
+    statement = _exact_lookups(is_postgres(session), terms)
+    parameters = {f"digests_{index}": by_term[term] for index, term in enumerate(terms)}
+    return [tuple(row) for row in session.connection().execute(statement, parameters)]
+
+
+@lru_cache(maxsize=64)
+def _exact_lookups(postgres: bool, terms: tuple[str, ...]) -> CompoundSelect:
+    """One lookup per term, each its digests as the parameter digests_<i>, in one statement built once per
+    set of terms. A lookup per term, not one OR of them all, so that each reads the (term, digest,
+    record_id) index alone: under an OR PostgreSQL combined bitmaps and then read a table page for almost
+    every row (867 pages for the 865 holders of a birth date at a million suspects)."""
+    return union_all(
+        *(
+            select(BlindIndex.record_id, BlindIndex.term, BlindIndex.digest).where(
+                BlindIndex.term == term, among(postgres, BlindIndex.digest, f"digests_{index}")
             )
+            for index, term in enumerate(terms)
         )
     )
-    return [(row.record_id, row.term, row.digest) for row in session.execute(query)]
 
 
 def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tuple[str, str, str]]:
