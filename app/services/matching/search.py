@@ -228,7 +228,6 @@ def run_match(
                 }
             )
     _tell_owners(session, hits_recorded, now)
-    session.flush()
     return MatchOutcome(query_id, references, hits, remaining, truncated)
 
 
