@@ -60,12 +60,12 @@ def candidate_records(session: Session, record_ids: set[str], agency_id: str) ->
     rows = session.connection().execute(statement, {"ids": list(record_ids), "agency": agency_id})
     names = len(_NAME_FIELDS)
     return {
-        row[0]: Found(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
+        row.id: Found(
+            row.id,
+            row.kind,
+            row.owner_id,
+            row.discoverable,
+            row.data_key,
             {
                 field: value
                 for field, value in zip(_NAME_FIELDS, row[-names:], strict=True)
@@ -152,7 +152,7 @@ def name_candidates(session: Session, key: bytes, names: list[str]) -> list[tupl
     parameters: dict[str, Any] = {f"token_{index}": digest for index, digest in enumerate(token_digests)}
     parameters |= {"exact": exact, "pairs": sorted(pairs)}
     parameters |= {"token_rows": RARE_TOKEN + 1, "exact_rows": CANDIDATE_LIMIT, "pair_rows": PAIR_ROWS}
-    statement = _lookups(len(token_digests), bool(pairs))
+    statement = _lookups(is_postgres(session), len(token_digests), bool(pairs))
     rows = session.connection().execute(statement, parameters).all()
     holders: dict[str, list[str]] = defaultdict(list)
     for record_id, token in rows:
@@ -172,8 +172,8 @@ _EXACT, _PAIR = "=", ""  # what the exact-name and pair lookups are labelled wit
 _SHARES = {_PAIR: 2, _EXACT: 1000}
 
 
-@lru_cache(maxsize=64)
-def _lookups(tokens: int, with_pairs: bool) -> CompoundSelect:
+@lru_cache(maxsize=128)
+def _lookups(postgres: bool, tokens: int, with_pairs: bool) -> CompoundSelect:
     """The candidate lookups of a query with `tokens` token digests, in one statement: one bounded lookup
     per token (its first RARE_TOKEN + 1 holders tell whether it is rare), one for the exact names and one
     for the pairs. Built once per shape with named parameters, not per query: building a dozen subqueries
@@ -182,10 +182,10 @@ def _lookups(tokens: int, with_pairs: bool) -> CompoundSelect:
     for index in range(tokens):
         digest = bindparam(f"token_{index}", type_=String())
         lookups.append(_lookup(indexing.NAME_TOKEN, BlindIndex.digest == digest, "token_rows", digest))
-    exact = BlindIndex.digest.in_(bindparam("exact", expanding=True))
+    exact = among(postgres, BlindIndex.digest, "exact")
     lookups.append(_lookup(indexing.NAME, exact, "exact_rows", literal(_EXACT)))
     if with_pairs:
-        pairs = BlindIndex.digest.in_(bindparam("pairs", expanding=True))
+        pairs = among(postgres, BlindIndex.digest, "pairs")
         lookups.append(_lookup(indexing.NAME_PAIR, pairs, "pair_rows", literal(_PAIR)))
     return union_all(*(select(lookup.c.record_id, lookup.c.token) for lookup in lookups))
 
