@@ -2,13 +2,12 @@
 
 Every record is built by app.services.records.creation.build_record, the function create_record itself
 calls: the sealed body, the list columns, the rules, the grants, the first revision and the blind-index
-rows are the service's own, never a copy of its logic. The loader only turns those ORM objects into rows
-(filling the column defaults the ORM fills at flush, such as a grant's granted_at, the same way) and
-writes them many at a time in one transaction: psycopg's COPY on PostgreSQL, SQLAlchemy Core executemany
-inserts on SQLite. Links are record_links rows (type "related", authored by the linking record's owner,
-one row per link, read from either end). What create_record checks against the database (that named
-agencies and groups exist) is the caller's to get right: the benchmarks distribute only to agencies and
-groups they made.
+rows are the service's own, never a copy of its logic, and so is the writer: app.services.bulk_rows, with
+which a batch create writes its records (psycopg's COPY on PostgreSQL, an executemany INSERT on SQLite),
+many thousand rows in one transaction. Links are record_links rows (type "related", authored by the
+linking record's owner, one row per link, read from either end). What create_record checks against the
+database (that named agencies and groups exist) is the caller's to get right: the benchmarks distribute
+only to agencies and groups they made.
 
     with BulkLoader(db, vault) as loader:
         for ...:
@@ -16,11 +15,9 @@ groups they made.
     print(loader.stats.describe())
 
 A record's rows are written at a later add() or when the block ends, so the caller may amend them first
-(the records scenario moves some alerts on through their lifecycle that way). `write_rows` is the writer
-(COPY or INSERT), also used for other tables' rows (the events scenario's).
+(the records scenario moves some alerts on through their lifecycle that way).
 """
 
-import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -29,13 +26,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import JSON, ColumnDefault, Connection, Table, insert, inspect, text
+from sqlalchemy import Connection, Table, text
 
 from app.db import Database
 from app.ids import uuid7
 from app.models import BlindIndex, Record, RecordGrant, RecordLink, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.records import LinkType
+from app.services.bulk_rows import row_of, write_rows
 from app.services.records.creation import NewRecord, build_record
 from app.services.records.kinds import KindSpec
 from app.services.records.store import Actor
@@ -46,18 +44,6 @@ LOADER_ACTOR = "bench-loader"
 # In the order they are written (a link's target is a record written before it).
 MODELS: tuple[Any, ...] = (Record, RecordGrant, RecordRevision, BlindIndex, RecordLink)
 TABLES = tuple(model.__tablename__ for model in MODELS)
-
-
-def row_of(obj: Any) -> dict[str, Any]:
-    """An ORM object's column values, with the Python-side defaults the ORM would apply at flush."""
-    row: dict[str, Any] = {}
-    for column in inspect(type(obj)).columns:
-        value = getattr(obj, column.key)
-        default = column.default
-        if value is None and isinstance(default, ColumnDefault):
-            value = default.arg(None) if default.is_callable else default.arg
-        row[column.key] = value
-    return row
 
 
 @dataclass
@@ -164,27 +150,6 @@ class BulkLoader:
         connection = self._connection
         assert connection is not None  # noqa: S101 - entered
         write_rows(connection, table, rows)
-
-
-def write_rows(
-    connection: Connection, table: Table, rows: list[dict[str, Any]], columns: Sequence[str] | None = None
-) -> None:
-    """`rows` (dicts by column key) into `table` on `connection`, inside its transaction: psycopg's COPY
-    on PostgreSQL, an executemany INSERT on SQLite. Only `columns` (default: all) are written; the others
-    take their database defaults (such as an autoincrement id)."""
-    if not rows:
-        return
-    names = list(columns) if columns is not None else [column.key for column in table.columns]
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), [{name: row[name] for name in names} for row in rows])
-        return
-    as_json = {column.key for column in table.columns if isinstance(column.type, JSON)}
-    raw = connection.connection.driver_connection
-    assert raw is not None  # noqa: S101 - a live connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in names])
 
 
 def analyse(db: Database, tables: Sequence[str] = TABLES) -> float:

@@ -39,13 +39,14 @@ from app.ids import uuid7
 from app.models import Event, Record
 from app.schemas.common import Scope
 from app.schemas.events import EventType
+from app.services.bulk_rows import write_rows
 from app.services.events.outbox import record_summary
 from app.services.records.disclosure import disclose_to_audience
 from app.services.records.kinds import ALERTS, spec_of
 from app.services.vault import Vault, secrets_for
 from bench.data.bodies import COUNTRIES, BodyMaker, validated
 from bench.harness.databases import is_postgres
-from bench.loaders import BulkLoader, write_rows
+from bench.loaders import BulkLoader
 from bench.scenarios.records_scale import MODES
 
 CHANGES = {

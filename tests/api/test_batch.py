@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from app.client import KixProblem
 from app.db import Database
-from app.models import Record
+from app.models import AuditEntry, BlindIndex, Record, RecordGrant, RecordRevision
 from tests.conftest import Member
-from tests.records_data import alert, rules
+from tests.records_data import alert, rules, suspect
 
 
 def _records(db: Database) -> int:
@@ -51,6 +51,63 @@ def test_valid_items_are_created_and_invalid_ones_answered_with_their_problem(
     events = partner.client.feed.iter(follow=False, types=["record.created"])
     created = {event["record_id"] for event in events}
     assert created == {first["id"], last["id"]}
+
+
+def _rows_of(db: Database, record_id: str) -> dict[str, Any]:
+    """What is stored of a record, less what differs between two records made from one body (ids, times,
+    the sealed bytes and their key)."""
+    with db.sessions() as session:
+        record = session.get(Record, record_id)
+        assert record is not None
+        columns = {
+            column: getattr(record, column)
+            for column in ("kind", "owner_id", "status", "distribution", "discoverable", "rules", "version")
+        }
+        grants = session.execute(
+            select(RecordGrant.grantee_type, RecordGrant.grantee_id).where(RecordGrant.record_id == record_id)
+        )
+        revisions = session.execute(
+            select(
+                RecordRevision.version, RecordRevision.status, RecordRevision.rules, RecordRevision.actor
+            ).where(RecordRevision.record_id == record_id)
+        )
+        index = session.execute(
+            select(BlindIndex.term, BlindIndex.digest).where(BlindIndex.record_id == record_id)
+        )
+        return columns | {
+            "sealed fields": sorted(record.body),
+            "grants": sorted(map(tuple, grants)),
+            "revisions": sorted(map(tuple, revisions)),
+            "blind index": sorted(map(tuple, index)),
+        }
+
+
+def test_a_batch_writes_each_record_as_a_single_create_does(
+    pair: tuple[Member, Member], db: Database
+) -> None:
+    """A batch's rows are written in bulk (COPY on PostgreSQL), not through the ORM: the same rows all the
+    same, found by hit/no-hit, readable, and listed in the batch's audit entry."""
+    owner, partner = pair
+    body = suspect(rules=rules(mode="agencies", agencies=["de-bka"]))
+    single = owner.client.create_record("suspects", body)["id"]
+    answer = owner.client.create_records("suspects", [body, suspect(rules=rules())])
+    assert answer["created"] == 2
+    batched, other = (result["id"] for result in answer["results"])
+    assert _rows_of(db, batched) == _rows_of(db, single)
+    assert _rows_of(db, batched)["blind index"]  # names, birth date and document indexed
+    with db.sessions() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry is not None
+        assert (entry.route, sorted(entry.records)) == ("/v1/suspects/batch", sorted([batched, other]))
+
+    def as_read(record_id: str) -> dict[str, Any]:
+        read = partner.client.get_record("suspects", record_id)
+        return {key: value for key, value in read.items() if key not in {"id", "created_at", "updated_at"}}
+
+    assert as_read(batched) == as_read(single)
+    assert as_read(batched)["documents"][0]["number"] == "N1234567"
+    found = partner.client.match({"documents": ["N1234567"]})
+    assert {reference["record_id"] for reference in found["references"]} == {single, batched, other}
 
 
 def test_an_atomic_batch_with_an_invalid_item_creates_nothing(

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.ids import uuid7
 from app.models import Change, Event, Record
 from app.schemas.events import EventType
+from app.services.bulk_rows import write_rows
 from app.services.records.kinds import spec_of
 from app.services.records.visibility import audience
 from app.services.sequencing import CURRENT_TXID, is_postgres
@@ -40,11 +41,20 @@ _INSERT_CHANGES = {
 }
 
 
+_CURRENT_TXID = select(CURRENT_TXID)
+_CHANGE_COLUMNS = [column.key for column in _CHANGES.columns if column.key != "id"]
+
+
 def _insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
-    statement = _INSERT_CHANGES[is_postgres(session)]
-    # One row is executed as one statement; several (a batch's creates) as one executemany, which psycopg
-    # sends in one pipeline.
-    session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
+    postgres = is_postgres(session)
+    connection = session.connection()
+    if len(rows) == 1:
+        connection.execute(_INSERT_CHANGES[postgres], rows[0])
+    else:
+        # Several (a batch's creates) are written as one COPY on PostgreSQL: their transaction id is read
+        # once, since COPY computes nothing.
+        txid = connection.execute(_CURRENT_TXID).scalar_one() if postgres else 0
+        write_rows(connection, _CHANGES, [row | {"txid": txid} for row in rows], _CHANGE_COLUMNS)
     session.info[EMITTED] = True
 
 

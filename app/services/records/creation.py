@@ -13,6 +13,8 @@ from app.ids import uuid7
 from app.models import BlindIndex, LeadIntake, Record, RecordGrant, RecordRevision
 from app.schemas.common import InputModel
 from app.schemas.records import Distribution, SharingRules
+from app.services.audit.context import note_records
+from app.services.bulk_rows import write_objects
 from app.services.events.outbox import emit_records_created
 from app.services.matching.indexing import index_rows
 from app.services.records import rules
@@ -131,12 +133,14 @@ def prepare_record(
 
 def write_records(session: Session, actor: Actor, prepared: list[PreparedRecord], *, now: datetime) -> None:
     """Write prepared records, each with its grants, first revision, blind indexes, links and event,
-    in a few statements however many they are."""
-    session.add_all([item.new.record for item in prepared])
-    session.flush()
-    session.add_all(
-        [row for item in prepared for row in (*item.new.grants, item.new.revision, *item.new.index)]
-    )
+    in a few statements however many they are (bulk_rows: COPY on PostgreSQL). The records' objects are
+    not added to the session: nothing of them is read back, and the rows are final."""
+    connection = session.connection()
+    write_objects(connection, [item.new.record for item in prepared])
+    write_objects(connection, [grant for item in prepared for grant in item.new.grants])
+    write_objects(connection, [item.new.revision for item in prepared])
+    write_objects(connection, [entry for item in prepared for entry in item.new.index])
+    note_records(item.new.record.id for item in prepared)
     for item in prepared:
         if item.links:
             set_own_links(session, actor.link_author, item.new.record, item.links, replace=False, now=now)
