@@ -3,8 +3,9 @@
 A batch create writes some 15,000 rows (500 records, each with its grants, first revision and blind-index
 rows). Through the ORM's flush that cost more than building them: it tracks every object's state, then
 psycopg sends one INSERT per row (pipelined, but each parsed, bound and executed). Here the rows go as one
-COPY on PostgreSQL, and as one executemany INSERT on SQLite (where sqlite3 loops in C). The bulk loader of
-the benchmarks writes its millions the same way, from the same ORM objects the service builds.
+COPY on PostgreSQL, and as one executemany INSERT on SQLite (where sqlite3 loops in C) or when they are
+few. The bulk loader of the benchmarks writes its millions the same way, from the same ORM objects the
+service builds.
 
 The rows are the ORM objects' column values (`row_of`), with the Python-side defaults the ORM would fill
 at flush. Nothing is read back: the objects keep the ids they were built with.
@@ -12,9 +13,10 @@ at flush. Nothing is read back: the objects keep the ids they were built with.
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnDefault, Connection, Table, insert, inspect
+from sqlalchemy import JSON, ColumnDefault, Connection, Insert, Table, insert, inspect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -38,6 +40,16 @@ def write_objects(connection: Connection, objects: Iterable[Any]) -> None:
         write_rows(connection, table, [row_of(obj) for obj in objects])
 
 
+# Fewer rows than this go as an executemany INSERT on PostgreSQL too (psycopg pipelines it): a COPY costs
+# two round trips of its own, more than a few rows' inserts (a single create writes about ten rows).
+COPY_FROM_ROWS = 50
+
+
+@lru_cache(maxsize=64)
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
 def write_rows(
     connection: Connection, table: Table, rows: list[dict[str, Any]], columns: Sequence[str] | None = None
 ) -> None:
@@ -47,8 +59,8 @@ def write_rows(
     if not rows:
         return
     names = list(columns) if columns is not None else [column.key for column in table.columns]
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), [{name: row[name] for name in names} for row in rows])
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        connection.execute(_insert(table), [{name: row[name] for name in names} for row in rows])
         return
     # COPY bypasses SQLAlchemy's types, so what they do on the way in is done here: JSON is encoded,
     # and a TypeDecorator (UTCDateTime: aware datetimes only, in UTC) processes its values.
