@@ -16,20 +16,33 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnDefault, Connection, Insert, Table, insert, inspect
+from sqlalchemy import JSON, Column, ColumnDefault, Connection, Insert, Table, insert, inspect
 from sqlalchemy.types import TypeDecorator
 
 
 def row_of(obj: Any) -> dict[str, Any]:
     """An ORM object's column values, with the Python-side defaults the ORM would apply at flush."""
     row: dict[str, Any] = {}
-    for column in inspect(type(obj)).columns:
-        value = getattr(obj, column.key)
-        default = column.default
-        if value is None and isinstance(default, ColumnDefault):
+    for key, default in _columns_of(type(obj)):
+        value = getattr(obj, key)
+        if value is None and default is not None:
             value = default.arg(None) if default.is_callable else default.arg
-        row[column.key] = value
+        row[key] = value
     return row
+
+
+_COLUMNS: dict[type, tuple[tuple[str, ColumnDefault | None], ...]] = {}
+
+
+def _columns_of(model: type) -> tuple[tuple[str, ColumnDefault | None], ...]:
+    """A mapped class's column keys, each with its Python-side default (None where it has none)."""
+    if model not in _COLUMNS:
+        columns: list[Column[Any]] = list(inspect(model).columns)
+        _COLUMNS[model] = tuple(
+            (column.key, column.default if isinstance(column.default, ColumnDefault) else None)
+            for column in columns
+        )
+    return _COLUMNS[model]
 
 
 def write_objects(connection: Connection, objects: Iterable[Any]) -> None:
@@ -64,13 +77,20 @@ def write_rows(
         return
     # COPY bypasses SQLAlchemy's types, so what they do on the way in is done here: JSON is encoded,
     # and a TypeDecorator (UTCDateTime: aware datetimes only, in UTC) processes its values.
-    convert = {name: _converter(table.columns[name].type, connection) for name in names}
+    converted = [
+        (position, convert)
+        for position, name in enumerate(names)
+        if (convert := _converter(table.columns[name].type, connection)) is not None
+    ]
     raw = connection.connection.driver_connection
     assert raw is not None  # noqa: S101 - a live connection
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_apply(convert[name], row[name]) for name in names])
+                values = [row[name] for name in names]
+                for position, convert in converted:
+                    values[position] = convert(values[position])
+                copy.write_row(values)
 
 
 def _converter(column_type: Any, connection: Connection) -> Callable[[Any], Any] | None:
@@ -80,7 +100,3 @@ def _converter(column_type: Any, connection: Connection) -> Callable[[Any], Any]
         dialect = connection.dialect
         return lambda value: column_type.process_bind_param(value, dialect)
     return None
-
-
-def _apply(convert: Callable[[Any], Any] | None, value: Any) -> Any:
-    return value if convert is None else convert(value)
