@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from app.models import CrisisRoom, Record, RecordRevision, TrendCount, TrendFact
@@ -226,13 +226,18 @@ def add_to_rollup(session: Session, deltas: Counter[Fact]) -> None:
     ]
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TrendCount)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_KEY),
-        set_={"count": TrendCount.count + statement.excluded.count},
-    )
-    session.execute(statement, rows)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement for all the cells (a fan-out of 500 new alerts touches some thousands), where an
+        # executemany sent one upsert per cell.
+        columns = {name: [row[name] for row in rows] for name in (*_KEY, "count")}
+        session.execute(_UPSERT_ARRAYS, columns)
+    else:
+        statement = sqlite.insert(TrendCount)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={"count": TrendCount.count + statement.excluded.count},
+        )
+        session.execute(statement, rows)
     for row in rows:
         if row["count"] < 0:  # a cell may have emptied
             keys = [getattr(TrendCount, name) == row[name] for name in _KEY]
@@ -240,3 +245,13 @@ def add_to_rollup(session: Session, deltas: Counter[Fact]) -> None:
 
 
 _KEY = ("measure", "grain", "month", "country", "region", "category", "band")
+# The cells' columns as arrays, unnested into rows; their keys are distinct (add_to_rollup sums by key),
+# as ON CONFLICT DO UPDATE requires of one statement.
+_UPSERT_ARRAYS = text(
+    "INSERT INTO trend_counts (measure, grain, month, country, region, category, band, count) "
+    "SELECT * FROM unnest(CAST(:measure AS varchar[]), CAST(:grain AS varchar[]), CAST(:month AS varchar[]), "
+    "CAST(:country AS varchar[]), CAST(:region AS varchar[]), CAST(:category AS varchar[]), "
+    "CAST(:band AS varchar[]), CAST(:count AS integer[])) "
+    "ON CONFLICT (measure, grain, month, country, region, category, band) "
+    "DO UPDATE SET count = trend_counts.count + excluded.count"
+)

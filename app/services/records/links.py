@@ -5,6 +5,7 @@ records: an owner's update never drops the links other agencies made."""
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -14,6 +15,7 @@ from app.ids import uuid7
 from app.models import Agency, Record, RecordLink
 from app.schemas.records import LinkType
 from app.services.records.visibility import visible_to
+from app.services.sql_lists import among
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,25 @@ _LINKED_SEEN_BY = (
     _linked_seen_by(RecordLink.source_id, RecordLink.target_id),
     _linked_seen_by(RecordLink.target_id, RecordLink.source_id),
 )
+
+
+@lru_cache(maxsize=2)
+def _linked_any(postgres: bool) -> Select[str, str]:
+    from_source = among(postgres, RecordLink.source_id, "record_ids")
+    return select(RecordLink.source_id, RecordLink.target_id).where(
+        or_(from_source, among(postgres, RecordLink.target_id, "record_ids"))
+    )
+
+
+def having_links(session: Session, record_ids: Collection[str]) -> set[str]:
+    """Which of `record_ids` have a link of any kind, by anyone (one statement: most records have none,
+    and need no question about who sees their links)."""
+    if not record_ids:
+        return set()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    wanted = set(record_ids)
+    rows = session.execute(_linked_any(postgres), {"record_ids": list(wanted)})
+    return {end for row in rows for end in row if end in wanted}
 
 
 def linked_ids_seen_by(session: Session, record_id: str, agency_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -1,13 +1,15 @@
 """Who may see a record: one SQL predicate, used by every read path (get, list, count, links, revisions,
 contributions, matches, and the feeds to come), so no path can forget it."""
 
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, literal_column, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.models import Agency, GroupMember, Record, RecordGrant
+from app.services.sql_lists import among
 
 AGENCY_GRANT = "agency"  # named in the owner's distribution
 GROUP_GRANT = "group"  # a group in the owner's distribution: its members see the record
@@ -112,6 +114,28 @@ _AUDIENCE = (
     )
     .order_by(Agency.id)
 )
+
+
+@lru_cache(maxsize=2)
+def _audiences(postgres: bool) -> Select[str, str, list[str]]:
+    # Every active agency against every record named: the same rule, each pair tested by its probes.
+    return (
+        select(Record.id, Agency.id, Agency.scopes)
+        .join(Agency, true())
+        .where(among(postgres, Record.id, "record_ids"), Agency.status == "active", audience_of(Agency.id))
+        .order_by(Record.id, Agency.id)
+    )
+
+
+def audiences(session: Session, record_ids: Collection[str]) -> dict[str, list[tuple[str, list[str]]]]:
+    """audience() of many records in one statement (a fan-out reports on up to 500 at a time)."""
+    found: dict[str, list[tuple[str, list[str]]]] = {record_id: [] for record_id in record_ids}
+    if record_ids:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows = session.execute(_audiences(postgres), {"record_ids": list(record_ids)})
+        for record_id, agency_id, scopes in rows:
+            found[record_id].append((agency_id, scopes))
+    return found
 
 
 def audience(session: Session, record_id: str) -> list[tuple[str, list[str]]]:
