@@ -13,9 +13,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from app.models import CrisisRoom, Record, RecordRevision, TrendCount, TrendFact
 from app.schemas.records import RecordKind
 from app.schemas.stats import Measure
 from app.services.analysis.bands import NO_BAND, band_of
+from app.services.bulk_rows import write_rows
 from app.services.vault import Vault
 from app.services.workflows.crises import concessions
 
@@ -181,7 +182,7 @@ def refresh_facts(session: Session, vault: Vault, record_ids: Iterable[str]) -> 
         ] += 1
     deltas: Counter[Fact] = Counter()
     changed: list[str] = []
-    rows: list[TrendFact] = []
+    rows: list[dict[str, str]] = []
     for record in records:
         new = Counter(facts_of(record, context))
         old = stored.get(record.id, Counter())
@@ -190,10 +191,12 @@ def refresh_facts(session: Session, vault: Vault, record_ids: Iterable[str]) -> 
         changed.append(record.id)
         deltas.update(new)
         deltas.subtract(old)
-        rows.extend(TrendFact(record_id=record.id, **vars(fact)) for fact in sorted(new.elements()))
+        rows.extend({"record_id": record.id, **vars(fact)} for fact in sorted(new.elements()))
     if changed:
         session.execute(delete(TrendFact).where(TrendFact.record_id.in_(changed)))
-        session.add_all(rows)
+        # Written in bulk (a fan-out of a batch create adds thousands): no ORM flush, which had them
+        # inserted with their new ids returned, in statements psycopg parsed afresh each time.
+        write_rows(session.connection(), _FACTS, rows, _FACT_COLUMNS)
     add_to_rollup(session, deltas)
     return len(changed)
 
@@ -245,6 +248,8 @@ def add_to_rollup(session: Session, deltas: Counter[Fact]) -> None:
 
 
 _KEY = ("measure", "grain", "month", "country", "region", "category", "band")
+_FACTS = cast(Table, TrendFact.__table__)
+_FACT_COLUMNS = ["record_id", "measure", "month", "country", "region", "category", "band"]
 # The cells' columns as arrays, unnested into rows; their keys are distinct (add_to_rollup sums by key),
 # as ON CONFLICT DO UPDATE requires of one statement.
 _UPSERT_ARRAYS = text(

@@ -117,24 +117,32 @@ _AUDIENCE = (
 
 
 @lru_cache(maxsize=2)
-def _audiences(postgres: bool) -> Select[str, str, list[str]]:
+def _audiences(postgres: bool) -> Select[str, str]:
     # Every active agency against every record named: the same rule, each pair tested by its probes.
     return (
-        select(Record.id, Agency.id, Agency.scopes)
+        select(Record.id, Agency.id)
         .join(Agency, true())
         .where(among(postgres, Record.id, "record_ids"), Agency.status == "active", audience_of(Agency.id))
         .order_by(Record.id, Agency.id)
     )
 
 
+# Every agency's, whatever its status: one suspended between the two statements is still found.
+_SCOPES = select(Agency.id, Agency.scopes)
+
+
 def audiences(session: Session, record_ids: Collection[str]) -> dict[str, list[tuple[str, list[str]]]]:
-    """audience() of many records in one statement (a fan-out reports on up to 500 at a time)."""
+    """audience() of many records in one statement (a fan-out reports on up to 500 at a time), each
+    agency's scopes read once, not once per record in its audience."""
     found: dict[str, list[tuple[str, list[str]]]] = {record_id: [] for record_id in record_ids}
-    if record_ids:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        rows = session.execute(_audiences(postgres), {"record_ids": list(record_ids)})
-        for record_id, agency_id, scopes in rows:
-            found[record_id].append((agency_id, scopes))
+    if not record_ids:
+        return found
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    pairs = connection.execute(_audiences(postgres), {"record_ids": list(record_ids)}).all()
+    scopes: dict[str, list[str]] = dict(connection.execute(_SCOPES).tuples().all())
+    for record_id, agency_id in pairs:
+        found[record_id].append((agency_id, scopes[agency_id]))
     return found
 
 
