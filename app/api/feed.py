@@ -12,7 +12,7 @@ from app.db import Database
 from app.errors import ValidationFailed
 from app.schemas.events import EventType, FeedPage
 from app.services.events import feed
-from app.services.events.fanout import fan_out
+from app.services.events.fanout import REQUEST_ROUNDS, fan_out
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
 
@@ -33,7 +33,7 @@ def _read(
     database: Database, vault: Vault, caller: Caller, position: feed.Position, types: list[str], limit: int
 ) -> tuple[list[str], feed.Position]:
     """The next events as JSON texts, and the position after them."""
-    fan_out(database, vault)
+    fan_out(database, vault, rounds=REQUEST_ROUNDS)
     with database.transaction(write=False) as session:
         items, position = feed.read(
             session, vault, caller.agency_id, caller.scopes, position, types=types, limit=limit

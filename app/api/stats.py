@@ -12,7 +12,7 @@ from app.schemas.classification import as_json
 from app.schemas.common import Scope
 from app.schemas.stats import ClassificationEntry, Dimension, Measure, TrendsRead
 from app.services.analysis.trends import TrendQuery, add_months, trends
-from app.services.events.fanout import fan_out
+from app.services.events.fanout import REQUEST_ROUNDS, fan_out
 from app.services.identity.authentication import Caller
 
 router = APIRouter(prefix="/v1/stats", tags=["analysis"])
@@ -72,7 +72,7 @@ def trends_(
         until=last,
         countries=[code.strip().upper() for code in (country or "").split(",") if code.strip()],
     )
-    fan_out(database, vault)  # count what has just been committed too
+    fan_out(database, vault, rounds=REQUEST_ROUNDS)  # count what has just been committed too
     with database.transaction(write=False) as session:
         return trends(session, query)
 

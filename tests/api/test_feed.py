@@ -21,7 +21,7 @@ from app.main import create_app
 from app.models import Change, Event, Hit
 from app.scheduler import Scheduler
 from app.schemas.events import FeedPage
-from app.services.events.fanout import fan_out
+from app.services.events.fanout import BATCH, REQUEST_ROUNDS, fan_out
 from app.services.events.feed import START, read
 from app.services.vault import Vault
 from tests.asgi import in_process_client
@@ -279,6 +279,25 @@ def test_purge_leaves_only_a_purged_event(trio: tuple[Member, Member, Member]) -
         ("record.purged", record["id"], None),
         ("record.purged", second["id"], None),
     ]
+
+
+def test_a_read_fans_out_a_backlog_a_few_batches_at_a_time_with_no_event_lost(
+    trio: tuple[Member, Member, Member], db: Database
+) -> None:
+    """After a backfill, a feed read publishes at most REQUEST_ROUNDS batches of the waiting changes before
+    it answers (the rest is for later reads and the deliverer loop): it never waits for all of it."""
+    owner, partner, _ = trio
+    backlog = REQUEST_ROUNDS * BATCH + 1
+    created: list[str] = []
+    for start in range(0, backlog, 500):
+        answer = owner.client.create_records("alerts", [alert()] * min(500, backlog - start))
+        created += [result["id"] for result in answer["results"]]
+    page = partner.client.feed.page(limit=1, types=["record.created"])
+    with db.sessions() as session:
+        assert len(session.scalars(select(Change.id)).all()) == 1  # one change is still to publish
+    assert [event["record_id"] for event in page["items"]] == created[:1]
+    announced = [event["record_id"] for event in _events(partner, types=["record.created"])]
+    assert announced == created  # all of them, in order, once each
 
 
 def test_a_long_poll_returns_as_soon_as_an_event_comes(trio: tuple[Member, Member, Member]) -> None:

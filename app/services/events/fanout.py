@@ -31,9 +31,12 @@ from app.services.sequencing import horizon, take_turn
 from app.services.vault import Vault, secrets_for
 
 BATCH = 500
-_EVENTS = cast(Table, Event.__table__)
-_EVENT_COLUMNS = [column.key for column in _EVENTS.columns if column.key != "id"]
+# What a request fans out before it reads (a feed page, trends): a backlog's first batches only, so a read
+# after a backfill of 100,000 records does not wait for all of it (the deliverer loop drains the rest).
+REQUEST_ROUNDS = 2
 FAN_OUT_LOCK = 4801237015  # any constant: the advisory lock every node's fan-out takes
+_EVENTS = cast(Table, Event.__table__)
+_EVENT_COLUMNS = [column.key for column in _EVENTS.columns if column.key != "id"]  # id: the database's
 
 
 def pending(db: Database) -> bool:
