@@ -15,6 +15,7 @@ from app.ids import uuid7
 from app.models import Agency, Record, RecordLink
 from app.schemas.records import LinkType
 from app.services.records.visibility import visible_to
+from app.services.sequencing import is_postgres
 from app.services.sql_lists import among
 
 
@@ -225,9 +226,8 @@ def having_links(session: Session, record_ids: Collection[str]) -> set[str]:
     and need no question about who sees their links)."""
     if not record_ids:
         return set()
-    postgres = session.get_bind().dialect.name == "postgresql"
     wanted = set(record_ids)
-    rows = session.execute(_linked_any(postgres), {"record_ids": list(wanted)})
+    rows = session.execute(_linked_any(is_postgres(session)), {"record_ids": list(wanted)})
     return {end for row in rows for end in row if end in wanted}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, literal_c
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.models import Agency, GroupMember, Record, RecordGrant
+from app.services.sequencing import is_postgres
 from app.services.sql_lists import among
 
 AGENCY_GRANT = "agency"  # named in the owner's distribution
@@ -138,8 +139,7 @@ def audiences(session: Session, record_ids: Collection[str]) -> dict[str, list[t
     if not record_ids:
         return found
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    pairs = connection.execute(_audiences(postgres), {"record_ids": list(record_ids)}).all()
+    pairs = connection.execute(_audiences(is_postgres(session)), {"record_ids": list(record_ids)}).all()
     scopes: dict[str, list[str]] = dict(connection.execute(_SCOPES).tuples().all())
     for record_id, agency_id in pairs:
         found[record_id].append((agency_id, scopes[agency_id]))
