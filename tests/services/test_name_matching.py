@@ -7,7 +7,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from app.services.matching.names import name_similarity, names_match
+from app.services.matching import tokens as token_module
+from app.services.matching.names import PreparedName, name_similarity, names_match
 from app.services.matching.normalize import (
     ARTICLES,
     HONORIFICS,
@@ -100,3 +101,25 @@ def test_token_order_case_and_honorifics_do_not_change_the_key(tokens: list[str]
     name = " ".join(tokens)
     assert name_key(name) == name_key(" ".join(reversed(tokens)).upper())
     assert name_key(name) == name_key("Mr " + name)
+
+
+_LETTERS = (
+    "abcçdeéghiıklmnoöprsştuüvyz -"  # Latin, with Turkish letters
+    "Đđơưạảấầẩẫậắằẳẵặ"  # Vietnamese
+    "абвгдеёжзийклмнопрстуфхцчшщыэюя"  # Cyrillic
+    "ابتثجحخدذرزسشصضطعغفقكلمنهوي"  # Arabic
+)
+
+
+@given(st.text(alphabet=_LETTERS, min_size=1, max_size=24))
+def test_tokens_made_alike_are_equal_and_hash_alike(name: str) -> None:
+    """Tokens key the similarity caches by a hash computed once: two tokens made apart from one word must
+    be equal and hash alike, or the caches would miss."""
+    first = PreparedName.make(name)
+    token_module._token.cache_clear()  # so the second name's tokens are made anew, not taken from the cache
+    second = PreparedName.make(name)
+    assert len(first.tokens) == len(second.tokens)
+    for a, b in zip(first.tokens, second.tokens, strict=True):
+        assert a is not b
+        assert a == b
+        assert hash(a) == hash(b)

@@ -14,7 +14,7 @@ the word it was written as and the variant sets it belongs to (variants.py). Two
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
@@ -85,6 +85,15 @@ class Token:
     native: str  # as written, when not in Latin script: two spellings in one script are two names
     spelled: str  # as written, when in Latin script, lower-case: Hoa and Hòa are two Vietnamese names
     native_sets: frozenset[int]  # variant sets of the word as written in its own script
+    # Tokens key the similarity cache, hashed twice a lookup and a name query makes thousands: hashed
+    # once, from the fields that tell spellings apart (a generated hash re-hashed all eleven each time).
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.text, self.written, self.native, self.spelled)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def of(cls, text: str, written: str) -> "Token":
