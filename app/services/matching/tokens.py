@@ -172,7 +172,8 @@ def _either(texts: set[str], letter: str, other: str) -> set[str]:
     return texts
 
 
-def _consonant_forms(token: Token) -> set[str]:
+@lru_cache(maxsize=32768)  # a token's own, asked again for each token it is compared with; about 0.5 kB each
+def _consonant_forms(token: Token) -> frozenset[str]:
     texts = {token.text, *token.readings}
     if HEBREW.search(token.written):  # bet is b or v, pe p or f: the romaniser can not tell which
         texts = {spelled for text in texts for spelled in _either(_either({text}, "V", "B"), "P", "F")}
@@ -184,7 +185,7 @@ def _consonant_forms(token: Token) -> set[str]:
     forms = {_consonants(skeleton(text)) for text in texts}
     if token.abjad:  # one letter each, not digraphs: ط ه (t, h) is not ث (th)
         forms.add(_consonants(_VOWELS.sub("", token.text[:1] + _VOWELS.sub("", token.text[1:]))))
-    return forms - {""}
+    return frozenset(forms - {""})
 
 
 def _spelling(a: Token, b: Token) -> float:
