@@ -19,7 +19,7 @@ from app.services.events.outbox import emit_records_created
 from app.services.matching.indexing import index_rows
 from app.services.records import rules
 from app.services.records.kinds import KindSpec
-from app.services.records.links import check_link_targets, set_own_links
+from app.services.records.links import check_link_targets, first_links
 from app.services.records.store import Actor, body_of, check_restricted_recipients, revision_of
 from app.services.vault import Vault, new_secrets
 
@@ -140,10 +140,11 @@ def write_records(session: Session, actor: Actor, prepared: list[PreparedRecord]
     write_objects(connection, [grant for item in prepared for grant in item.new.grants])
     write_objects(connection, [item.new.revision for item in prepared])
     write_objects(connection, [entry for item in prepared for entry in item.new.index])
+    # Their targets were checked by prepare_record.
+    links = [first_links(actor.link_author, item.new.record.id, item.links, now) for item in prepared]
+    write_objects(connection, [link for record_links in links for link in record_links])
     note_records(item.new.record.id for item in prepared)
     for item in prepared:
-        if item.links:
-            set_own_links(session, actor.link_author, item.new.record, item.links, replace=False, now=now)
         if item.fiu is not None:
             intake = LeadIntake(
                 record_id=item.new.record.id, fiu_id=item.fiu, status="received", updated_at=now

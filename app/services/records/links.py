@@ -57,17 +57,11 @@ def linked_to(agency_id: str, record_id: str) -> ColumnElement[bool]:
 
 
 def set_own_links(
-    session: Session,
-    author: LinkAuthor,
-    record: Record,
-    targets: Sequence[str],
-    *,
-    replace: bool,
-    now: datetime,
+    session: Session, author: LinkAuthor, record: Record, targets: Sequence[str], *, now: datetime
 ) -> None:
-    """Make `record`'s untyped ("related") links by `author` be `targets` (with `replace`, dropping the
-    author's other related links of it; links of other authors and other types stay). Linking to a record
-    the author can not see is answered as for one that does not exist."""
+    """Make `record`'s untyped ("related") links by `author` be `targets`, dropping the author's other
+    related links of it (links of other authors and other types stay). Linking to a record the author can
+    not see is answered as for one that does not exist."""
     wanted = sorted(set(targets) - {record.id})
     check_link_targets(session, author.agency_id, record.id, wanted)
     existing = {
@@ -80,13 +74,21 @@ def set_own_links(
             )
         )
     }
-    if replace:
-        for other, link in existing.items():
-            if other not in wanted:
-                session.delete(link)
+    for other, link in existing.items():
+        if other not in wanted:
+            session.delete(link)
     for other in wanted:
         if other not in existing:
             session.add(_new_link(author, record.id, other, LinkType.RELATED, now))
+
+
+def first_links(
+    author: LinkAuthor, record_id: str, targets: Sequence[str], now: datetime
+) -> list[RecordLink]:
+    """A new record's related links by its author, to targets already checked (check_link_targets): it
+    has no links yet, so there is nothing to look up or replace."""
+    others = sorted(set(targets) - {record_id})
+    return [_new_link(author, record_id, other, LinkType.RELATED, now) for other in others]
 
 
 def _new_link(

@@ -228,7 +228,7 @@ def update_record(
         if record.distribution == DistributionMode.OWNER_ONLY.value:
             withdraw_case_consents(session, record.id)
     if links is not None:
-        set_own_links(session, actor.link_author, record, links, replace=True, now=now)
+        set_own_links(session, actor.link_author, record, links, now=now)
     _new_version(session, kind, record, actor, body, vault, now=now)
     return UpdateOutcome(record, revoked)
 

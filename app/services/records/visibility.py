@@ -5,7 +5,7 @@ from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, literal_column, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.models import Agency, GroupMember, Record, RecordGrant
@@ -106,17 +106,6 @@ def audience_of_agency(agency_id: str) -> ColumnElement[bool]:
     return audience_of(agency_id)
 
 
-# Built once: constructing the visibility expression costs more than running it on one record.
-_AUDIENCE = (
-    select(Agency.id, Agency.scopes)
-    .where(
-        Agency.status == "active",
-        select(Record.id).where(Record.id == bindparam("record_id"), audience_of(Agency.id)).exists(),
-    )
-    .order_by(Agency.id)
-)
-
-
 @lru_cache(maxsize=2)
 def _audiences(postgres: bool) -> Select[str, str]:
     # Every active agency against every record named: the same rule, each pair tested by its probes.
@@ -149,4 +138,4 @@ def audiences(session: Session, record_ids: Collection[str]) -> dict[str, list[t
 def audience(session: Session, record_id: str) -> list[tuple[str, list[str]]]:
     """The active agencies in a record's audience now, with their scopes: the same rule as visible_to,
     asked from the record's side (who is told of a change to it)."""
-    return [(agency_id, scopes) for agency_id, scopes in session.execute(_AUDIENCE, {"record_id": record_id})]
+    return audiences(session, [record_id])[record_id]
