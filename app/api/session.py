@@ -1,4 +1,7 @@
-"""Routes any authenticated key may call, whatever its scopes: who am I, and a round-trip check."""
+"""Routes any authenticated key may call, whatever its scopes: who am I, and a round-trip check.
+
+Both are async although they do no I/O: FastAPI runs a plain `def` route in a worker thread, and the
+hop there and back costs more than what they compute."""
 
 from typing import Any
 
@@ -12,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["session"])
 
 
 @router.get("/whoami", response_model=WhoAmI, summary="The agency, key, actor and scopes behind this request")
-def whoami(caller: AnyCaller) -> WhoAmI:
+async def whoami(caller: AnyCaller) -> WhoAmI:
     return WhoAmI(
         agency_id=caller.agency_id,
         kid=caller.kid,
@@ -25,5 +28,5 @@ def whoami(caller: AnyCaller) -> WhoAmI:
     "/echo",
     summary="Return the decrypted JSON body: lets an integrator check signing and encryption end to end",
 )
-def echo(caller: AnyCaller, payload: dict[str, Any] = Body(..., max_length=100)) -> dict[str, Any]:  # noqa: B008
+async def echo(caller: AnyCaller, payload: dict[str, Any] = Body(..., max_length=100)) -> dict[str, Any]:  # noqa: B008
     return {"agency_id": caller.agency_id, "payload": payload}
