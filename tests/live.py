@@ -27,11 +27,12 @@ def kix_server(
     scheme: str = "http",
     ready_client: httpx.Client | None = None,
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Run `kix serve --port P *args`; yield its base URL; stop it (and its workers) afterwards.
-    `started` is given the process (to signal it, say)."""
+    `started` is given the process (to signal it, say); `extra_env` is added to its environment."""
     port = free_port()
-    env = os.environ | {
+    env = os.environ | (extra_env or {}) | {
         "KIX_DATABASE_URL": database_url,
         "KIX_KEYS_DIR": str(keys_dir),
         "KIX_ENV": "development",

@@ -161,13 +161,18 @@ def test_mutual_tls(
 
 
 def test_metrics_listener_aggregates_workers(
-    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any]
+    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any], tmp_path: Path
 ) -> None:
     from tests.live import free_port
 
     metrics_port = free_port()
     args = ["--workers", "2", "--metrics-port", str(metrics_port)]
-    with kix_server(settings.database_url, settings.keys_dir, *args) as base_url:
+    temp_dir = tmp_path / "temp"  # where the server makes the directory its workers write metrics to
+    temp_dir.mkdir()
+    with kix_server(
+        settings.database_url, settings.keys_dir, *args, extra_env={"TMPDIR": str(temp_dir)}
+    ) as base_url:
+        assert [path.name[:12] for path in temp_dir.iterdir()] == ["kix-metrics-"]
         with KixClient(base_url, admin_key, served_keys) as admin:
             for _ in range(10):
                 admin.whoami()
@@ -175,6 +180,7 @@ def test_metrics_listener_aggregates_workers(
             assert client.get(base_url + "/v1/whoami").status_code == 401
             text = client.get(f"http://127.0.0.1:{metrics_port}/metrics").text
             assert client.get(base_url + "/metrics").status_code == 401  # not on the API listener
+    assert list(temp_dir.iterdir()) == []  # removed when the server stopped
     samples = {
         line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line[:1] != "#"
     }

@@ -1,6 +1,7 @@
 """`kix serve` and `kix demo`: run the service, or fill a development database with demo data."""
 
 import os
+import shutil
 import ssl
 from pathlib import Path
 from typing import Annotated
@@ -48,34 +49,41 @@ def serve(
         raise UsageProblem("--client-ca needs --tls-cert and --tls-key")
     if demo and settings.is_production:
         raise UsageProblem("--demo is for development only")
-    if metrics_port is not None:
-        _serve_metrics(metrics_host, metrics_port, settings.database_url)
-    db = prepare_server(settings)
+    metrics_dir = None if metrics_port is None else _serve_metrics(metrics_host, metrics_port, settings)
     try:
-        if demo:
-            _demo_setup(db, settings, demo_records)
+        db = prepare_server(settings)
+        try:
+            if demo:
+                _demo_setup(db, settings, demo_records)
+        finally:
+            db.dispose()
+        uvicorn.run(
+            "app.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            ssl_ca_certs=str(client_ca) if client_ca else None,
+            ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
+        )
     finally:
-        db.dispose()
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        ssl_ca_certs=str(client_ca) if client_ca else None,
-        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
-    )
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _serve_metrics(host: str, port: int, database_url: str) -> None:
-    """Expose the workers' metrics, aggregated, from this (the supervising) process."""
+def _serve_metrics(host: str, port: int, settings: Settings) -> str | None:
+    """Expose the workers' metrics, aggregated, from this (the supervising) process. Returns the
+    directory the workers write their metrics to if it was made here (removed when serving ends), None
+    if the operator set PROMETHEUS_MULTIPROC_DIR (theirs to manage)."""
     import tempfile
 
     # Must be set before prometheus_client is first imported, here and in the workers it spawns.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kix-metrics-"))
+    made = None
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kix-metrics-")
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -83,8 +91,9 @@ def _serve_metrics(host: str, port: int, database_url: str) -> None:
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
-    registry.register(StateCollector(Database(database_url)))
+    registry.register(StateCollector(Database(settings.database_url)))
     start_http_server(port, addr=host, registry=registry)
+    return made
 
 
 def _demo_setup(db: Database, settings: Settings, records_per_kind: int) -> None:
