@@ -32,12 +32,16 @@ def kix_server(
     """Run `kix serve --port P *args`; yield its base URL; stop it (and its workers) afterwards.
     `started` is given the process (to signal it, say); `extra_env` is added to its environment."""
     port = free_port()
-    env = os.environ | (extra_env or {}) | {
-        "KIX_DATABASE_URL": database_url,
-        "KIX_KEYS_DIR": str(keys_dir),
-        "KIX_ENV": "development",
-        "KIX_LOG_LEVEL": "WARNING",
-    }
+    env = (
+        os.environ
+        | (extra_env or {})
+        | {
+            "KIX_DATABASE_URL": database_url,
+            "KIX_KEYS_DIR": str(keys_dir),
+            "KIX_ENV": "development",
+            "KIX_LOG_LEVEL": "WARNING",
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
         env=env,
