@@ -24,7 +24,7 @@ SEQ_MAX = 2**63 - 1
 Auditor = Annotated[Caller, Depends(require(Scope.AUDIT_READ))]
 
 
-def _sequencer(request: Request) -> Any:
+async def _sequencer(request: Request) -> Any:  # async: see app.api.deps
     server_key: KeyPair = request.app.state.server_key
     clock: Clock = request.app.state.clock
 

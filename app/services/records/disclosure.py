@@ -13,9 +13,10 @@ predicate decided that), it decrypts them and keeps what this viewer may read:
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import Record, RecordGrant, RecordRevision
@@ -23,6 +24,8 @@ from app.services.audit.context import note_records
 from app.services.records.kinds import KindSpec, spec_of
 from app.services.records.links import having_links, linked_ids_seen_by, visible_links
 from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT, audiences
+from app.services.sequencing import is_postgres
+from app.services.sql_lists import among
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 
@@ -68,13 +71,19 @@ def _readable_body(
     }
 
 
-def _grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    found: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(
+@lru_cache(maxsize=2)
+def _grants_of(postgres: bool) -> Select[str, str, str]:
+    """The grants of the records in the parameter `record_ids`: built once, as every read asks it."""
+    return (
         select(RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id)
-        .where(RecordGrant.record_id.in_(record_ids))
+        .where(among(postgres, RecordGrant.record_id, "record_ids"))
         .order_by(RecordGrant.grantee_id)
     )
+
+
+def _grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
+    rows = session.execute(_grants_of(is_postgres(session)), {"record_ids": list(found)})
     for record_id, grantee_type, grantee_id in rows:
         found[record_id].append((grantee_type, grantee_id))
     return found

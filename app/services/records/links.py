@@ -147,6 +147,14 @@ def add_link(
     return link
 
 
+@lru_cache(maxsize=2)
+def _links_touching(postgres: bool) -> Select[RecordLink]:
+    """Links with either end among the parameter `record_ids`: built once, as every read of a record
+    asks it (building the statement cost more than running it)."""
+    from_source = among(postgres, RecordLink.source_id, "record_ids")
+    return select(RecordLink).where(or_(from_source, among(postgres, RecordLink.target_id, "record_ids")))
+
+
 def visible_links(
     session: Session, agency_id: str, record_ids: Sequence[str]
 ) -> dict[str, list[tuple[str, RecordLink]]]:
@@ -159,7 +167,7 @@ def visible_links(
     if not record_ids:
         return found
     wanted = set(record_ids)
-    links = session.scalars(select(RecordLink).where(_touching(wanted))).all()
+    links = session.scalars(_links_touching(is_postgres(session)), {"record_ids": list(wanted)}).all()
     if not links:
         return found
     ends = [(link.source_id, link.target_id, link) for link in links]
