@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from app.models.base import utcnow
 from app.schemas.events import EventType
 from app.services.events.outbox import emit
 from app.services.records.kinds import spec_of
+from app.services.sql_lists import among
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
@@ -37,19 +38,26 @@ def note_views(connection: Connection, agency_id: str, records: Sequence[Record]
     if not rows:
         return
     # Most views are repeats: read first, so a list request usually writes nothing.
-    seen = set(
-        connection.scalars(
-            select(RecordView.record_id).where(
-                RecordView.agency_id == agency_id,
-                RecordView.record_id.in_([row["record_id"] for row in rows]),
-            )
-        )
-    )
+    postgres = connection.dialect.name == "postgresql"
+    wanted = {"agency_id": agency_id, "record_ids": [row["record_id"] for row in rows]}
+    seen = set(connection.scalars(_SEEN[postgres], wanted))
     rows = [row for row in rows if row["record_id"] not in seen]
     if not rows:
         return
-    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    connection.execute(dialect_insert(RecordView).on_conflict_do_nothing(), rows)
+    connection.execute(_NOTE[postgres], rows)
+
+
+# Built once: every read of another agency's records asks the first, and a first read runs the second.
+_SEEN = {
+    postgres: select(RecordView.record_id).where(
+        RecordView.agency_id == bindparam("agency_id"), among(postgres, RecordView.record_id, "record_ids")
+    )
+    for postgres in (True, False)
+}
+_NOTE = {
+    True: postgresql_insert(RecordView).on_conflict_do_nothing(),
+    False: sqlite_insert(RecordView).on_conflict_do_nothing(),
+}
 
 
 def notify_recipients(
