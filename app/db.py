@@ -168,10 +168,11 @@ class Database:
 
     @contextmanager
     def relaxed_statements(self) -> Iterator[Session]:
-        """As relaxed_transaction, but on PostgreSQL each statement commits on its own: for rows every
-        request of a key updates (its rate-limit buckets), whose lock must end with the statement, not
-        wait for the client's next one. On SQLite, where one writer holds the whole database anyway, a
-        relaxed transaction."""
+        """As relaxed_transaction, but on PostgreSQL each statement commits on its own: for a request's
+        admission (the key lookup, the nonce claim, the rate-limit buckets), where a BEGIN and a COMMIT
+        would cost two round trips more, and a bucket's lock, which every request of a key takes, must
+        end with its statement. On SQLite, where one writer holds the whole database anyway, a relaxed
+        transaction."""
         if self._relaxed_statements is None:
             with self.relaxed_transaction() as session:
                 yield session

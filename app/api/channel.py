@@ -40,7 +40,7 @@ from app.errors import (
 )
 from app.metrics import record
 from app.services.audit.context import RequestAudit, noting, route_template
-from app.services.audit.log import EntryDraft
+from app.services.audit.log import EntryDraft, append_on
 from app.services.audit.log import append as append_entry
 from app.services.identity.authentication import Caller, authenticate
 from app.services.rate_limits import per_minute, route_class
@@ -214,21 +214,17 @@ class SecureChannel:
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
         """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
-        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL the buckets
-        are taken one statement each (relaxed_statements), so a key's many requests never queue on a lock
-        held across a round trip; on SQLite, where one writer holds the whole database anyway, they are
-        taken in the nonce's transaction, so a request commits there once. A request over its rate still
-        uses up its nonce, and spends nothing."""
+        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL each
+        statement is its own transaction (relaxed_statements): the key lookup, the nonce claim and each
+        bucket, so no BEGIN or COMMIT costs a round trip of its own, and a key's many requests never
+        queue on a bucket's lock held across one. On SQLite, where one writer holds the whole database
+        anyway, they share one transaction, so a request commits there once. A request over its rate
+        still uses up its nonce, and spends nothing."""
         now = self.clock.now()
         limited = per_minute(self.settings, route_kind) > 0
-        with self.db.relaxed_transaction() as session:
-            caller = authenticate(session.connection(), self.settings, request, body, now)
-            if limited and self.db.one_writer:
-                return caller, self._refusal(session, caller, route_kind, now)
-        if not limited:
-            return caller, None
         with self.db.relaxed_statements() as session:
-            return caller, self._refusal(session, caller, route_kind, now)
+            caller = authenticate(session.connection(), self.settings, request, body, now)
+            return caller, self._refusal(session, caller, route_kind, now) if limited else None
 
     def _refusal(
         self, session: Session, caller: Caller, route_kind: str, now: datetime
@@ -278,8 +274,13 @@ class SecureChannel:
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
     def _append_entry(self, draft: EntryDraft) -> None:
-        with self.db.transaction() as session:
-            append_entry(session, draft)
+        if self.db.one_writer:
+            with self.db.transaction() as session:
+                append_entry(session, draft)
+            return
+        # PostgreSQL: one statement, committed durably on its own (no BEGIN or COMMIT round trips).
+        with self.db.autocommit.connect() as connection:
+            append_on(connection, draft)
 
     async def _call_route(
         self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes, audit: RequestAudit

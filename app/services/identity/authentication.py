@@ -136,10 +136,10 @@ def authenticate(
 
     Order: the signature's syntax and profile, then the signature itself (so only a holder of the key
     learns anything about it), then the key's status, the time window, the body digest, and last the
-    nonce, so that a request failing any earlier check never uses up its nonce. `connection` is in a
-    transaction its caller commits (Database.relaxed_transaction): the nonce is claimed at that commit.
-    The key is read in that transaction on every request, never cached, so a revocation or a suspension
-    takes effect on the next request on every node.
+    nonce, so that a request failing any earlier check never uses up its nonce. `connection` commits
+    each statement on its own or is in a transaction its caller commits (Database.relaxed_statements):
+    the nonce is claimed at that commit. The key is read on every request, never cached, so a revocation
+    or a suspension takes effect on the next request on every node.
     """
     try:
         received = find_signature(
