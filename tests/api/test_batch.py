@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.client import KixProblem
 from app.db import Database
-from app.models import AuditEntry, BlindIndex, Record, RecordGrant, RecordRevision
+from app.models import AuditEntry, AuditEntryRecord, BlindIndex, Record, RecordGrant, RecordRevision
 from tests.conftest import Member
 from tests.records_data import alert, rules, suspect
 
@@ -99,6 +99,8 @@ def test_a_batch_writes_each_record_as_a_single_create_does(
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry is not None
         assert (entry.route, sorted(entry.records)) == ("/v1/suspects/batch", sorted([batched, other]))
+        touched = select(AuditEntryRecord.record_id).where(AuditEntryRecord.entry_id == entry.id)
+        assert sorted(session.scalars(touched)) == sorted([batched, other])  # each owner's access log
 
     def as_read(record_id: str) -> dict[str, Any]:
         read = partner.client.get_record("suspects", record_id)

@@ -23,7 +23,7 @@ from app.db import Database
 from app.models import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
 from app.models.audit import EntryLike
 from app.services.audit import tree
-from app.services.bulk_rows import COPY_FROM_ROWS, write_rows
+from app.services.bulk_rows import write_rows
 from app.services.sequencing import CURRENT_TXID, horizon, take_turn
 
 SEQUENCER_LOCK = 4801237016  # any constant: the advisory lock every node's sequencer takes
@@ -49,13 +49,11 @@ class EntryDraft:
 _ENTRIES = cast(Table, AuditEntry.__table__)
 _TOUCHED = cast(Table, AuditEntryRecord.__table__)
 # Built once, Core not ORM: an entry is written on every request, so its few hundred microseconds count.
-_INSERT_ENTRY = {
-    True: insert(_ENTRIES).values(txid=CURRENT_TXID).returning(_ENTRIES.c.id),
-    False: insert(_ENTRIES).values(txid=0).returning(_ENTRIES.c.id),
-}
-# On PostgreSQL the entry and the records it touched go in one statement, so that, in autocommit, one
-# round trip writes and commits both (a BEGIN, two inserts and a COMMIT took four).
-# What a request writes of its entry (the sequencer fills seq and leaf later).
+_INSERT_ENTRY = insert(_ENTRIES).values(txid=0).returning(_ENTRIES.c.id)  # SQLite
+# On PostgreSQL the entry and the records it touched (up to 500, for a batch) go in one statement, the
+# records as one array: atomic even in autocommit, where one round trip then writes and commits both (a
+# BEGIN, two inserts and a COMMIT took four). What a request writes of its entry (the sequencer fills
+# seq and leaf later):
 _FIELDS: tuple[str, ...] = ("at", "agency_id", "kid", "actor", "method", "route", "status", "records")
 _FIELDS += ("request_id", "signature_sha256")
 _NEW_ENTRY = (
@@ -78,6 +76,7 @@ def append(session: Session, draft: EntryDraft) -> None:
 def append_on(connection: Connection, draft: EntryDraft) -> None:
     """Write the entry on `connection`: in its transaction, or, on PostgreSQL in autocommit, committed by
     its one statement."""
+    records = sorted(draft.records)
     values = {
         "at": draft.at,
         "agency_id": draft.agency_id,
@@ -86,17 +85,15 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
         "method": draft.method,
         "route": draft.route,
         "status": draft.status,
-        "records": sorted(draft.records),
+        "records": records,
         "request_id": draft.request_id,
         "signature_sha256": draft.signature_sha256,
     }
-    postgres = connection.dialect.name == "postgresql"
-    if postgres and len(draft.records) < COPY_FROM_ROWS:
-        connection.execute(_INSERT_ENTRY_AND_TOUCHED, values | {"touched": values["records"]})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_ENTRY_AND_TOUCHED, values | {"touched": records})
         return
-    entry_id = connection.execute(_INSERT_ENTRY[postgres], values).scalar_one()
-    # A batch create touches up to 500 records: written as one COPY on PostgreSQL (bulk_rows).
-    touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in sorted(draft.records)]
+    entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+    touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in records]
     write_rows(connection, _TOUCHED, touched)
 
 
