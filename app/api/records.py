@@ -69,9 +69,7 @@ def _views(
 ) -> list[dict[str, Any]]:
     """Records as the caller may read them; remember that it has seen them (for withdrawals and
     corrections), in its own statement so a read stays a read transaction."""
-    if any(record.owner_id != caller.agency_id for record in records):  # an owner's views are not noted
-        with database.autocommit.connect() as connection:
-            note_views(connection, caller.agency_id, records)
+    note_views(database.autocommit, caller.agency_id, records)
     return disclose(session, vault, caller, records)
 
 

@@ -147,12 +147,16 @@ def add_link(
     return link
 
 
+def _touching_listed(postgres: bool) -> ColumnElement[bool]:
+    """Links with either end among the parameter `record_ids` (its list given at each execution)."""
+    from_source = among(postgres, RecordLink.source_id, "record_ids")
+    return or_(from_source, among(postgres, RecordLink.target_id, "record_ids"))
+
+
 @lru_cache(maxsize=2)
 def _links_touching(postgres: bool) -> Select[RecordLink]:
-    """Links with either end among the parameter `record_ids`: built once, as every read of a record
-    asks it (building the statement cost more than running it)."""
-    from_source = among(postgres, RecordLink.source_id, "record_ids")
-    return select(RecordLink).where(or_(from_source, among(postgres, RecordLink.target_id, "record_ids")))
+    """Built once, as every read of a record asks it (building the statement cost more than running it)."""
+    return select(RecordLink).where(_touching_listed(postgres))
 
 
 def visible_links(
@@ -225,10 +229,7 @@ _LINKED_SEEN_BY = (
 
 @lru_cache(maxsize=2)
 def _linked_any(postgres: bool) -> Select[str, str]:
-    from_source = among(postgres, RecordLink.source_id, "record_ids")
-    return select(RecordLink.source_id, RecordLink.target_id).where(
-        or_(from_source, among(postgres, RecordLink.target_id, "record_ids"))
-    )
+    return select(RecordLink.source_id, RecordLink.target_id).where(_touching_listed(postgres))
 
 
 def having_links(session: Session, record_ids: Collection[str]) -> set[str]:

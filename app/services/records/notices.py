@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,11 +23,12 @@ from app.services.vault import RecordSecrets, Vault, secrets_for
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
 
 
-def note_views(connection: Connection, agency_id: str, records: Sequence[Record]) -> None:
+def note_views(autocommit: Engine, agency_id: str, records: Sequence[Record]) -> None:
     """Remember that `agency_id` has seen these records (the owner's own views are not recipients).
 
-    `connection` is in autocommit mode: the insert is its own transaction, so a read request never has
-    to turn its read transaction into a write one (which SQLite refuses when another writer came first).
+    `autocommit` is an engine in autocommit mode: the insert is its own transaction, so a read request
+    never has to turn its read transaction into a write one (which SQLite refuses when another writer
+    came first). No connection is taken when there is nothing to note (an owner reading its own).
     """
     now = utcnow()
     rows = [
@@ -37,14 +38,14 @@ def note_views(connection: Connection, agency_id: str, records: Sequence[Record]
     ]
     if not rows:
         return
-    # Most views are repeats: read first, so a list request usually writes nothing.
-    postgres = connection.dialect.name == "postgresql"
+    postgres = autocommit.dialect.name == "postgresql"
     wanted = {"agency_id": agency_id, "record_ids": [row["record_id"] for row in rows]}
-    seen = set(connection.scalars(_SEEN[postgres], wanted))
-    rows = [row for row in rows if row["record_id"] not in seen]
-    if not rows:
-        return
-    connection.execute(_NOTE[postgres], rows)
+    with autocommit.connect() as connection:
+        # Most views are repeats: read first, so a list request usually writes nothing.
+        seen = set(connection.scalars(_SEEN[postgres], wanted))
+        rows = [row for row in rows if row["record_id"] not in seen]
+        if rows:
+            connection.execute(_NOTE[postgres], rows)
 
 
 # Built once: every read of another agency's records asks the first, and a first read runs the second.
