@@ -1,5 +1,5 @@
-"""`kix serve` for real: several uvicorn workers share one database, replays are refused across them,
-and TLS with client certificates (mutual TLS) works end to end."""
+"""`kix serve` for real: several uvicorn workers share one database, replays are refused across them, a
+revoked key on every one of them at once, and TLS with client certificates (mutual TLS) works end to end."""
 
 import os
 import signal
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.client import KixClient
+from app.client import KixClient, KixProblem
 from app.config import Settings
 from app.crypto.keys import KeyPair
 from app.crypto.keystore import load_server_keys
@@ -74,6 +74,34 @@ def test_replays_are_refused_across_workers(
             replay = client.send(request)
         assert replay.status_code == 401
         assert replay.json()["type"] == problem_type("nonce-replayed")
+
+
+def test_a_revoked_key_is_refused_at_once_by_every_worker(
+    settings: Settings, admin_key: KeyPair, served_keys: dict[str, Any]
+) -> None:
+    from app.client.codec import Codec
+
+    key = KeyPair.generate()
+    codec = Codec(key, served_keys, "revoked-system")
+    with kix_server(settings.database_url, settings.keys_dir, "--workers", "2") as base_url:
+        with KixClient(base_url, admin_key, served_keys) as admin:
+            public = {"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk}
+            admin.register_key("kix-operator", public, ["alerts:read"])
+
+            def whoami(_: int) -> str:
+                # A new connection each time, so the kernel spreads them over both workers.
+                with httpx.Client() as client:
+                    request = codec.build(client, "GET", base_url + "/v1/whoami", None, None, None, None)
+                    try:
+                        return str(codec.open_response(request, client.send(request))["agency_id"])
+                    except KixProblem as problem:
+                        return problem.type
+
+            with ThreadPoolExecutor(max_workers=8) as pool:  # both workers now know the key
+                assert set(pool.map(whoami, range(40))) == {"kix-operator"}
+            admin.revoke_key(key.kid)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                assert set(pool.map(whoami, range(40))) == {problem_type("key-revoked")}
 
 
 def _name(common_name: str) -> x509.Name:

@@ -7,18 +7,17 @@ the response bound to the request. Refusals before authentication go out as sign
 problem+json, since there is no trusted key to encrypt to.
 """
 
+import functools
 import hashlib
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, outage_problem, problem_body, unexpected_problem
 from app.clock import Clock
@@ -42,9 +41,10 @@ from app.metrics import record
 from app.services.audit.context import RequestAudit, noting, route_template
 from app.services.audit.log import EntryDraft, append_on
 from app.services.audit.log import append as append_entry
-from app.services.identity.authentication import Caller, authenticate
-from app.services.rate_limits import per_minute, route_class
-from app.services.rate_limits import take as take_rate
+from app.services.budgets import settle, spend_all
+from app.services.identity.authentication import Caller, KnownKeys, OneStatement, authenticate
+from app.services.rate_limits import draws as rate_draws
+from app.services.rate_limits import route_class
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -128,6 +128,7 @@ class SecureChannel:
         self.server_key = server_key
         self.jwe = jwe
         self.clock = clock
+        self.known_keys = KnownKeys()  # public halves only: never a key's status (see KnownKeys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -214,27 +215,32 @@ class SecureChannel:
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
         """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
-        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL each
-        statement is its own transaction (relaxed_statements): the key lookup, the nonce claim and each
-        bucket, so no BEGIN or COMMIT costs a round trip of its own, and a key's many requests never
-        queue on a bucket's lock held across one. On SQLite, where one writer holds the whole database
-        anyway, they share one transaction, so a request commits there once. A request over its rate
-        still uses up its nonce, and spends nothing."""
+        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL the key's
+        status, the nonce claim and the rate-limit draws are one statement in autocommit
+        (authentication.OneStatement): one round trip and no BEGIN or COMMIT, and a bucket's lock, which
+        every request of a key takes, ends with it. On SQLite, where one writer holds the whole database
+        anyway, they are statements of one transaction, so a request commits there once. A request over
+        its rate still uses up its nonce, and spends nothing."""
         now = self.clock.now()
-        limited = per_minute(self.settings, route_kind) > 0
         with self.db.relaxed_statements() as session:
-            caller = authenticate(session.connection(), self.settings, request, body, now)
-            return caller, self._refusal(session, caller, route_kind, now) if limited else None
-
-    def _refusal(
-        self, session: Session, caller: Caller, route_kind: str, now: datetime
-    ) -> RateLimited | None:
-        """Spend one request from the caller's rate limits: None, or the refusal (nothing spent)."""
-        try:
-            take_rate(session, self.settings, caller.agency_id, caller.kid, route_kind, now)
-        except RateLimited as exc:
-            return exc
-        return None
+            try:
+                if self.db.one_writer:
+                    caller = authenticate(session.connection(), self.settings, request, body, now).caller
+                    spend_all(
+                        session, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
+                    )
+                    return caller, None
+                in_one_statement = OneStatement(
+                    self.known_keys, functools.partial(rate_draws, self.settings, kind=route_kind)
+                )
+                admission = authenticate(
+                    session.connection(), self.settings, request, body, now, in_one_statement=in_one_statement
+                )
+                caller = admission.caller
+                settle(session, admission.draws, admission.left, now)
+            except RateLimited as refusal:
+                return caller, refusal
+            return caller, None
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()

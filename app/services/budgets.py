@@ -1,13 +1,18 @@
 """Budgets that refill continuously (token buckets), kept in the database so that every node and worker
 spends from the same one: check-and-spend under the bucket's row lock, so concurrent requests can never
-overspend. Hit/no-hit queries spend from one per agency; rate limits will too."""
+overspend. Hit/no-hit queries spend from one per agency, and every request from its key's and its
+agency's rate limits."""
 
 import functools
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    CTE,
+    BindParameter,
     ColumnElement,
     Float,
     String,
@@ -18,7 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
@@ -53,7 +60,7 @@ def spend(session: Session, key: str, cost: int, budget: Budget, now: datetime, 
     return spend_all(session, [Draw(key, cost, budget, what)], now)[0]
 
 
-def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
+def spend_all(session: Session, draws: Sequence[Draw], now: datetime) -> list[int]:
     """Take every draw, or refuse (429, naming the first budget short) and take none. Returns the whole
     units left in each.
 
@@ -67,54 +74,118 @@ def spend_all(session: Session, draws: list[Draw], now: datetime) -> list[int]:
                 f"this needs {draw.cost} units of the {draw.what}, more than it ever holds "
                 f"({draw.budget.capacity:g})"
             )
-    left: list[int] = []
-    for number, draw in enumerate(draws):
-        tokens = _take(session, draw, now)
-        if tokens is None:
-            for taken in draws[:number]:
-                _give_back(session, taken)
-            raise _refusal(session, draw, now)
-        left.append(math.floor(tokens))
-    return left
+    taken: list[float | None] = []
+    for draw in draws:
+        taken.append(_take(session, draw, now))
+        if taken[-1] is None:
+            break
+    return settle(session, draws, taken, now)
+
+
+def settle(
+    session: Session, draws: Sequence[Draw], taken: Sequence[float | None], now: datetime
+) -> list[int]:
+    """The whole units each draw left, when every one of `draws` was taken (`taken` holds the tokens
+    each left, None where it was refused or not tried). Otherwise give back those taken and refuse
+    (429), naming the first budget short."""
+    if len(taken) == len(draws) and None not in taken:
+        return [math.floor(tokens) for tokens in taken if tokens is not None]
+    for draw, tokens in zip(draws, taken, strict=False):
+        if tokens is not None:
+            _give_back(session, draw)
+    short = next(draw for draw, tokens in itertools.zip_longest(draws, taken) if tokens is None)
+    raise _refusal(session, short, now)
 
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _refilled(dialect: str, now: ColumnElement[datetime]) -> ColumnElement[float]:
-    """The bucket's tokens refilled from its updated_at to `now`, in SQL, capped at its capacity."""
-    if dialect == "postgresql":
-        elapsed = func.greatest(0.0, extract("epoch", now - TokenBucket.updated_at))
-        return func.least(_CAPACITY, TokenBucket.tokens + elapsed * _PER_SECOND)
-    days = func.julianday(now) - func.julianday(TokenBucket.updated_at)
-    return func.min(_CAPACITY, TokenBucket.tokens + func.max(0.0, days * 86400.0) * _PER_SECOND)
+@dataclass(frozen=True)
+class _Binds:
+    """A draw's values in a statement, bound under names of their own (`prefix`), so that one statement
+    can take several draws."""
+
+    key: BindParameter[str]
+    cost: BindParameter[float]
+    capacity: BindParameter[float]
+    per_second: BindParameter[float]
+    refill_to: BindParameter[datetime]
+
+    @classmethod
+    def named(cls, prefix: str) -> "_Binds":
+        return cls(
+            key=bindparam(f"{prefix}bucket_key", type_=String),
+            cost=bindparam(f"{prefix}draw_cost", type_=Float),
+            capacity=bindparam(f"{prefix}bucket_capacity", type_=Float),
+            per_second=bindparam(f"{prefix}refill_rate", type_=Float),
+            refill_to=bindparam(f"{prefix}refill_to", type_=TokenBucket.updated_at.type),
+        )
+
+    def values(self, draw: Draw, now: datetime | None = None) -> dict[str, object]:
+        """`draw`'s values, and `now` to refill to (a draw taken; giving back needs none)."""
+        values: dict[str, object] = {
+            self.key.key: draw.key,
+            self.cost.key: float(draw.cost),
+            self.capacity.key: draw.budget.capacity,
+            self.per_second.key: draw.budget.per_second,
+        }
+        return values if now is None else values | {self.refill_to.key: now}
 
 
 # The statements are built once per dialect, with every value bound: building SQLAlchemy expressions
 # costs more CPU than running them, and each request takes two buckets.
-_KEY = bindparam("bucket_key", type_=String)
-_COST = bindparam("draw_cost", type_=Float)
-_CAPACITY = bindparam("bucket_capacity", type_=Float)
-_PER_SECOND = bindparam("refill_rate", type_=Float)
+_BINDS = _Binds.named("")
+
+
+def _refilled(dialect: str, now: ColumnElement[datetime], binds: _Binds) -> ColumnElement[float]:
+    """The bucket's tokens refilled from its updated_at to `now`, in SQL, capped at its capacity."""
+    if dialect == "postgresql":
+        elapsed = func.greatest(0.0, extract("epoch", now - TokenBucket.updated_at))
+        return func.least(binds.capacity, TokenBucket.tokens + elapsed * binds.per_second)
+    days = func.julianday(now) - func.julianday(TokenBucket.updated_at)
+    return func.min(binds.capacity, TokenBucket.tokens + func.max(0.0, days * 86400.0) * binds.per_second)
+
+
+def _taking_on_conflict(
+    dialect: str, fresh: PgInsert | SqliteInsert, binds: _Binds
+) -> ReturningInsert[tuple[float]]:
+    """`fresh` (a new bucket less the cost), or else refill the bucket and take the cost if it holds
+    enough: the tokens left, or no row."""
+    refilled = _refilled(dialect, fresh.excluded.updated_at, binds)
+    taking = fresh.on_conflict_do_update(
+        index_elements=[TokenBucket.key],
+        set_={"tokens": refilled - binds.cost, "updated_at": fresh.excluded.updated_at},
+        where=refilled >= binds.cost,
+    )
+    return taking.returning(TokenBucket.tokens)
 
 
 @functools.cache
 def _taking(dialect: str) -> ReturningInsert[tuple[float]]:
-    """Insert a fresh bucket less the cost, or refill the bucket and take the cost if it holds enough."""
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     fresh = dialect_insert(TokenBucket).values(
-        key=_KEY,
-        tokens=_CAPACITY - _COST,
-        updated_at=bindparam("refill_to", type_=TokenBucket.updated_at.type),
+        key=_BINDS.key, tokens=_BINDS.capacity - _BINDS.cost, updated_at=_BINDS.refill_to
     )
-    refilled = _refilled(dialect, fresh.excluded.updated_at)
-    taking = fresh.on_conflict_do_update(
-        index_elements=[TokenBucket.key],
-        set_={"tokens": refilled - _COST, "updated_at": fresh.excluded.updated_at},
-        where=refilled >= _COST,
+    return _taking_on_conflict(dialect, fresh, _BINDS)
+
+
+def taking_after(gate: CTE, prefix: str) -> CTE:
+    """PostgreSQL: a draw taken inside another statement, as one of its common table expressions, and
+    only if `gate` returns a row (a request's admission takes its rate limits once its nonce is
+    claimed). Its values are bound under `prefix` (draw_values gives them). Its column `tokens` holds
+    what the draw left; it has no row where the bucket is short, or where `gate` had none."""
+    binds = _Binds.named(prefix)
+    fresh = postgresql_insert(TokenBucket).from_select(
+        ["key", "tokens", "updated_at"],
+        select(binds.key, binds.capacity - binds.cost, binds.refill_to).select_from(gate),
     )
-    return taking.returning(TokenBucket.tokens)
+    return _taking_on_conflict("postgresql", fresh, binds).cte(f"{prefix}taken")
+
+
+def draw_values(draw: Draw, prefix: str, now: datetime) -> dict[str, object]:
+    """The values of taking_after(…, `prefix`): take `draw`, refilling the bucket to `now`."""
+    return _Binds.named(prefix).values(draw, now)
 
 
 @functools.cache
@@ -122,29 +193,20 @@ def _giving_back(dialect: str) -> Update:
     capped = func.least if dialect == "postgresql" else func.min  # never above the capacity
     return (
         update(TokenBucket)
-        .where(TokenBucket.key == _KEY)
-        .values(tokens=capped(_CAPACITY, TokenBucket.tokens + _COST))
+        .where(TokenBucket.key == _BINDS.key)
+        .values(tokens=capped(_BINDS.capacity, TokenBucket.tokens + _BINDS.cost))
     )
-
-
-def _parameters(draw: Draw) -> dict[str, object]:
-    return {
-        "bucket_key": draw.key,
-        "draw_cost": float(draw.cost),
-        "bucket_capacity": draw.budget.capacity,
-        "refill_rate": draw.budget.per_second,
-    }
 
 
 def _take(session: Session, draw: Draw, now: datetime) -> float | None:
     """Take the draw if the bucket holds enough: the tokens left, or None (nothing taken)."""
     statement = _taking(_dialect(session))
-    row = session.connection().execute(statement, _parameters(draw) | {"refill_to": now}).first()
+    row = session.connection().execute(statement, _BINDS.values(draw, now)).first()
     return None if row is None else float(row.tokens)
 
 
 def _give_back(session: Session, draw: Draw) -> None:
-    session.connection().execute(_giving_back(_dialect(session)), _parameters(draw))
+    session.connection().execute(_giving_back(_dialect(session)), _BINDS.values(draw))
 
 
 def _refusal(session: Session, draw: Draw, now: datetime) -> RateLimited:

@@ -31,16 +31,20 @@ def per_minute(settings: Settings, kind: str) -> int:
     }[kind]
 
 
-def take(session: Session, settings: Settings, agency_id: str, kid: str, kind: str, now: datetime) -> None:
-    """Spend one request of `kind` from the key's bucket and the agency's, or refuse (429) and spend none."""
+def draws(settings: Settings, agency_id: str, kid: str, kind: str) -> list[Draw]:
+    """One request of `kind` from the key's bucket and from the agency's (none where `kind` is unlimited)."""
     limit = per_minute(settings, kind)
     if limit == 0:
-        return
+        return []
     key_budget = Budget(capacity=float(limit), per_second=limit / 60)
     agency_limit = limit * settings.rate_limit_agency_factor
     agency_budget = Budget(capacity=float(agency_limit), per_second=agency_limit / 60)
-    draws = [
+    return [
         Draw(f"rate:key:{kid}:{kind}", 1, key_budget, f"key's {kind} rate limit"),
         Draw(f"rate:agency:{agency_id}:{kind}", 1, agency_budget, f"agency's {kind} rate limit"),
     ]
-    spend_all(session, draws, now)
+
+
+def take(session: Session, settings: Settings, agency_id: str, kid: str, kind: str, now: datetime) -> None:
+    """Spend one request of `kind` from the key's bucket and the agency's, or refuse (429) and spend none."""
+    spend_all(session, draws(settings, agency_id, kid, kind), now)

@@ -82,6 +82,59 @@ def test_revoked_key_is_refused_from_the_next_request(
     probe(request, 401, "key-revoked", key=member.key)
 
 
+def test_a_key_revoked_or_an_agency_suspended_on_one_node_is_refused_at_once_by_another(
+    enrol: Any,
+    admin: KixClient,
+    settings: Settings,
+    clock: ShiftedClock,
+    server_jwks: dict[str, Any],
+    db: Database,
+) -> None:
+    # The second node has served both keys, so it knows their public halves (KnownKeys); their status
+    # must still be read afresh on its very next request.
+    revoked, suspended = enrol("de-bka"), enrol("it-dcsa")
+    second_db = Database(settings.database_url)
+    try:
+        with in_process_client(create_app(settings, database=second_db, clock=clock), BASE_URL) as second:
+
+            def through_second(member: Member) -> KixClient:
+                return KixClient(BASE_URL, member.key, server_jwks, http_client=second, clock=clock.timestamp)
+
+            for member in (revoked, suspended):
+                assert through_second(member).whoami()["agency_id"] == member.agency_id
+            admin.revoke_key(revoked.key.kid)
+            admin.suspend_agency("it-dcsa")
+            nonces_before = claimed_nonces(db)
+            for member, slug in ((revoked, "key-revoked"), (suspended, "agency-suspended")):
+                request = build_request(member.key, server_jwks, "GET", "/v1/whoami")
+                assert send(second, request, member.key, server_jwks)[:2] == (401, problem_type(slug))
+            assert claimed_nonces(db) == nonces_before
+            admin.reactivate_agency("it-dcsa")
+            assert through_second(suspended).whoami()["agency_id"] == "it-dcsa"
+    finally:
+        second_db.dispose()
+
+
+def test_a_key_id_given_to_another_key_never_admits_the_old_one(
+    enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, db: Database, probe: Any
+) -> None:
+    # Key ids are never reused; if one were, a node that knew the old key must not admit its
+    # signatures, and must admit the new key's at once.
+    member: Member = enrol("de-bka")
+    assert member.client.whoami()["agency_id"] == "de-bka"  # the node knows the key now
+    successor = KeyPair.generate()
+    with db.transaction() as session:
+        credential = session.get(Credential, member.key.kid)
+        assert credential is not None
+        credential.sign_public = successor.sign_jwk["x"]
+    old = build_request(member.key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+    probe(old, 401, "signature-invalid", key=member.key)
+    new = build_request(successor, server_jwks, "GET", "/v1/whoami", keyid=member.key.kid)
+    # The answer is encrypted to the registered encryption key, which is still the member's.
+    status, _, body = send(http, new, member.key, server_jwks)
+    assert (status, body["agency_id"]) == (200, "de-bka")
+
+
 def _register(admin: KixClient, agency_id: str, **validity: str) -> KeyPair:
     key = KeyPair.generate()
     public = {"kid": key.kid, "sign": key.sign_jwk, "encrypt": key.encrypt_jwk}

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.crypto.keys import KeyPair
 from app.db import Database
 from app.main import create_app
-from app.models import AuditEntry
+from app.models import AuditEntry, TokenBucket
 from tests.asgi import in_process_client
 from tests.conftest import BASE_URL, Member
 
@@ -71,7 +71,7 @@ def test_a_key_over_its_limit_is_refused_on_every_instance_and_nobody_else_is(
 
 
 def test_an_agencys_keys_share_its_own_limit(
-    enrol: Any, admin: KixClient, clock: ShiftedClock, server_jwks: dict[str, Any], http: Any
+    enrol: Any, admin: KixClient, clock: ShiftedClock, server_jwks: dict[str, Any], http: Any, db: Database
 ) -> None:
     it = enrol("it-dcsa")
     keys = [it.client]
@@ -90,3 +90,9 @@ def test_an_agencys_keys_share_its_own_limit(
                 statuses.append(problem.status)
     # The agency's limit (factor 2), though each key had READS of its own.
     assert statuses == [200] * (2 * READS) + [429] * READS
+    # Each refusal gave back what the third key's own bucket had given: it still holds all of it.
+    with db.sessions() as session:
+        third = session.scalar(
+            select(TokenBucket.tokens).where(TokenBucket.key == f"rate:key:{key.kid}:reads")
+        )
+    assert third == READS

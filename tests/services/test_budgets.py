@@ -25,14 +25,15 @@ def test_draws_are_taken_together_or_not_at_all(db: Database) -> None:
     draws = [Draw("test:wide", 2, wide, "wide budget"), Draw("test:narrow", 2, narrow, "narrow budget")]
     with db.transaction() as session:
         assert spend_all(session, draws, now) == [8, 1]
-    # The narrow bucket holds 1: refused, and the wide one's 2 given back.
-    with pytest.raises(RateLimited) as refused, db.transaction() as session:
+    # The narrow bucket holds 1: refused, and the wide one's 2 given back. The refusal is caught inside
+    # the transaction, which commits, as a request's admission does (its nonce stays claimed).
+    with db.transaction() as session, pytest.raises(RateLimited) as refused:
         spend_all(session, draws, now)
     assert "narrow budget" in str(refused.value)
     assert (_tokens(db, "test:wide"), _tokens(db, "test:narrow")) == (8, 1)
     # Refused first, the second taken: given back too.
     reversed_draws = list(reversed(draws))
-    with pytest.raises(RateLimited), db.transaction() as session:
+    with db.transaction() as session, pytest.raises(RateLimited):
         spend_all(session, reversed_draws, now)
     assert (_tokens(db, "test:wide"), _tokens(db, "test:narrow")) == (8, 1)
     # An hour on, both refilled to their capacity, less this draw.

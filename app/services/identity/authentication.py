@@ -6,14 +6,30 @@ The precise reason always goes to the server's log and metrics.
 """
 
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
@@ -36,8 +52,10 @@ from app.errors import (
     SignatureInvalid,
     SignatureMalformed,
     SignatureStale,
+    Unauthenticated,
 )
 from app.models import Agency, ClaimedNonce, Credential
+from app.services.budgets import Draw, draw_values, taking_after
 
 _ACTOR = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$")
 # Kept a little longer than any node could accept a signature, for the time a sweep takes.
@@ -88,6 +106,118 @@ _KEY_WITH_AGENCY = (
 _CLAIM = insert(ClaimedNonce)
 
 
+@dataclass(frozen=True)
+class KnownKey:
+    """What never changes about a registered key: its public signing half and its agency."""
+
+    sign_public: str
+    agency_id: str
+
+
+class KnownKeys:
+    """The keys this node has read, by key id, so that a request's signature can be verified before the
+    database is asked anything (OneStatement). Only what the database said is kept, and each request's
+    statement compares it with the key's row again: a stale entry can refuse one request (and is then
+    forgotten), never admit one. A key's status is never kept here."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._keys: dict[str, KnownKey] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kid: str) -> KnownKey | None:
+        return self._keys.get(kid)
+
+    def remember(self, kid: str, key: KnownKey) -> None:
+        with self._lock:
+            if kid not in self._keys and len(self._keys) >= self._size:
+                del self._keys[next(iter(self._keys))]  # the longest known
+            self._keys[kid] = key
+
+    def forget(self, kid: str) -> None:
+        with self._lock:
+            self._keys.pop(kid, None)
+
+
+@dataclass(frozen=True)
+class OneStatement:
+    """PostgreSQL: a request's admission in one round trip. Its signature is verified under the key as
+    this node knows it (`known_keys`; read first, once, for a key not known yet), then one statement reads
+    the key's row, claims the nonce if the key may sign now, and takes the rate-limit draws
+    (`draws_for(agency, kid)`) if the nonce was claimed, where four statements took a round trip each."""
+
+    known_keys: KnownKeys
+    draws_for: Callable[[str, str], list[Draw]]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An authenticated caller, and, when they were drawn with the nonce claim, the rate-limit draws and
+    what each left (None where the bucket was short: budgets.settle gives back the others and refuses)."""
+
+    caller: Caller
+    draws: list[Draw] = field(default_factory=list)
+    left: list[float | None] = field(default_factory=list)
+
+
+_NOW = bindparam("now", type_=Credential.not_before.type)
+_FORGET = ClaimedNonce.forget_after.type
+_KEY_ROW = _KEY_WITH_AGENCY.cte("key_row")
+
+
+def _may_sign_now(key: Any) -> ColumnElement[bool]:
+    """_check_key_status's test as SQL over `key`'s columns: the key may sign at `now`."""
+    return and_(
+        or_(key.c.revoked_at.is_(None), key.c.revoked_at > _NOW),
+        key.c.not_before <= _NOW,
+        or_(key.c.expires_at.is_(None), key.c.expires_at > _NOW),
+        key.c.agency_status == "active",
+    )
+
+
+@cache
+def _one_statement(draw_count: int) -> Select[Any]:
+    """The key's row as _KEY_WITH_AGENCY reads it, with `claimed` (the nonce was claimed: the key is
+    the one the signature verified under, may sign now, the request passed every other check, and the
+    nonce is new) and `drawN_left` for each draw (taken only once the nonce is claimed)."""
+    claimable = select(
+        _KEY_ROW.c.kid, bindparam("nonce", type_=String), bindparam("forget_after", type_=_FORGET)
+    )
+    claimable = claimable.where(
+        bindparam("claim", type_=Boolean),
+        _KEY_ROW.c.sign_public == bindparam("sign_public", type_=String),
+        _KEY_ROW.c.agency_id == bindparam("known_agency", type_=String),
+        _may_sign_now(_KEY_ROW),
+    )
+    claimed = (
+        postgresql_insert(ClaimedNonce)
+        .from_select(["kid", "nonce", "forget_after"], claimable)
+        .on_conflict_do_nothing()
+        .returning(ClaimedNonce.kid)
+        .cte("claimed")
+    )
+    taken = [taking_after(claimed, f"draw{number}_") for number in range(draw_count)]
+    lefts = [select(cte.c.tokens).scalar_subquery().label(f"draw{n}_left") for n, cte in enumerate(taken)]
+    return select(_KEY_ROW, exists(claimed.select()).label("claimed"), *lefts)
+
+
+def _one_statement_values(
+    kid: str,
+    known: KnownKey,
+    nonce: str,
+    forget_after: datetime,
+    now: datetime,
+    *,
+    claim: bool,
+    draws: list[Draw],
+) -> dict[str, object]:
+    values: dict[str, object] = {"kid": kid, "nonce": nonce, "forget_after": forget_after, "now": now}
+    values |= {"claim": claim, "sign_public": known.sign_public, "known_agency": known.agency_id}
+    for number, draw in enumerate(draws):
+        values |= draw_values(draw, f"draw{number}_", now)
+    return values
+
+
 def _check_key_status(key: Any, now: datetime) -> None:
     """`key` is a row of _KEY_WITH_AGENCY. Told only to a request whose signature verified under it."""
     if key.revoked_at is not None and key.revoked_at <= now:
@@ -130,17 +260,69 @@ def _verify_signature(key: Any, request: HttpMessage, received: ReceivedSignatur
 
 
 def authenticate(
-    connection: Connection, settings: Settings, request: HttpMessage, body: bytes, now: datetime
-) -> Caller:
-    """Return the caller of a signed request, or raise Unauthenticated naming the first problem.
+    connection: Connection,
+    settings: Settings,
+    request: HttpMessage,
+    body: bytes,
+    now: datetime,
+    *,
+    in_one_statement: OneStatement | None = None,
+) -> Admission:
+    """The caller of a signed request, or Unauthenticated naming the first problem.
 
     Order: the signature's syntax and profile, then the signature itself (so only a holder of the key
     learns anything about it), then the key's status, the time window, the body digest, and last the
     nonce, so that a request failing any earlier check never uses up its nonce. `connection` commits
     each statement on its own or is in a transaction its caller commits (Database.relaxed_statements):
-    the nonce is claimed at that commit. The key is read on every request, never cached, so a revocation
-    or a suspension takes effect on the next request on every node.
+    the nonce is claimed at that commit. The key's status is read on every request, never cached, so a
+    revocation or a suspension takes effect on the next request on every node.
+
+    `in_one_statement` (PostgreSQL): the key's status is read, the nonce claimed and the rate limits
+    drawn in one statement, after the signature is verified under the key's public half as this node
+    last read it (see OneStatement); the admission then says what each draw left.
     """
+    received, nonce, actor = _parse(request, body, settings)
+    kid = received.params["keyid"]
+    known = in_one_statement.known_keys.get(kid) if in_one_statement else None
+    key = None
+    if known is None:
+        key = connection.execute(_KEY_WITH_AGENCY, {"kid": kid}).first()
+        known = None if key is None else KnownKey(key.sign_public, key.agency_id)
+    _verify_signature(known, request, received)
+    if known is None:  # unreachable: nobody holds the private half of the stand-in key
+        raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
+    late = _late_problem(received, request, body, now, settings)
+    forget_after = nonce_forget_after(received.params["created"], settings)
+    if in_one_statement is None:
+        _check_key_status(key, now)
+        if late is not None:
+            raise late
+        _claim_nonce(connection, kid, nonce, forget_after)
+        return Admission(_caller(key, actor))
+    draws = in_one_statement.draws_for(known.agency_id, kid)
+    row = connection.execute(
+        _one_statement(len(draws)),
+        _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws),
+    ).first()
+    if row is None or KnownKey(row.sign_public, row.agency_id) != known:
+        # The key is gone, or not what this node read (a key id is never given to another key, so this
+        # should not happen): forget it and decide afresh, from the key as it is now.
+        in_one_statement.known_keys.forget(kid)
+        if key is None:
+            return authenticate(connection, settings, request, body, now, in_one_statement=in_one_statement)
+        raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
+    in_one_statement.known_keys.remember(kid, known)
+    _check_key_status(row, now)
+    if late is not None:
+        raise late
+    if not row.claimed:
+        raise NonceReplayed("this nonce was already used with this key")
+    left = [row._mapping[f"draw{number}_left"] for number in range(len(draws))]
+    return Admission(_caller(row, actor), draws, left)
+
+
+def _parse(request: HttpMessage, body: bytes, settings: Settings) -> tuple[ReceivedSignature, str, str]:
+    """The request's signature, its nonce and its actor, checked for form only."""
     try:
         received = find_signature(
             request.headers.get("signature-input"), request.headers.get("signature"), tag=REQUEST_TAG
@@ -154,20 +336,28 @@ def authenticate(
     actor = request.headers.get(ACTOR_HEADER, "")
     if not _ACTOR.match(actor):
         raise ActorInvalid("kix-actor must be 1 to 128 printable ASCII characters")
-    # Core statements, not the ORM: this runs on every request, and its unit of work would cost more
-    # than the statements themselves.
-    key = connection.execute(_KEY_WITH_AGENCY, {"kid": received.params["keyid"]}).first()
-    _verify_signature(key, request, received)
-    if key is None:  # unreachable: nobody holds the private half of the stand-in key
-        raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
-    _check_key_status(key, now)
-    _check_window(received.params["created"], received.params["expires"], now, settings)
-    if body or "content-digest" in request.headers:
-        try:
-            verify_content_digest(request.headers.get("content-digest", ""), body)
-        except DigestError as exc:
-            raise DigestMismatch(exc.reason) from exc
-    _claim_nonce(connection, key.kid, nonce, received.params["created"], settings)
+    return received, nonce, actor
+
+
+def _late_problem(
+    received: ReceivedSignature, request: HttpMessage, body: bytes, now: datetime, settings: Settings
+) -> Unauthenticated | None:
+    """What is wrong with the signature's time window or the body's digest, if anything: told only after
+    the key's status, though known before it."""
+    try:
+        _check_window(received.params["created"], received.params["expires"], now, settings)
+        if body or "content-digest" in request.headers:
+            try:
+                verify_content_digest(request.headers.get("content-digest", ""), body)
+            except DigestError as exc:
+                raise DigestMismatch(exc.reason) from exc
+    except Unauthenticated as problem:
+        return problem
+    return None
+
+
+def _caller(key: Any, actor: str) -> Caller:
+    """`key` is a row with _KEY_WITH_AGENCY's columns."""
     return Caller(
         agency_id=key.agency_id,
         kid=key.kid,
@@ -187,10 +377,9 @@ def nonce_forget_after(created: int, settings: Settings) -> datetime:
     return datetime.fromtimestamp(created, UTC) + timedelta(seconds=lifetime)
 
 
-def _claim_nonce(connection: Connection, kid: str, nonce: str, created: int, settings: Settings) -> None:
+def _claim_nonce(connection: Connection, kid: str, nonce: str, forget_after: datetime) -> None:
     """Record the nonce; a second claim of the same one is a replay (the unique key refuses it, whichever
     node claimed it first)."""
-    forget_after = nonce_forget_after(created, settings)
     try:
         connection.execute(_CLAIM, {"kid": kid, "nonce": nonce, "forget_after": forget_after})
     except IntegrityError as exc:
