@@ -126,3 +126,19 @@ def test_structured_serialiser_agrees_with_http_sf(
 
     expected = ser_innerlist((members, params))  # type: ignore[arg-type]  # http_sf types are narrower
     assert structured.inner_list(members, params) == expected
+
+
+def test_one_codec_encrypts_to_each_recipient_and_opens_with_each_key() -> None:
+    # The codec keeps keys it has imported (JweCodec._okp): each message must still go to its own
+    # recipient, and be opened with the key given, whichever keys the codec met before.
+    from app.crypto.jwe import JweCodec, JweError
+
+    codec = JweCodec()
+    first, second = KeyPair.generate(), KeyPair.generate()
+    public = {first.kid: first.encryption.public_key(), second.kid: second.encryption.public_key()}
+    for _ in range(2):
+        for recipient, other in ((first, second), (second, first)):
+            token = codec.encrypt(b"{}", public[recipient.kid], recipient_kid=recipient.kid, sender_kid="s")
+            assert codec.decrypt(token, recipient.encryption).plaintext == b"{}"
+            with pytest.raises(JweError):
+                codec.decrypt(token, other.encryption)
