@@ -35,7 +35,7 @@ from app.services.audit import queries as audit_queries
 from app.services.identity.authentication import Caller
 from app.services.records import batch, creation, links, queries, retention
 from app.services.records import store as service
-from app.services.records.disclosure import disclose, disclose_revisions, etag
+from app.services.records.disclosure import disclose, disclose_new, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
 from app.services.records.notices import note_views
 from app.services.records.visibility import sees_only_its_own
@@ -69,7 +69,7 @@ def _views(
 ) -> list[dict[str, Any]]:
     """Records as the caller may read them; remember that it has seen them (for withdrawals and
     corrections), in its own statement so a read stays a read transaction."""
-    note_views(database.autocommit, caller.agency_id, records)
+    note_views(database, caller.agency_id, records)
     return disclose(session, vault, caller, records)
 
 
@@ -98,7 +98,6 @@ def build_router(kind: KindSpec) -> APIRouter:
         request: Request,
         caller: Writer,
         session: DbSession,
-        database: DatabaseDep,
         vault: VaultDep,
         settings: SettingsDep,
         now: Now,
@@ -111,8 +110,10 @@ def build_router(kind: KindSpec) -> APIRouter:
             if stored is not None:
                 headers = {"ETag": stored.response.get("etag", ""), "Idempotent-Replayed": "true"}
                 return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
-        record = creation.create_record(session, kind, service.Actor.of(caller), body, vault, now=now)
-        result = kind.read.model_validate(_views(session, vault, caller, [record], database)[0])
+        written = creation.create_written(session, kind, service.Actor.of(caller), body, vault, now=now)
+        record = written.new.record
+        view = disclose_new(vault, caller, record, written.new.grants, written.links)
+        result = kind.read.model_validate(view)
         answer = result.model_dump(mode="json")
         if key is not None:
             idempotency.complete(session, caller.agency_id, key, 201, answer, vault, resource_id=record.id)

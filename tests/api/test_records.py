@@ -183,6 +183,25 @@ def test_links_only_to_visible_records(owner: Member, partner: Member) -> None:
     assert partner.client.get_record("suspects", visible["id"])["links"] == [linked["id"]]
 
 
+def test_a_create_answers_what_a_read_of_the_new_record_gives(
+    owner: Member, partner: Member, enrol: Any
+) -> None:
+    # The create's answer is built from the rows it wrote, not read back (disclose_new): it must be what
+    # a read gives, links and grants in the read's order included.
+    enrol("dea")
+    enrol("de-z")  # before "dea" by code point, after it in a linguistic collation
+    targets = [partner.client.create_record("suspects", suspect())["id"] for _ in range(2)]
+    targets.append(owner.client.create_record("suspects", suspect())["id"])
+    body = alert(
+        links=[*reversed(targets), targets[0]],
+        rules=rules(mode="agencies", agencies=["dea", "de-z", "de-bka"]),
+    )
+    created = owner.client.create_record("alerts", body)
+    assert created["links"] == sorted(targets)
+    assert created["rules"]["distribution"]["agencies"] == ["de-bka", "de-z", "dea"]
+    assert created == owner.client.get_record("alerts", created["id"])
+
+
 BAD_ALERTS = {
     "unknown category": {"category": "pirate"},
     "bad country": {"place": {"country": "XX"}},

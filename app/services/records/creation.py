@@ -156,6 +156,13 @@ def write_records(session: Session, actor: Actor, prepared: list[PreparedRecord]
 def create_record(
     session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
 ) -> Record:
+    return create_written(session, kind, actor, data, vault, now=now).new.record
+
+
+def create_written(
+    session: Session, kind: KindSpec, actor: Actor, data: InputModel, vault: Vault, *, now: datetime
+) -> PreparedRecord:
+    """create_record, giving the rows written (for an answer built from them: disclosure.disclose_new)."""
     prepared = prepare_record(session, kind, actor, data, vault, now=now)
     write_records(session, actor, [prepared], now=now)
-    return prepared.new.record
+    return prepared

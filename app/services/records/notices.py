@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import ARRAY, String, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from app.errors import NotFound
 from app.ids import uuid7
 from app.models import Notice, NoticeReceipt, Record, RecordView
@@ -23,42 +24,62 @@ from app.services.vault import RecordSecrets, Vault, secrets_for
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
 
 
-def note_views(autocommit: Engine, agency_id: str, records: Sequence[Record]) -> None:
+def note_views(db: Database, agency_id: str, records: Sequence[Record]) -> None:
     """Remember that `agency_id` has seen these records (the owner's own views are not recipients).
 
-    `autocommit` is an engine in autocommit mode: the insert is its own transaction, so a read request
-    never has to turn its read transaction into a write one (which SQLite refuses when another writer
-    came first). No connection is taken when there is nothing to note (an owner reading its own).
+    Never in the request's transaction, so a read request stays a read transaction (SQLite refuses to
+    turn one into a write when another writer came first). No connection is taken when there is nothing
+    to note (an owner reading its own).
     """
     now = utcnow()
-    rows = [
-        {"record_id": record.id, "agency_id": agency_id, "first_seen_at": now}
-        for record in records
-        if record.owner_id != agency_id
-    ]
-    if not rows:
+    unseen = [record.id for record in records if record.owner_id != agency_id]
+    if not unseen:
         return
-    postgres = autocommit.dialect.name == "postgresql"
-    wanted = {"agency_id": agency_id, "record_ids": [row["record_id"] for row in rows]}
-    with autocommit.connect() as connection:
-        # Most views are repeats: read first, so a list request usually writes nothing.
-        seen = set(connection.scalars(_SEEN[postgres], wanted))
-        rows = [row for row in rows if row["record_id"] not in seen]
-        if rows:
-            connection.execute(_NOTE[postgres], rows)
+    if db.one_writer:
+        # SQLite, in autocommit: most views are repeats, so read first and a list usually writes nothing.
+        with db.autocommit.connect() as connection:
+            seen = set(connection.scalars(_SEEN, {"agency_id": agency_id, "record_ids": unseen}))
+            rows = [
+                {"record_id": record_id, "agency_id": agency_id, "first_seen_at": now} for record_id in unseen
+            ]
+            rows = [row for row in rows if row["record_id"] not in seen]
+            if rows:
+                connection.execute(_NOTE, rows)
+        return
+    # PostgreSQL: one statement inserts what is new (one round trip, where reading first took two on a
+    # first view), committed on its own without waiting for the disk: the request's audit entry, committed
+    # durably before the answer leaves, flushes it too (Database.relaxed_transaction says more).
+    with db.relaxed_statements() as session:
+        session.connection().execute(_NOTE_UNSEEN, {"agency_id": agency_id, "record_ids": unseen, "now": now})
 
 
-# Built once: every read of another agency's records asks the first, and a first read runs the second.
-_SEEN = {
-    postgres: select(RecordView.record_id).where(
-        RecordView.agency_id == bindparam("agency_id"), among(postgres, RecordView.record_id, "record_ids")
+# Built once: every read of another agency's records runs them.
+_SEEN = select(RecordView.record_id).where(
+    RecordView.agency_id == bindparam("agency_id"), among(False, RecordView.record_id, "record_ids")
+)
+_NOTE = sqlite_insert(RecordView).on_conflict_do_nothing()
+_LISTED = (
+    func.unnest(bindparam("record_ids", type_=ARRAY(String)))
+    .table_valued("record_id")
+    .render_derived("listed")
+)
+_ALREADY_SEEN = (
+    select(RecordView.record_id)
+    .where(RecordView.record_id == _LISTED.c.record_id, RecordView.agency_id == bindparam("agency_id"))
+    .exists()
+)
+_NOTE_UNSEEN = (
+    postgresql_insert(RecordView)
+    .from_select(
+        ["record_id", "agency_id", "first_seen_at"],
+        select(
+            _LISTED.c.record_id,
+            bindparam("agency_id", type_=String),
+            bindparam("now", type_=RecordView.first_seen_at.type),
+        ).where(~_ALREADY_SEEN),
     )
-    for postgres in (True, False)
-}
-_NOTE = {
-    True: postgresql_insert(RecordView).on_conflict_do_nothing(),
-    False: sqlite_insert(RecordView).on_conflict_do_nothing(),
-}
+    .on_conflict_do_nothing()  # another request noted it first
+)
 
 
 def notify_recipients(
