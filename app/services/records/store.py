@@ -4,10 +4,11 @@ exist. What a kind is comes from its spec; nothing here asks which kind it holds
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import (
@@ -77,15 +78,30 @@ def visible_records(kind: KindSpec, agency_id: str, *, whole_table: bool = False
     )
 
 
+# The statements reading one record, built once per kind and agency with the record's id bound: a
+# statement built afresh costs its building and, above all, its cache key (about 0.35 ms for the
+# audience rule, against a few microseconds once memoised), on every read and change of a record.
+@lru_cache(maxsize=4096)
+def _one_visible(kind: str, agency_id: str, lock: bool) -> Select[Record]:
+    query = select(Record).where(Record.kind == kind, Record.id == _RECORD_ID, visible_to(agency_id))
+    return query.with_for_update() if lock else query
+
+
+@lru_cache(maxsize=4096)
+def _one_at_address(kind: str, agency_id: str) -> Select[Record]:
+    return select(Record).where(Record.kind == kind, Record.id == _RECORD_ID, audience_of_agency(agency_id))
+
+
+_RECORD_ID = bindparam("record_id", type_=Record.id.type)
+
+
 def get_visible(
     session: Session, kind: KindSpec, agency_id: str, record_id: str, *, lock: bool = False
 ) -> Record:
     """A record the agency may see; 404 otherwise, a purged record included (every path but the
     record's own address has no trace of it)."""
-    query = select(Record).where(
-        Record.kind == kind.kind.value, Record.id == record_id, visible_to(agency_id)
-    )
-    record = session.scalars(query.with_for_update() if lock else query).first()
+    query = _one_visible(kind.kind.value, agency_id, lock)
+    record = session.scalars(query, {"record_id": record_id}).first()
     if record is None:
         raise NotFound(f"no {kind.kind.value} {record_id}")
     return record
@@ -94,10 +110,7 @@ def get_visible(
 def get_at_address(session: Session, kind: KindSpec, agency_id: str, record_id: str) -> Record:
     """A record read at its own address: as get_visible, but a purged record its former audience asks
     for answers 410, so that audience learns it is gone for good."""
-    query = select(Record).where(
-        Record.kind == kind.kind.value, Record.id == record_id, audience_of_agency(agency_id)
-    )
-    record = session.scalars(query).first()
+    record = session.scalars(_one_at_address(kind.kind.value, agency_id), {"record_id": record_id}).first()
     if record is None:
         raise NotFound(f"no {kind.kind.value} {record_id}")
     if record.purged_at is not None:
