@@ -47,6 +47,10 @@ class Ledger:
         with self.lock:
             return len(self.created) + len(self.updated)
 
+    def create_in_flight(self) -> bool:
+        with self.lock:
+            return len(self.bodies) > len(self.created)
+
 
 def _write_until_killed(client: KixClient, writer: int, ledger: Ledger, stop: threading.Event) -> None:
     """Create an alert, then update it with If-Match, again and again, noting what was acknowledged."""
@@ -137,8 +141,12 @@ def test_acknowledged_writes_survive_sigkill_and_retries_make_nothing_twice(
         for writer in writers:
             writer.start()
         deadline = time.monotonic() + LOAD_SECONDS
-        while ledger.acknowledged() < ACKNOWLEDGED_BEFORE_KILL and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # The kill waits for a create in flight too (sent, not yet acknowledged): with six writers each
+        # creating then updating, all six may otherwise be mid-update, and no retry would be tested.
+        while (
+            ledger.acknowledged() < ACKNOWLEDGED_BEFORE_KILL or not ledger.create_in_flight()
+        ) and time.monotonic() < deadline:
+            time.sleep(0.005)
         os.killpg(processes[0].pid, signal.SIGKILL)  # the supervisor and both workers, mid-write
         stop.set()
         for writer in writers:
