@@ -113,7 +113,9 @@ class _Binds:
     refill_to: BindParameter[datetime]
 
     @classmethod
+    @functools.cache
     def named(cls, prefix: str) -> "_Binds":
+        """Made once per prefix: a request's admission asks for them on every request."""
         return cls(
             key=bindparam(f"{prefix}bucket_key", type_=String),
             cost=bindparam(f"{prefix}draw_cost", type_=Float),
