@@ -115,11 +115,17 @@ def test_a_key_revoked_or_an_agency_suspended_on_one_node_is_refused_at_once_by_
         second_db.dispose()
 
 
+@pytest.mark.parametrize("successor_first", [False, True])
 def test_a_key_id_given_to_another_key_never_admits_the_old_one(
-    enrol: Any, server_jwks: dict[str, Any], http: httpx.Client, db: Database, probe: Any
+    enrol: Any,
+    server_jwks: dict[str, Any],
+    http: httpx.Client,
+    db: Database,
+    probe: Any,
+    successor_first: bool,
 ) -> None:
     # Key ids are never reused; if one were, a node that knew the old key must not admit its
-    # signatures, and must admit the new key's at once.
+    # signatures, and must admit the new key's at once, whichever of the two comes first.
     member: Member = enrol("de-bka")
     assert member.client.whoami()["agency_id"] == "de-bka"  # the node knows the key now
     successor = KeyPair.generate()
@@ -127,12 +133,19 @@ def test_a_key_id_given_to_another_key_never_admits_the_old_one(
         credential = session.get(Credential, member.key.kid)
         assert credential is not None
         credential.sign_public = successor.sign_jwk["x"]
-    old = build_request(member.key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
-    probe(old, 401, "signature-invalid", key=member.key)
-    new = build_request(successor, server_jwks, "GET", "/v1/whoami", keyid=member.key.kid)
-    # The answer is encrypted to the registered encryption key, which is still the member's.
-    status, _, body = send(http, new, member.key, server_jwks)
-    assert (status, body["agency_id"]) == (200, "de-bka")
+
+    def old_refused() -> None:
+        old = build_request(member.key, server_jwks, "POST", "/v1/admin/groups", PROBE_GROUP)
+        probe(old, 401, "signature-invalid", key=member.key)
+
+    def new_admitted() -> None:
+        new = build_request(successor, server_jwks, "GET", "/v1/whoami", keyid=member.key.kid)
+        # The answer is encrypted to the registered encryption key, which is still the member's.
+        status, _, body = send(http, new, member.key, server_jwks)
+        assert (status, body["agency_id"]) == (200, "de-bka")
+
+    for step in (new_admitted, old_refused) if successor_first else (old_refused, new_admitted):
+        step()
 
 
 def _register(admin: KixClient, agency_id: str, **validity: str) -> KeyPair:
