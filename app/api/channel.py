@@ -42,7 +42,8 @@ from app.services.audit.context import RequestAudit, noting, route_template
 from app.services.audit.log import EntryDraft, append_on
 from app.services.audit.log import append as append_entry
 from app.services.budgets import settle, spend_all
-from app.services.identity.authentication import Caller, KnownKeys, OneStatement, authenticate
+from app.services.identity.authentication import Caller, OneStatement, authenticate
+from app.services.identity.known_keys import KnownKeys
 from app.services.rate_limits import draws as rate_draws
 from app.services.rate_limits import route_class
 

@@ -6,7 +6,6 @@ The precise reason always goes to the server's log and metrics.
 """
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +55,7 @@ from app.errors import (
 )
 from app.models import Agency, ClaimedNonce, Credential
 from app.services.budgets import Draw, draw_values, taking_after
+from app.services.identity.known_keys import KnownKey, KnownKeys
 
 _ACTOR = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$")
 # Kept a little longer than any node could accept a signature, for the time a sweep takes.
@@ -104,39 +104,6 @@ _KEY_WITH_AGENCY = (
     .where(Credential.kid == bindparam("kid"))
 )
 _CLAIM = insert(ClaimedNonce)
-
-
-@dataclass(frozen=True)
-class KnownKey:
-    """What never changes about a registered key: its public signing half and its agency."""
-
-    sign_public: str
-    agency_id: str
-
-
-class KnownKeys:
-    """The keys this node has read, by key id, so that a request's signature can be verified before the
-    database is asked anything (OneStatement). Only what the database said is kept, and each request's
-    statement compares it with the key's row again: a stale entry can refuse one request (and is then
-    forgotten), never admit one. A key's status is never kept here."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._keys: dict[str, KnownKey] = {}
-        self._lock = threading.Lock()
-
-    def get(self, kid: str) -> KnownKey | None:
-        return self._keys.get(kid)
-
-    def remember(self, kid: str, key: KnownKey) -> None:
-        with self._lock:
-            if kid not in self._keys and len(self._keys) >= self._size:
-                del self._keys[next(iter(self._keys))]  # the longest known
-            self._keys[kid] = key
-
-    def forget(self, kid: str) -> None:
-        with self._lock:
-            self._keys.pop(kid, None)
 
 
 @dataclass(frozen=True)
