@@ -325,7 +325,7 @@ class SecureChannel:
                 response.body += message.get("body", b"")
 
         try:
-            with noting(audit.touched):
+            with noting(audit):
                 await self.app(inner_scope, inner_receive, inner_send)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a stack trace
             return inner_scope, _problem_response(unexpected_problem(exc), audit.request_id)

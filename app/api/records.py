@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.api.deps import CursorsDep, DatabaseDep, DbSession, Now, SettingsDep, VaultDep, require
+from app.api.deps import CursorsDep, DbSession, Now, SettingsDep, VaultDep, require
 from app.api.pagination import filter_scope
-from app.db import Database
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, Urgency
@@ -32,12 +31,12 @@ from app.schemas.records import (
 from app.schemas.retention import RetentionExtend, RetentionRead
 from app.services import idempotency
 from app.services.audit import queries as audit_queries
+from app.services.audit.context import note_seen
 from app.services.identity.authentication import Caller
 from app.services.records import batch, creation, links, queries, retention
 from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_new, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
-from app.services.records.notices import note_views
 from app.services.records.visibility import sees_only_its_own
 from app.services.vault import Vault
 from app.services.workflows.purge import purge_record
@@ -64,12 +63,10 @@ def expected_version(if_match: str | None) -> int:
     return int(matched.group(1))
 
 
-def _views(
-    session: Session, vault: Vault, caller: Caller, records: list[Record], database: Database
-) -> list[dict[str, Any]]:
-    """Records as the caller may read them; remember that it has seen them (for withdrawals and
-    corrections), in its own statement so a read stays a read transaction."""
-    note_views(database, caller.agency_id, records)
+def _views(session: Session, vault: Vault, caller: Caller, records: list[Record]) -> list[dict[str, Any]]:
+    """Records as the caller may read them; its agency is noted as having seen them (for withdrawals and
+    corrections) with the request's audit entry: a read stays a read transaction."""
+    note_seen(records)
     return disclose(session, vault, caller, records)
 
 
@@ -169,7 +166,6 @@ def build_router(kind: KindSpec) -> APIRouter:
     def list_(
         caller: Reader,
         session: DbSession,
-        database: DatabaseDep,
         vault: VaultDep,
         cursors: CursorsDep,
         category_: Annotated[
@@ -211,7 +207,7 @@ def build_router(kind: KindSpec) -> APIRouter:
             cursors.encode(scope, queries.cursor_position(page[-1], sort)) if len(rows) > limit else None
         )
         return {
-            "items": _views(session, vault, caller, page, database),
+            "items": _views(session, vault, caller, page),
             "page": PageInfo(next_cursor=next_cursor),
         }
 
@@ -244,13 +240,12 @@ def build_router(kind: KindSpec) -> APIRouter:
         record_id: RecordId,
         caller: Reader,
         session: DbSession,
-        database: DatabaseDep,
         vault: VaultDep,
         response: Response,
     ) -> Any:
         record = service.get_at_address(session, kind, caller.agency_id, record_id)
         response.headers["ETag"] = etag(record)
-        return _views(session, vault, caller, [record], database)[0]
+        return _views(session, vault, caller, [record])[0]
 
     @router.patch(
         "/{record_id}",

@@ -1,10 +1,17 @@
 """Contributions, consent for onward sharing, and withdrawal/correction notices with receipts."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
 
 from app.client import KixProblem
+from app.db import Database
+from app.models import AuditEntry, RecordView
+from app.services.audit.context import RequestAudit
+from app.services.identity.authentication import Caller
 from tests.conftest import Member
 from tests.records_data import alert, rules
 
@@ -135,3 +142,43 @@ def test_notices_of_a_purged_record_still_list(trio: tuple[Member, Member, Membe
     assert [(n["kind"], n["message"]) for n in notices] == [
         ("withdrawal", "[purged: the record's data key is destroyed]")
     ]
+
+
+def test_a_view_is_noted_once_with_the_request_that_made_it(
+    trio: tuple[Member, Member, Member], db: Database
+) -> None:
+    """An agency's first view of another's record is noted with that request's audit entry, at the
+    request's time; a later view, and the owner's own reads, note nothing."""
+    owner, bka, _ = trio
+    record = owner.client.create_record("alerts", alert())
+    owner.client.get_record("alerts", record["id"])
+    owner.client.list_records("alerts")
+    assert _views_of(db, record["id"]) == []
+
+    bka.client.get_record("alerts", record["id"])
+    bka.client.get_record("alerts", record["id"])
+    bka.client.list_records("alerts")
+    with db.sessions() as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.agency_id == "de-bka", AuditEntry.method == "GET")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [entry.route for entry in entries] == ["/v1/alerts/{record_id}"] * 2 + ["/v1/alerts"]
+    assert _views_of(db, record["id"]) == [("de-bka", entries[0].at)]
+
+
+def test_a_failed_answer_notes_no_view() -> None:
+    """What a request disclosed is noted with its entry only if its answer succeeded."""
+    caller = Caller("de-bka", "k-1", "analyst-1", frozenset(), X25519PrivateKey.generate().public_key())
+    audit = RequestAudit(datetime.now(UTC), caller, "GET", "r-1", "0" * 64, seen={"a-record"})
+    assert audit.draft("/v1/alerts/{record_id}", 200).seen == {"a-record"}
+    assert audit.draft("/v1/alerts/{record_id}", 500).seen == frozenset()
+
+
+def _views_of(db: Database, record_id: str) -> list[tuple[str, datetime]]:
+    with db.sessions() as session:
+        rows = session.execute(
+            select(RecordView.agency_id, RecordView.first_seen_at).where(RecordView.record_id == record_id)
+        )
+        return [(agency_id, seen_at) for agency_id, seen_at in rows]

@@ -20,29 +20,37 @@ from app.models import Record
 from app.services.audit.log import EntryDraft
 from app.services.identity.authentication import Caller
 
-_TOUCHED: ContextVar[set[str] | None] = ContextVar("kix_audit_touched", default=None)
+_AUDIT: ContextVar["RequestAudit | None"] = ContextVar("kix_audit", default=None)
 
 
 @contextmanager
-def noting(touched: set[str]) -> Iterator[None]:
-    """Note the records touched inside the block into `touched`."""
-    token = _TOUCHED.set(touched)
+def noting(audit: "RequestAudit") -> Iterator[None]:
+    """Note the records touched (and seen) inside the block into `audit`."""
+    token = _AUDIT.set(audit)
     try:
         yield
     finally:
-        _TOUCHED.reset(token)
+        _AUDIT.reset(token)
 
 
 def note_records(record_ids: Iterable[str | None]) -> None:
-    touched = _TOUCHED.get()
-    if touched is not None:
-        touched.update(record_id for record_id in record_ids if record_id)
+    audit = _AUDIT.get()
+    if audit is not None:
+        audit.touched.update(record_id for record_id in record_ids if record_id)
+
+
+def note_seen(records: Iterable[Record]) -> None:
+    """Records shown to the caller in a record view: those its agency does not own are noted as seen by it
+    (for withdrawal and correction notices), with the request's entry, if the request succeeds."""
+    audit = _AUDIT.get()
+    if audit is not None:
+        audit.seen.update(record.id for record in records if record.owner_id != audit.caller.agency_id)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_changed_records(session: Session, _context: object, _instances: object) -> None:
     """Records a request creates, changes or deletes are touched by it, whichever service did it."""
-    if _TOUCHED.get() is not None:
+    if _AUDIT.get() is not None:
         changed = (*session.new, *session.dirty, *session.deleted)
         note_records(obj.id for obj in changed if isinstance(obj, Record))
 
@@ -58,6 +66,7 @@ class RequestAudit:
     request_id: str
     signature_sha256: str
     touched: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
     written: bool = False
 
     def draft(self, route: str, status: int) -> EntryDraft:
@@ -72,6 +81,8 @@ class RequestAudit:
             records=frozenset(self.touched),
             request_id=self.request_id,
             signature_sha256=self.signature_sha256,
+            # An answer that failed disclosed nothing.
+            seen=frozenset(self.seen) if status < 400 else frozenset(),
         )
 
 

@@ -24,6 +24,7 @@ from app.models import AuditEntry, AuditEntryRecord, AuditNode, AuditTreeHead
 from app.models.audit import EntryLike
 from app.services.audit import tree
 from app.services.bulk_rows import write_rows
+from app.services.records.notices import note_seen_on, noting_unseen
 from app.services.sequencing import CURRENT_TXID, horizon, take_turn
 
 SEQUENCER_LOCK = 4801237016  # any constant: the advisory lock every node's sequencer takes
@@ -44,6 +45,9 @@ class EntryDraft:
     records: frozenset[str]
     request_id: str
     signature_sha256: str
+    # Records disclosed to the agency in a record view that it does not own: not part of the entry, but
+    # written with it as the agency's views of them (records.notices says why).
+    seen: frozenset[str] = frozenset()
 
 
 _ENTRIES = cast(Table, AuditEntry.__table__)
@@ -65,6 +69,10 @@ _NEW_ENTRY = (
 _INSERT_ENTRY_AND_TOUCHED = insert(_TOUCHED).from_select(
     ["record_id", "entry_id"],
     select(func.unnest(bindparam("touched", type_=ARRAY(String))), _NEW_ENTRY.c.id),
+)
+# The same, noting the views the request made (the parameter `seen`) in the same round trip.
+_INSERT_ENTRY_TOUCHED_AND_SEEN = _INSERT_ENTRY_AND_TOUCHED.add_cte(
+    noting_unseen(bindparam("agency_id", type_=String), bindparam("at", type_=_ENTRIES.c.at.type))
 )
 
 
@@ -89,12 +97,18 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
         "request_id": draft.request_id,
         "signature_sha256": draft.signature_sha256,
     }
+    seen = sorted(draft.seen)
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_ENTRY_AND_TOUCHED, values | {"touched": records})
+        if seen:
+            connection.execute(_INSERT_ENTRY_TOUCHED_AND_SEEN, values | {"touched": records, "seen": seen})
+        else:
+            connection.execute(_INSERT_ENTRY_AND_TOUCHED, values | {"touched": records})
         return
     entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
     touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in records]
     write_rows(connection, _TOUCHED, touched)
+    if seen:
+        note_seen_on(connection, draft.agency_id, seen, draft.at)
 
 
 def entry_bytes(entry: EntryLike, seq: int) -> bytes:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import CompoundSelect, String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from app.models import Record, RecordGrant, RecordRevision
+from app.models import Record, RecordGrant, RecordLink, RecordRevision
 from app.services.audit.context import note_records
 from app.services.records.kinds import KindSpec, spec_of
-from app.services.records.links import having_links, linked_ids_seen_by, visible_links
+from app.services.records.links import linked_ids_seen_by, touching_listed, visible_ids
 from app.services.records.visibility import AGENCY_GRANT, CONSENT_GRANT, GROUP_GRANT, audiences
 from app.services.sequencing import is_postgres
 from app.services.sql_lists import among
@@ -71,20 +71,48 @@ def _readable_body(
     }
 
 
+@dataclass(frozen=True)
+class Companions:
+    """What the views of some records need besides their rows: each record's grants, as (type, grantee)
+    in grantee order, and the other ends of its links (any type, by anyone, before any sight check)."""
+
+    grants: dict[str, list[tuple[str, str]]]
+    linked: dict[str, set[str]]
+
+
+_GRANT_ROW, _LINK_ROW = "grant", "link"
+
+
 @lru_cache(maxsize=2)
-def _grants_of(postgres: bool) -> Select[str, str, str]:
-    """The grants of the records in the parameter `record_ids`: built once, as every read asks it."""
-    return select(RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id).where(
-        among(postgres, RecordGrant.record_id, "record_ids")
-    )
+def _companions_of(postgres: bool) -> CompoundSelect:
+    """The grants and the links of the records in the parameter `record_ids`, in one statement (one round
+    trip where two statements took two): rows of (what, record or link source, grantee type or link
+    target, grantee). Built once, as every read asks it."""
+    grants = select(
+        literal(_GRANT_ROW), RecordGrant.record_id, RecordGrant.grantee_type, RecordGrant.grantee_id
+    ).where(among(postgres, RecordGrant.record_id, "record_ids"))
+    links = select(
+        literal(_LINK_ROW), RecordLink.source_id, RecordLink.target_id, cast(null(), String)
+    ).where(touching_listed(postgres))
+    return union_all(grants, links)
 
 
-def _grants(session: Session, record_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    found: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
-    rows = session.execute(_grants_of(is_postgres(session)), {"record_ids": list(found)})
-    for record_id, grantee_type, grantee_id in rows:
-        found[record_id].append((grantee_type, grantee_id))
-    return {record_id: _in_grantee_order(pairs) for record_id, pairs in found.items()}
+def companions(session: Session, record_ids: Sequence[str]) -> Companions:
+    grants: dict[str, list[tuple[str, str]]] = {record_id: [] for record_id in record_ids}
+    linked: dict[str, set[str]] = {record_id: set() for record_id in record_ids}
+    if not grants:
+        return Companions(grants, linked)
+    for what, first, second, grantee in session.execute(
+        _companions_of(is_postgres(session)), {"record_ids": list(grants)}
+    ):
+        if what == _GRANT_ROW:
+            grants[first].append((second, grantee))
+            continue
+        if first in linked:
+            linked[first].add(second)
+        if second in linked:
+            linked[second].add(first)
+    return Companions({key: _in_grantee_order(pairs) for key, pairs in grants.items()}, linked)
 
 
 def _in_grantee_order(grants: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -152,14 +180,15 @@ def disclose(
 ) -> list[dict[str, Any]]:
     """Each record (all visible to `viewer`) as `viewer` may read it, ready for its kind's read schema."""
     note_records(record.id for record in records)
-    ids = [record.id for record in records]
-    links = visible_links(session, viewer.agency_id, ids)
-    grants = _grants(session, ids)
-    views = []
-    for record in records:
-        linked = sorted({other for other, _link in links[record.id]})
-        views.append(_disclosed(vault, viewer, record, grants[record.id], linked))
-    return views
+    found = companions(session, [record.id for record in records])
+    # Links show only where the viewer sees the other end: asked only of the other ends there are (most
+    # records have no links, and the visibility rule costs several times more to run than the lookup).
+    others = set().union(*found.linked.values())
+    seen = visible_ids(session, viewer.agency_id, sorted(others)) if others else set()
+    return [
+        _disclosed(vault, viewer, record, found.grants[record.id], sorted(found.linked[record.id] & seen))
+        for record in records
+    ]
 
 
 def disclose_new(
@@ -206,8 +235,7 @@ def disclose_to_audiences(
     that have any. A fan-out reports on up to 500 records at a time."""
     ids = [record.id for record in records]
     audiences_of = audiences(session, ids)
-    grants = _grants(session, ids)
-    linked = having_links(session, ids)
+    found = companions(session, ids)
     disclosed: dict[str, dict[str, dict[str, Any]]] = {}
     for record in records:
         readers = [AgencyViewer(agency, frozenset(scopes)) for agency, scopes in audiences_of[record.id]]
@@ -218,10 +246,10 @@ def disclose_to_audiences(
         agency_ids = [reader.agency_id for reader in readers]
         links = (
             linked_ids_seen_by(session, record.id, agency_ids)
-            if record.id in linked
+            if found.linked[record.id]
             else dict.fromkeys(agency_ids, [])
         )
-        granted = grants[record.id]
+        granted = found.grants[record.id]
         disclosed[record.id] = {
             reader.agency_id: _view(spec, record, body, reason, granted, links[reader.agency_id], reader)
             for reader in readers

@@ -25,7 +25,8 @@ class LinkAuthor:
     actor: str
 
 
-def _visible_ids(session: Session, agency_id: str, record_ids: Sequence[str]) -> set[str]:
+def visible_ids(session: Session, agency_id: str, record_ids: Sequence[str]) -> set[str]:
+    """Which of `record_ids` the agency sees."""
     return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), visible_to(agency_id))))
 
 
@@ -34,7 +35,7 @@ def check_link_targets(session: Session, agency_id: str, record_id: str, targets
     wanted = sorted(set(targets) - {record_id})
     if not wanted:
         return
-    visible = _visible_ids(session, agency_id, wanted)
+    visible = visible_ids(session, agency_id, wanted)
     missing = [target for target in wanted if target not in visible]
     if missing:
         raise NotFound(f"no linked record {missing[0]}")
@@ -128,7 +129,7 @@ def add_link(
     made: its author and confidence stay)."""
     if target_id == source.id:
         raise ValidationFailed("a record can not be linked to itself")
-    if not _visible_ids(session, author.agency_id, [target_id]):
+    if not visible_ids(session, author.agency_id, [target_id]):
         raise NotFound(f"no linked record {target_id}")
     existing = session.scalars(
         select(RecordLink).where(
@@ -147,7 +148,7 @@ def add_link(
     return link
 
 
-def _touching_listed(postgres: bool) -> ColumnElement[bool]:
+def touching_listed(postgres: bool) -> ColumnElement[bool]:
     """Links with either end among the parameter `record_ids` (its list given at each execution)."""
     from_source = among(postgres, RecordLink.source_id, "record_ids")
     return or_(from_source, among(postgres, RecordLink.target_id, "record_ids"))
@@ -156,7 +157,7 @@ def _touching_listed(postgres: bool) -> ColumnElement[bool]:
 @lru_cache(maxsize=2)
 def _links_touching(postgres: bool) -> Select[RecordLink]:
     """Built once, as every read of a record asks it (building the statement cost more than running it)."""
-    return select(RecordLink).where(_touching_listed(postgres))
+    return select(RecordLink).where(touching_listed(postgres))
 
 
 def visible_links(
@@ -176,7 +177,7 @@ def visible_links(
         return found
     ends = [(link.source_id, link.target_id, link) for link in links]
     ends += [(link.target_id, link.source_id, link) for link in links]
-    seen = _visible_ids(session, agency_id, sorted({other for anchor, other, _ in ends if anchor in wanted}))
+    seen = visible_ids(session, agency_id, sorted({other for anchor, other, _ in ends if anchor in wanted}))
     for anchor, other, link in ends:
         if anchor in wanted and other in seen:
             found[anchor].append((other, link))
@@ -225,21 +226,6 @@ _LINKED_SEEN_BY = (
     _linked_seen_by(RecordLink.source_id, RecordLink.target_id),
     _linked_seen_by(RecordLink.target_id, RecordLink.source_id),
 )
-
-
-@lru_cache(maxsize=2)
-def _linked_any(postgres: bool) -> Select[str, str]:
-    return select(RecordLink.source_id, RecordLink.target_id).where(_touching_listed(postgres))
-
-
-def having_links(session: Session, record_ids: Collection[str]) -> set[str]:
-    """Which of `record_ids` have a link of any kind, by anyone (one statement: most records have none,
-    and need no question about who sees their links)."""
-    if not record_ids:
-        return set()
-    wanted = set(record_ids)
-    rows = session.execute(_linked_any(is_postgres(session)), {"record_ids": list(wanted)})
-    return {end for row in rows for end in row if end in wanted}
 
 
 def linked_ids_seen_by(session: Session, record_id: str, agency_ids: Sequence[str]) -> dict[str, list[str]]:

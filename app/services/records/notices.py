@@ -5,16 +5,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ARRAY, String, bindparam, func, select, update
+from sqlalchemy import ARRAY, CTE, ColumnElement, Connection, String, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import Database
 from app.errors import NotFound
 from app.ids import uuid7
 from app.models import Notice, NoticeReceipt, Record, RecordView
-from app.models.base import utcnow
 from app.schemas.events import EventType
 from app.services.events.outbox import emit
 from app.services.records.kinds import spec_of
@@ -24,33 +22,39 @@ from app.services.vault import RecordSecrets, Vault, secrets_for
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
 
 
-def note_views(db: Database, agency_id: str, records: Sequence[Record]) -> None:
-    """Remember that `agency_id` has seen these records (the owner's own views are not recipients).
+# Which records an agency has seen (record_views): those disclosed to it in a record view that it does not
+# own. They are noted with the request's audit entry (audit.log.append_on), which is what records that they
+# were disclosed: on PostgreSQL in the entry's own statement, so a read of another agency's record pays no
+# round trip for it; the entry commits durably before the answer leaves, so the views are noted by then.
 
-    Never in the request's transaction, so a read request stays a read transaction (SQLite refuses to
-    turn one into a write when another writer came first). No connection is taken when there is nothing
-    to note (an owner reading its own).
-    """
-    now = utcnow()
-    unseen = [record.id for record in records if record.owner_id != agency_id]
-    if not unseen:
-        return
-    if db.one_writer:
-        # SQLite, in autocommit: most views are repeats, so read first and a list usually writes nothing.
-        with db.autocommit.connect() as connection:
-            seen = set(connection.scalars(_SEEN, {"agency_id": agency_id, "record_ids": unseen}))
-            rows = [
-                {"record_id": record_id, "agency_id": agency_id, "first_seen_at": now} for record_id in unseen
-            ]
-            rows = [row for row in rows if row["record_id"] not in seen]
-            if rows:
-                connection.execute(_NOTE, rows)
-        return
-    # PostgreSQL: one statement inserts what is new (one round trip, where reading first took two on a
-    # first view), committed on its own without waiting for the disk: the request's audit entry, committed
-    # durably before the answer leaves, flushes it too (Database.relaxed_transaction says more).
-    with db.relaxed_statements() as session:
-        session.connection().execute(_NOTE_UNSEEN, {"agency_id": agency_id, "record_ids": unseen, "now": now})
+
+def note_seen_on(connection: Connection, agency_id: str, record_ids: Sequence[str], at: datetime) -> None:
+    """Note the views in the connection's transaction (SQLite): read first, as most views are repeats,
+    so a list usually writes nothing but its entry."""
+    seen = set(connection.scalars(_SEEN, {"agency_id": agency_id, "record_ids": list(record_ids)}))
+    rows = [
+        {"record_id": record_id, "agency_id": agency_id, "first_seen_at": at}
+        for record_id in record_ids
+        if record_id not in seen
+    ]
+    if rows:
+        connection.execute(_NOTE, rows)
+
+
+def noting_unseen(agency_id: ColumnElement[str], at: ColumnElement[datetime]) -> CTE:
+    """A CTE (PostgreSQL) inserting a view by `agency_id` at `at` of each record in the array parameter
+    `seen` it has not seen before: a data-modifying CTE runs whether or not the statement reads it."""
+    seen = func.unnest(bindparam("seen", type_=ARRAY(String)))
+    listed = seen.table_valued("record_id").render_derived("listed")
+    already = (
+        select(RecordView.record_id)
+        .where(RecordView.record_id == listed.c.record_id, RecordView.agency_id == agency_id)
+        .exists()
+    )
+    insert = postgresql_insert(RecordView).from_select(
+        ["record_id", "agency_id", "first_seen_at"], select(listed.c.record_id, agency_id, at).where(~already)
+    )
+    return insert.on_conflict_do_nothing().cte("noted")  # on conflict: another request noted it first
 
 
 # Built once: every read of another agency's records runs them.
@@ -58,28 +62,6 @@ _SEEN = select(RecordView.record_id).where(
     RecordView.agency_id == bindparam("agency_id"), among(False, RecordView.record_id, "record_ids")
 )
 _NOTE = sqlite_insert(RecordView).on_conflict_do_nothing()
-_LISTED = (
-    func.unnest(bindparam("record_ids", type_=ARRAY(String)))
-    .table_valued("record_id")
-    .render_derived("listed")
-)
-_ALREADY_SEEN = (
-    select(RecordView.record_id)
-    .where(RecordView.record_id == _LISTED.c.record_id, RecordView.agency_id == bindparam("agency_id"))
-    .exists()
-)
-_NOTE_UNSEEN = (
-    postgresql_insert(RecordView)
-    .from_select(
-        ["record_id", "agency_id", "first_seen_at"],
-        select(
-            _LISTED.c.record_id,
-            bindparam("agency_id", type_=String),
-            bindparam("now", type_=RecordView.first_seen_at.type),
-        ).where(~_ALREADY_SEEN),
-    )
-    .on_conflict_do_nothing()  # another request noted it first
-)
 
 
 def notify_recipients(
