@@ -7,6 +7,7 @@ dependency; a create used four of them. get_session stays a plain generator: ope
 wait for a lock, which must never happen on the event loop."""
 
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -35,10 +36,11 @@ async def get_database(request: Request) -> Database:
     return _database(request)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises. A
-    request that writes has its audit entry written in this transaction, so the change and its entry
-    commit together (the secure channel writes the entry of any other request)."""
+@contextmanager
+def request_transaction(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the block ends, rolled back when it raises. A request
+    that writes has its audit entry written in this transaction, so the change and its entry commit
+    together (the secure channel writes the entry of any other request)."""
     write = request.method not in ("GET", "HEAD")
     audit: RequestAudit | None = request.scope.get("state", {}).get("audit")
     with _database(request).transaction(write=write) as session:
@@ -48,6 +50,14 @@ def get_session(request: Request) -> Iterator[Session]:
             append_entry(session, audit.draft(route_template(request.scope), success_status(request.scope)))
     if write and audit is not None:
         audit.written = True
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's transaction (request_transaction), for a route. The most called routes open it
+    themselves instead, in the worker thread that runs them: as a dependency it is opened and closed in
+    worker threads of its own, two hops (about 80 us each) more per request."""
+    with request_transaction(request) as session:
+        yield session
 
 
 async def get_settings(request: Request) -> Settings:
