@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, computed_field
 
 from app.schemas.alert_categories import AlertCategory
-from app.schemas.classification import ClassificationRead, read_of
+from app.schemas.classification import ClassificationRead, classification_read
 from app.schemas.common import CountryCode, InputModel, PageInfo, ShortText, Slug
 from app.schemas.records import (
     Currency,
@@ -135,7 +135,7 @@ class AlertRead(RecordEnvelope):
 
     @computed_field(description="The category's class in UNODC's ICCS, so counts mean the same everywhere")
     def classification(self) -> ClassificationRead:
-        return ClassificationRead.model_validate(read_of(self.category))
+        return classification_read(self.category)
 
 
 class AlertPage(BaseModel):

@@ -33,6 +33,7 @@ This module is read by the SDK and the CLI without a server: it imports nothing 
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -221,6 +222,13 @@ class ClassificationRead(BaseModel):
     kix_category: AlertCategory
     iccs_code: str = Field(pattern=r"^(\d{2}|\d{4}|\d{5}|\d{6})$", description="ICCS 1.0 code")
     iccs_label: str = Field(description="ICCS 1.0 label")
+
+
+@lru_cache(maxsize=64)  # as many as there are categories: only a known one returns
+def classification_read(category: AlertCategory | str) -> ClassificationRead:
+    """A category's ClassificationRead, made once (it is frozen): every alert read carries one, and a
+    page fifty."""
+    return ClassificationRead.model_validate(read_of(category))
 
 
 def read_of(category: AlertCategory | str) -> dict[str, str]:
