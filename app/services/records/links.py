@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select, union
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, delete, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -46,7 +46,7 @@ def _touching(record_ids: Collection[str]) -> ColumnElement[bool]:
     return or_(RecordLink.source_id.in_(record_ids), RecordLink.target_id.in_(record_ids))
 
 
-def linked_to(agency_id: str, record_id: str) -> ColumnElement[bool]:
+def linked_to(agency_id: str, record_id: str | BindParameter[str]) -> ColumnElement[bool]:
     """Records linked to `record_id`, if `agency_id` sees it: an unseen record has no links (an empty
     list, exactly as for an id that does not exist)."""
     anchor = select(Record.id).where(Record.id == record_id, visible_to(agency_id)).scalar_subquery()
