@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from app.api import deps
 from app.api.channel import SecureChannel
 from app.client import KixProblem
 from app.db import RETRY_AFTER_OUTAGE_SECONDS, Database
-from app.services.audit.log import EntryDraft
 from app.services.events.delivery import Deliverer
 from tests.conftest import POSTGRES_URL, truncate_all
 from tests.records_data import alert
@@ -96,20 +96,33 @@ def test_an_outage_between_the_route_and_its_audit_entry_withholds_the_answer(
     enrol: Any, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The database fails after the route answered but before the request's audit entry is written: the
-    answer may not leave unlogged, so the client gets the outage instead, and the next request is served."""
+    answer may not leave unlogged, so the client gets the outage instead, and the next request is served.
+    Both ways an entry is written: by the channel after the route (whoami), and, for a record read on
+    PostgreSQL, in the route's own transaction before its commit."""
     owner = enrol("it-dcsa")
     kept = owner.client.create_record("alerts", alert())
-    append = SecureChannel._append_entry
+    after_the_route = SecureChannel._append_entry
+    in_the_transaction = deps.append_entry
 
-    def cut_then_append(channel: SecureChannel, draft: EntryDraft) -> None:
-        proxy.cut()
-        append(channel, draft)
+    def cut_then(append: Any) -> Any:
+        def cut_then_append(*args: Any) -> None:
+            proxy.cut()
+            append(*args)
 
-    monkeypatch.setattr(SecureChannel, "_append_entry", cut_then_append)
-    _refused_for_outage(lambda: owner.client.get_record("alerts", kept["id"]))
-    monkeypatch.setattr(SecureChannel, "_append_entry", append)
-    proxy.restore()
-    assert _until_served(lambda: owner.client.get_record("alerts", kept["id"]))["id"] == kept["id"]
+        return cut_then_append
+
+    for name, append, call in (
+        ("_append_entry", after_the_route, owner.client.whoami),
+        ("append_entry", in_the_transaction, lambda: owner.client.get_record("alerts", kept["id"])),
+    ):
+        where = SecureChannel if name == "_append_entry" else deps
+        _until_served(call)  # the connections this path takes are whole (an earlier cut broke some)
+        monkeypatch.setattr(where, name, cut_then(append))
+        _refused_for_outage(call)
+        monkeypatch.setattr(where, name, append)
+        proxy.restore()
+        _until_served(call)
+    assert owner.client.get_record("alerts", kept["id"])["id"] == kept["id"]
 
 
 def test_background_work_pauses_through_an_outage_with_a_warning_and_resumes(
