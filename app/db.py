@@ -129,11 +129,11 @@ class Database:
         )
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
-        # Each statement its own transaction (PostgreSQL): see relaxed_statements.
+        # Each statement its own transaction (PostgreSQL): see relaxed_statements. A pool of its own, in
+        # autocommit from each connection's start: an engine's per-use isolation option would set it and
+        # reset it again on every checkout.
         self._relaxed_statements = (
-            None
-            if self.one_writer
-            else sessionmaker(self.relaxed.execution_options(isolation_level="AUTOCOMMIT"))
+            None if self.one_writer else make_engine(url, autocommit=True, relaxed=True)
         )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
         # SQLite has one writer at a time, and makes the others sleep and poll (1, 2, 5, 10... ms) until
@@ -167,18 +167,19 @@ class Database:
             yield session
 
     @contextmanager
-    def relaxed_statements(self) -> Iterator[Session]:
+    def relaxed_statements(self) -> Iterator[Connection]:
         """As relaxed_transaction, but on PostgreSQL each statement commits on its own: for a request's
         admission (the key lookup, the nonce claim, the rate-limit buckets), where a BEGIN and a COMMIT
         would cost two round trips more, and a bucket's lock, which every request of a key takes, must
-        end with its statement. On SQLite, where one writer holds the whole database anyway, a relaxed
-        transaction."""
+        end with its statement. A connection, not a session: admission loads no objects, and a session's
+        own bookkeeping cost more than its statement. On SQLite, where one writer holds the whole
+        database anyway, the connection of a relaxed transaction."""
         if self._relaxed_statements is None:
             with self.relaxed_transaction() as session:
-                yield session
+                yield session.connection()
             return
-        with self._relaxed_statements() as session:
-            yield session
+        with self._relaxed_statements.connect() as connection:
+            yield connection
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
@@ -197,3 +198,5 @@ class Database:
         self.engine.dispose()
         self.autocommit.dispose()
         self.relaxed.dispose()
+        if self._relaxed_statements is not None:
+            self._relaxed_statements.dispose()

@@ -223,22 +223,22 @@ class SecureChannel:
         anyway, they are statements of one transaction, so a request commits there once. A request over
         its rate still uses up its nonce, and spends nothing."""
         now = self.clock.now()
-        with self.db.relaxed_statements() as session:
+        with self.db.relaxed_statements() as connection:
             try:
                 if self.db.one_writer:
-                    caller = authenticate(session.connection(), self.settings, request, body, now).caller
+                    caller = authenticate(connection, self.settings, request, body, now).caller
                     spend_all(
-                        session, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
+                        connection, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
                     )
                     return caller, None
                 in_one_statement = OneStatement(
                     self.known_keys, functools.partial(rate_draws, self.settings, kind=route_kind)
                 )
                 admission = authenticate(
-                    session.connection(), self.settings, request, body, now, in_one_statement=in_one_statement
+                    connection, self.settings, request, body, now, in_one_statement=in_one_statement
                 )
                 caller = admission.caller
-                settle(session, admission.draws, admission.left, now)
+                settle(connection, admission.draws, admission.left, now)
             except RateLimited as refusal:
                 return caller, refusal
             return caller, None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CTE,
     BindParameter,
     ColumnElement,
+    Connection,
     Float,
     String,
     Update,
@@ -60,7 +61,7 @@ def spend(session: Session, key: str, cost: int, budget: Budget, now: datetime, 
     return spend_all(session, [Draw(key, cost, budget, what)], now)[0]
 
 
-def spend_all(session: Session, draws: Sequence[Draw], now: datetime) -> list[int]:
+def spend_all(session: Session | Connection, draws: Sequence[Draw], now: datetime) -> list[int]:
     """Take every draw, or refuse (429, naming the first budget short) and take none. Returns the whole
     units left in each.
 
@@ -83,7 +84,7 @@ def spend_all(session: Session, draws: Sequence[Draw], now: datetime) -> list[in
 
 
 def settle(
-    session: Session, draws: Sequence[Draw], taken: Sequence[float | None], now: datetime
+    session: Session | Connection, draws: Sequence[Draw], taken: Sequence[float | None], now: datetime
 ) -> list[int]:
     """The whole units each draw left, when every one of `draws` was taken (`taken` holds the tokens
     each left, None where it was refused or not tried). Otherwise give back those taken and refuse
@@ -97,8 +98,8 @@ def settle(
     raise _refusal(session, short, now)
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _connection(executor: Session | Connection) -> Connection:
+    return executor.connection() if isinstance(executor, Session) else executor
 
 
 @dataclass(frozen=True)
@@ -200,18 +201,19 @@ def _giving_back(dialect: str) -> Update:
     )
 
 
-def _take(session: Session, draw: Draw, now: datetime) -> float | None:
+def _take(session: Session | Connection, draw: Draw, now: datetime) -> float | None:
     """Take the draw if the bucket holds enough: the tokens left, or None (nothing taken)."""
-    statement = _taking(_dialect(session))
-    row = session.connection().execute(statement, _BINDS.values(draw, now)).first()
+    connection = _connection(session)
+    row = connection.execute(_taking(connection.dialect.name), _BINDS.values(draw, now)).first()
     return None if row is None else float(row.tokens)
 
 
-def _give_back(session: Session, draw: Draw) -> None:
-    session.connection().execute(_giving_back(_dialect(session)), _BINDS.values(draw))
+def _give_back(session: Session | Connection, draw: Draw) -> None:
+    connection = _connection(session)
+    connection.execute(_giving_back(connection.dialect.name), _BINDS.values(draw))
 
 
-def _refusal(session: Session, draw: Draw, now: datetime) -> RateLimited:
+def _refusal(session: Session | Connection, draw: Draw, now: datetime) -> RateLimited:
     """429 with when to come back, from the bucket as it stands (read without a lock: an estimate)."""
     bucket = session.execute(
         select(TokenBucket.tokens, TokenBucket.updated_at).where(TokenBucket.key == draw.key)
