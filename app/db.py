@@ -2,8 +2,8 @@
 
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import sqlite_path
+from app.db_loop import LoopEngines
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 10
 # What a client is told to wait when the database is unavailable (see unavailable_reason).
@@ -59,17 +61,26 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _postgres_options(*, autocommit: bool, relaxed: bool) -> dict[str, Any]:
+    """create_engine's options for PostgreSQL (create_async_engine takes the same). hide_parameters: a
+    database error must not carry victims' names or account numbers into the logs."""
+    options: dict[str, Any] = {"hide_parameters": True, "pool_size": 10, "max_overflow": 20}
+    if autocommit:
+        options["isolation_level"] = "AUTOCOMMIT"
+    if relaxed:
+        options["connect_args"] = {"options": "-c synchronous_commit=off"}
+    return options
+
+
 def make_engine(url: str, *, autocommit: bool = False, relaxed: bool = False) -> Engine:
     """An engine; `relaxed`: on PostgreSQL its commits do not wait for the WAL flush (see
     Database.relaxed_transaction for when that is safe)."""
     parsed = make_url(url)
-    # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
-    options: dict[str, Any] = {"hide_parameters": True}
-    if autocommit:
-        options["isolation_level"] = "AUTOCOMMIT"
-    if relaxed and parsed.get_backend_name() == "postgresql":
-        options["connect_args"] = {"options": "-c synchronous_commit=off"}
     if parsed.get_backend_name() == "sqlite":
+        # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
+        options: dict[str, Any] = {"hide_parameters": True}
+        if autocommit:
+            options["isolation_level"] = "AUTOCOMMIT"
         # A pool as large as the worker thread count, so connections (and their pragmas) are reused,
         # not opened and closed under load.
         if parsed.database not in (None, "", ":memory:"):
@@ -82,7 +93,7 @@ def make_engine(url: str, *, autocommit: bool = False, relaxed: bool = False) ->
         return engine
     # No pool_pre_ping: it costs a round trip on every checkout. A connection found dead fails one
     # request, and SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
-    return create_engine(url, pool_size=10, max_overflow=20, **options)
+    return create_engine(url, **_postgres_options(autocommit=autocommit, relaxed=relaxed))
 
 
 def _create_private_file(path: Path) -> None:
@@ -129,11 +140,16 @@ class Database:
         )
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
-        # Each statement its own transaction (PostgreSQL): see relaxed_statements. A pool of its own, in
-        # autocommit from each connection's start: an engine's per-use isolation option would set it and
-        # reset it again on every checkout.
-        self._relaxed_statements = (
-            None if self.one_writer else make_engine(url, autocommit=True, relaxed=True)
+        # PostgreSQL: single statements, each its own transaction, awaited on the event loop (see
+        # statements_on_loop). In autocommit from each connection's start: an engine's per-use isolation
+        # option would set it and reset it again on every checkout.
+        self._on_loop = (
+            None
+            if self.one_writer
+            else {
+                relaxed: LoopEngines(url, _postgres_options(autocommit=True, relaxed=relaxed))
+                for relaxed in (False, True)
+            }
         )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
         # SQLite has one writer at a time, and makes the others sleep and poll (1, 2, 5, 10... ms) until
@@ -166,19 +182,19 @@ class Database:
         with self._queued_writer(), self._relaxed_sessions() as session, _committed(session):
             yield session
 
-    @contextmanager
-    def relaxed_statements(self) -> Iterator[Connection]:
-        """As relaxed_transaction, but on PostgreSQL each statement commits on its own: for a request's
-        admission (the key lookup, the nonce claim, the rate-limit buckets), where a BEGIN and a COMMIT
-        would cost two round trips more, and a bucket's lock, which every request of a key takes, must
-        end with its statement. A connection, not a session: admission loads no objects, and a session's
-        own bookkeeping cost more than its statement. On SQLite, where one writer holds the whole
-        database anyway, the connection of a relaxed transaction."""
-        if self._relaxed_statements is None:
-            with self.relaxed_transaction() as session:
-                yield session.connection()
-            return
-        with self._relaxed_statements.connect() as connection:
+    @asynccontextmanager
+    async def statements_on_loop(self, *, relaxed: bool) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL only: a connection in autocommit, whose statements are awaited on the running event
+        loop (app.db_loop says why), each committed on its own: for a request's admission (the key, the
+        nonce claim, the rate-limit buckets) and its audit entry, where a BEGIN and a COMMIT would cost two
+        round trips more, and a bucket's lock, which every request of a key takes, must end with its
+        statement. `relaxed`: the commits do not wait for the WAL flush, as in relaxed_transaction, for
+        the admission; an audit entry's commit does."""
+        if self._on_loop is None:
+            raise RuntimeError(
+                "SQLite has no statements on the event loop: its writers take turns in threads"
+            )
+        async with self._on_loop[relaxed].connect() as connection:
             yield connection
 
     @contextmanager
@@ -198,5 +214,5 @@ class Database:
         self.engine.dispose()
         self.autocommit.dispose()
         self.relaxed.dispose()
-        if self._relaxed_statements is not None:
-            self._relaxed_statements.dispose()
+        for engines in (self._on_loop or {}).values():
+            engines.dispose()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, outage_problem, problem_body, unexpected_problem
@@ -175,7 +176,7 @@ class SecureChannel:
             # Accepted or refused, every authenticated request is in the log before its answer leaves.
             draft = audit.draft(route_template(route_scope), response.status)
             try:
-                await anyio.to_thread.run_sync(self._append_entry, draft)
+                await self._append_entry(draft)
             except SQLAlchemyError as exc:
                 # Unlogged, the answer may not leave: the client gets the outage and sends it again
                 # (with its Idempotency-Key, a create it made is not made twice).
@@ -207,41 +208,52 @@ class SecureChannel:
     async def _admit(
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
-        # In a worker thread, never on the event loop: the nonce claim may wait for a database lock, and
-        # on SQLite the transaction holding that lock needs the event loop to finish (its commit runs
-        # when the loop resumes the route), so waiting on the loop would deadlock until the timeout.
-        return await anyio.to_thread.run_sync(self._admit_in_thread, request, body, route_kind)
+        """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
+        wait for the disk (Database.relaxed_transaction says why that is safe). A request over its rate
+        still uses up its nonce, and spends nothing.
 
-    def _admit_in_thread(
+        On PostgreSQL the key's status, the nonce claim and the rate-limit draws are one statement in
+        autocommit (authentication.OneStatement), awaited on the event loop: one round trip, no BEGIN or
+        COMMIT, no thread hop, and a bucket's lock, which every request of a key takes, ends with it.
+        On SQLite, where one writer holds the whole database anyway, they are statements of one
+        transaction, in a worker thread, never on the event loop: the nonce claim may wait for the write
+        lock, and the transaction holding it may need the event loop to finish (a route's commit runs
+        when the loop resumes it), so waiting on the loop would deadlock until the timeout."""
+        if self.db.one_writer:
+            return await anyio.to_thread.run_sync(self._admit_one_writer, request, body, route_kind)
+        async with self.db.statements_on_loop(relaxed=True) as connection:
+            return await connection.run_sync(self._admit_in_one_statement, request, body, route_kind)
+
+    def _admit_one_writer(
         self, request: HttpMessage, body: bytes, route_kind: str
     ) -> tuple[Caller, RateLimited | None]:
-        """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
-        wait for the disk (Database.relaxed_transaction says why that is safe). On PostgreSQL the key's
-        status, the nonce claim and the rate-limit draws are one statement in autocommit
-        (authentication.OneStatement): one round trip and no BEGIN or COMMIT, and a bucket's lock, which
-        every request of a key takes, ends with it. On SQLite, where one writer holds the whole database
-        anyway, they are statements of one transaction, so a request commits there once. A request over
-        its rate still uses up its nonce, and spends nothing."""
         now = self.clock.now()
-        with self.db.relaxed_statements() as connection:
+        with self.db.relaxed_transaction() as session:
+            connection = session.connection()
+            caller = authenticate(connection, self.settings, request, body, now).caller
             try:
-                if self.db.one_writer:
-                    caller = authenticate(connection, self.settings, request, body, now).caller
-                    spend_all(
-                        connection, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
-                    )
-                    return caller, None
-                in_one_statement = OneStatement(
-                    self.known_keys, functools.partial(rate_draws, self.settings, kind=route_kind)
+                spend_all(
+                    connection, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
                 )
-                admission = authenticate(
-                    connection, self.settings, request, body, now, in_one_statement=in_one_statement
-                )
-                caller = admission.caller
-                settle(connection, admission.draws, admission.left, now)
             except RateLimited as refusal:
                 return caller, refusal
             return caller, None
+
+    def _admit_in_one_statement(
+        self, connection: Connection, request: HttpMessage, body: bytes, route_kind: str
+    ) -> tuple[Caller, RateLimited | None]:
+        now = self.clock.now()
+        in_one_statement = OneStatement(
+            self.known_keys, functools.partial(rate_draws, self.settings, kind=route_kind)
+        )
+        admission = authenticate(
+            connection, self.settings, request, body, now, in_one_statement=in_one_statement
+        )
+        try:
+            settle(connection, admission.draws, admission.left, now)
+        except RateLimited as refusal:
+            return admission.caller, refusal
+        return admission.caller, None
 
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()
@@ -280,14 +292,18 @@ class SecureChannel:
             return body
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
-    def _append_entry(self, draft: EntryDraft) -> None:
+    async def _append_entry(self, draft: EntryDraft) -> None:
         if self.db.one_writer:
-            with self.db.transaction() as session:
-                append_entry(session, draft)
+            await anyio.to_thread.run_sync(self._append_entry_one_writer, draft)
             return
-        # PostgreSQL: one statement, committed durably on its own (no BEGIN or COMMIT round trips).
-        with self.db.autocommit.connect() as connection:
-            append_on(connection, draft)
+        # PostgreSQL: one statement, committed durably on its own (no BEGIN or COMMIT round trips),
+        # awaited on the event loop.
+        async with self.db.statements_on_loop(relaxed=False) as connection:
+            await connection.run_sync(append_on, draft)
+
+    def _append_entry_one_writer(self, draft: EntryDraft) -> None:
+        with self.db.transaction() as session:
+            append_entry(session, draft)
 
     async def _call_route(
         self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes, audit: RequestAudit

@@ -104,20 +104,26 @@ def test_an_outage_between_the_route_and_its_audit_entry_withholds_the_answer(
     after_the_route = SecureChannel._append_entry
     in_the_transaction = deps.append_entry
 
-    def cut_then(append: Any) -> Any:
-        def cut_then_append(*args: Any) -> None:
-            proxy.cut()
-            append(*args)
+    async def cut_then_append_after(*args: Any) -> None:  # the channel's, awaited on the event loop
+        proxy.cut()
+        await after_the_route(*args)
 
-        return cut_then_append
+    def cut_then_append_in(*args: Any) -> None:  # the route's, in its worker thread
+        proxy.cut()
+        in_the_transaction(*args)
 
-    for name, append, call in (
-        ("_append_entry", after_the_route, owner.client.whoami),
-        ("append_entry", in_the_transaction, lambda: owner.client.get_record("alerts", kept["id"])),
+    for name, append, cut_then_append, call in (
+        ("_append_entry", after_the_route, cut_then_append_after, owner.client.whoami),
+        (
+            "append_entry",
+            in_the_transaction,
+            cut_then_append_in,
+            lambda: owner.client.get_record("alerts", kept["id"]),
+        ),
     ):
         where = SecureChannel if name == "_append_entry" else deps
         _until_served(call)  # the connections this path takes are whole (an earlier cut broke some)
-        monkeypatch.setattr(where, name, cut_then(append))
+        monkeypatch.setattr(where, name, cut_then_append)
         _refused_for_outage(call)
         monkeypatch.setattr(where, name, append)
         proxy.restore()
