@@ -32,6 +32,7 @@ from app.api.channel import PUBLIC_PATHS, SecureChannel
 from app.api.openapi import customise_openapi
 from app.api.pagination import CursorCodec
 from app.api.problems import install_problem_handlers
+from app.api.route_index import RouteIndex
 from app.clock import Clock, SystemClock
 from app.config import ConfigurationError, Settings
 from app.crypto.jwe import JweCodec
@@ -104,6 +105,7 @@ def create_app(
     routers += [directory.router, intake.router, audit.router, cases.router, stats.router, practices.router]
     for router in routers:
         _add_routes(app, router)
+    app.router.middleware_stack = RouteIndex(app.router)
     app.add_middleware(
         SecureChannel,
         settings=settings,

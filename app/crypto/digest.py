@@ -5,6 +5,8 @@ import hmac
 
 import http_sf
 
+from app.crypto import structured
+
 # Only the algorithms RFC 9530 marks "standard"; the insecure ones (md5, sha, crc32...) are ignored.
 _ALGORITHMS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 
@@ -20,7 +22,7 @@ class DigestError(ValueError):
 def content_digest(body: bytes, algorithm: str = "sha-256") -> str:
     """The Content-Digest field value for `body`, e.g. ``sha-256=:X48E9q...=:``."""
     value = _ALGORITHMS[algorithm](body).digest()
-    return http_sf.ser({algorithm: (value, {})})
+    return f"{structured.key(algorithm)}={structured.byte_sequence(value)}"
 
 
 def verify_content_digest(field_value: str, body: bytes) -> None:
