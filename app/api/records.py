@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from app.api.answers import respond
 from app.api.deps import CursorsDep, DbSession, Now, SettingsDep, VaultDep, request_transaction, require
 from app.api.pagination import filter_scope
+from app.api.records_batch import IdempotencyKeyHeader, add_batch_route
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Record
 from app.schemas.alerts import URGENCY_RANK, Urgency
 from app.schemas.audit import AccessLogRead
-from app.schemas.batches import MAX_BATCH, BatchItemRead, BatchRead, batch_create_model
 from app.schemas.common import CountryCode, PageInfo, Slug
 from app.schemas.records import (
     COUNT_CAP,
@@ -34,7 +34,7 @@ from app.services import idempotency
 from app.services.audit import queries as audit_queries
 from app.services.audit.context import note_seen
 from app.services.identity.authentication import Caller
-from app.services.records import batch, creation, links, queries, retention
+from app.services.records import creation, links, queries, retention
 from app.services.records import store as service
 from app.services.records.disclosure import disclose, disclose_new, disclose_revisions, etag
 from app.services.records.kinds import KINDS, KindSpec
@@ -42,12 +42,6 @@ from app.services.records.visibility import sees_only_its_own
 from app.services.vault import Vault
 from app.services.workflows.purge import purge_record
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key", max_length=255, description="Retries with the same key get the first answer"
-    ),
-]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", max_length=64, description="The ETag of the version being changed")
 ]
@@ -124,50 +118,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         headers = {"ETag": etag(record), "Location": f"/v1/{kind.path}/{record.id}"}
         return JSONResponse(answer, status_code=201, headers=headers)
 
-    Batch: Any = batch_create_model(kind.create)
-
-    @router.post(
-        "/batch", response_model=BatchRead, summary=f"Create up to {MAX_BATCH} {kind.path} in one call"
-    )
-    def create_batch(
-        body: Batch,
-        request: Request,
-        caller: Writer,
-        session: DbSession,
-        vault: VaultDep,
-        settings: SettingsDep,
-        now: Now,
-        key: IdempotencyKeyHeader = None,
-    ) -> Any:
-        """One transaction; a result per item, in order: created (id, ETag) or invalid (its problem, as a
-        single create would answer it). With `atomic`, one invalid item refuses the batch (422, the invalid
-        items listed) and nothing is created."""
-        if key is not None:
-            digest = idempotency.request_digest("POST", request.url.path, body.model_dump(mode="json"))
-            ttl = settings.idempotency_ttl
-            stored = idempotency.claim(session, caller.agency_id, key, digest, vault, now=now, ttl=ttl)
-            if stored is not None:
-                headers = {"Idempotent-Replayed": "true"}
-                return JSONResponse(stored.response, status_code=stored.status_code, headers=headers)
-        actor = service.Actor.of(caller)
-        outcomes = batch.create_batch(session, kind, actor, body.items, vault, now=now, atomic=body.atomic)
-        results = [
-            BatchItemRead(
-                index=outcome.index,
-                status=outcome.status,
-                id=outcome.record.id if outcome.record else None,
-                etag=etag(outcome.record) if outcome.record else None,
-                problem=outcome.problem,
-            )
-            for outcome in outcomes
-        ]
-        created = sum(1 for outcome in outcomes if outcome.record is not None)
-        answer = BatchRead(created=created, invalid=len(outcomes) - created, results=results).model_dump(
-            mode="json", exclude_none=True
-        )
-        if key is not None:
-            idempotency.complete(session, caller.agency_id, key, 200, answer, vault, resource_id=None)
-        return JSONResponse(answer)
+    add_batch_route(router, kind)
 
     @router.get("", response_model=kind.page, summary=f"List {kind.path} the caller may see")
     def list_(
