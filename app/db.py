@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -140,15 +140,17 @@ class Database:
         )
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
-        # PostgreSQL: single statements, each its own transaction, awaited on the event loop (see
-        # statements_on_loop). In autocommit from each connection's start: an engine's per-use isolation
-        # option would set it and reset it again on every checkout.
+        # PostgreSQL: what runs awaited on the event loop (app.db_loop says why): single statements, each
+        # its own transaction (statements_on_loop), in autocommit from each connection's start (an
+        # engine's per-use isolation option would set it and reset it again on every checkout); and the
+        # transactions of the most called reads (sessions_on_loop).
         self._on_loop = (
             None
             if self.one_writer
             else {
-                relaxed: LoopEngines(url, _postgres_options(autocommit=True, relaxed=relaxed))
-                for relaxed in (False, True)
+                "statements": LoopEngines(url, _postgres_options(autocommit=True, relaxed=False)),
+                "relaxed statements": LoopEngines(url, _postgres_options(autocommit=True, relaxed=True)),
+                "sessions": LoopEngines(url, _postgres_options(autocommit=False, relaxed=False)),
             }
         )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
@@ -190,25 +192,43 @@ class Database:
         round trips more, and a bucket's lock, which every request of a key takes, must end with its
         statement. `relaxed`: the commits do not wait for the WAL flush, as in relaxed_transaction, for
         the admission; an audit entry's commit does."""
-        if self._on_loop is None:
-            raise RuntimeError(
-                "SQLite has no statements on the event loop: its writers take turns in threads"
-            )
-        async with self._on_loop[relaxed].connect() as connection:
+        async with self._loop_engines(
+            "relaxed statements" if relaxed else "statements"
+        ).connect() as connection:
             yield connection
 
+    @asynccontextmanager
+    async def session_on_loop(self) -> AsyncIterator[AsyncSession]:
+        """PostgreSQL only: a session whose statements are awaited on the running event loop; the code that
+        uses it runs in AsyncSession.run_sync, as it would in a worker thread (app.db_loop). Its
+        transaction is the caller's to make with `committing`, as `transaction` makes its own."""
+        async with AsyncSession(self._loop_engines("sessions").engine(), expire_on_commit=False) as session:
+            yield session
+
+    def _loop_engines(self, name: str) -> LoopEngines:
+        if self._on_loop is None:
+            raise RuntimeError("SQLite runs nothing on the event loop: its writers take turns in threads")
+        return self._on_loop[name]
+
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A session whose work is committed when the block ends normally, rolled back otherwise. After
-        a commit, each of `after_commit` is called with the session's `info` (what the work noted)."""
-        with (
-            self._queued_writer() if write else nullcontext(),
-            (self.write_sessions if write else self.sessions)() as session,
-            _committed(session),
-        ):
+    def committing(self, session: Session) -> Iterator[Session]:
+        """Commit `session`'s work when the block ends normally, roll it back otherwise. After a commit,
+        each of `after_commit` is called with the session's `info` (what the work noted)."""
+        with _committed(session):
             yield session
         for hook in self.after_commit:
             hook(session.info)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session whose work is committed when the block ends normally, rolled back otherwise (see
+        committing)."""
+        with (
+            self._queued_writer() if write else nullcontext(),
+            (self.write_sessions if write else self.sessions)() as session,
+            self.committing(session),
+        ):
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

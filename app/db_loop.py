@@ -32,7 +32,7 @@ class LoopEngines:
         )
         self._lock = threading.Lock()  # loops of several threads (tests' portals) may ask at once
 
-    def _engine(self) -> AsyncEngine:
+    def engine(self) -> AsyncEngine:
         loop = asyncio.get_running_loop()
         engine = self._engines.get(loop)
         if engine is None:
@@ -45,7 +45,7 @@ class LoopEngines:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self._engine().connect() as connection:
+        async with self.engine().connect() as connection:
             yield connection
 
     def dispose(self) -> None:

@@ -9,8 +9,9 @@ wait for a lock, which must never happen on the event loop."""
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,8 @@ from app.services.events.signal import EventSignal
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
 
+Answer = TypeVar("Answer")
+
 
 def _database(request: Request) -> Database:
     database: Database = request.app.state.db
@@ -34,6 +37,21 @@ def _database(request: Request) -> Database:
 
 async def get_database(request: Request) -> Database:
     return _database(request)
+
+
+def _entry_to_write(request: Request, database: Database, read_entry: bool) -> RequestAudit | None:
+    """The request's audit entry if its transaction writes it (request_transaction says when)."""
+    write = request.method not in ("GET", "HEAD")
+    audit: RequestAudit | None = request.scope.get("state", {}).get("audit")
+    return audit if write or (read_entry and not database.one_writer) else None
+
+
+@contextmanager
+def _entry_before_commit(request: Request, session: Session, entry: RequestAudit | None) -> Iterator[Session]:
+    yield session
+    if entry is not None:
+        session.flush()  # the records it changes are noted as touched at the flush
+        append_entry(session, entry.draft(route_template(request.scope), success_status(request.scope)))
 
 
 @contextmanager
@@ -47,16 +65,43 @@ def request_transaction(request: Request, *, read_entry: bool = False) -> Iterat
     worker thread of its own. On SQLite a read transaction stays a read (SQLite refuses to turn one into
     a write once another writer came first), and the channel writes the entry."""
     database = _database(request)
-    write = request.method not in ("GET", "HEAD")
-    audit: RequestAudit | None = request.scope.get("state", {}).get("audit")
-    entry = audit if write or (read_entry and not database.one_writer) else None
-    with database.transaction(write=write) as session:
+    entry = _entry_to_write(request, database, read_entry)
+    with (
+        database.transaction(write=request.method not in ("GET", "HEAD")) as session,
+        _entry_before_commit(request, session, entry),
+    ):
         yield session
-        if entry is not None:
-            session.flush()  # the records it changes are noted as touched at the flush
-            append_entry(session, entry.draft(route_template(request.scope), success_status(request.scope)))
     if entry is not None:
         entry.written = True
+
+
+async def in_request_transaction(
+    request: Request, work: Callable[[Session], Answer], *, read_entry: bool = False
+) -> Answer:
+    """`work` done in the request's transaction (request_transaction), from an `async def` route: on
+    PostgreSQL awaited on the event loop, its statements awaited there and its code run as in a worker
+    thread (AsyncSession.run_sync), so the route costs no hop to a worker thread and back (app.db_loop);
+    on SQLite in a worker thread, where writers take turns (a transaction waiting for the write lock
+    must not hold up the event loop, which the transaction holding it may need to finish)."""
+    database = _database(request)
+    if database.one_writer:
+
+        def in_thread() -> Answer:
+            with request_transaction(request, read_entry=read_entry) as session:
+                return work(session)
+
+        return await anyio.to_thread.run_sync(in_thread)
+    entry = _entry_to_write(request, database, read_entry)
+
+    def in_transaction(session: Session) -> Answer:
+        with database.committing(session), _entry_before_commit(request, session, entry):
+            answer = work(session)
+        if entry is not None:
+            entry.written = True
+        return answer
+
+    async with database.session_on_loop() as session:
+        return await session.run_sync(in_transaction)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -9,7 +9,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.api.answers import respond
-from app.api.deps import CursorsDep, DbSession, Now, SettingsDep, VaultDep, request_transaction, require
+from app.api.deps import (
+    CursorsDep,
+    DbSession,
+    Now,
+    SettingsDep,
+    VaultDep,
+    in_request_transaction,
+    request_transaction,
+    require,
+)
 from app.api.pagination import filter_scope
 from app.api.records_batch import IdempotencyKeyHeader, add_batch_route
 from app.errors import PreconditionFailed, PreconditionRequired
@@ -121,7 +130,7 @@ def build_router(kind: KindSpec) -> APIRouter:
     add_batch_route(router, kind)
 
     @router.get("", response_model=kind.page, summary=f"List {kind.path} the caller may see")
-    def list_(
+    async def list_(
         request: Request,
         caller: Reader,
         vault: VaultDep,
@@ -157,7 +166,8 @@ def build_router(kind: KindSpec) -> APIRouter:
         scope = filter_scope(kind.path, sort=sort, **vars(filters))
         after = cursors.decode(cursor, scope) if cursor else None
         own = sees_only_its_own(caller.agency_kind)
-        with request_transaction(request, read_entry=True) as session:  # see _views
+
+        def answer(session: Session) -> Response:
             rows = queries.list_records(
                 session,
                 kind,
@@ -174,6 +184,8 @@ def build_router(kind: KindSpec) -> APIRouter:
             )
             items = _views(session, vault, caller, page)
             return respond(kind.page, {"items": items, "page": PageInfo(next_cursor=next_cursor)})
+
+        return await in_request_transaction(request, answer, read_entry=True)  # see _views
 
     @router.get(
         "/count",
@@ -200,11 +212,13 @@ def build_router(kind: KindSpec) -> APIRouter:
         summary=f"One {name} (410 once purged, to the agencies that could see it)",
         responses={410: {"description": "Purged: its content is destroyed"}},
     )
-    def get(record_id: RecordId, request: Request, caller: Reader, vault: VaultDep) -> Any:
-        with request_transaction(request, read_entry=True) as session:  # see _views
+    async def get(record_id: RecordId, request: Request, caller: Reader, vault: VaultDep) -> Any:
+        def answer(session: Session) -> Response:
             record = service.get_at_address(session, kind, caller.agency_id, record_id)
             view = _views(session, vault, caller, [record])[0]
             return respond(kind.read, view, headers={"ETag": etag(record)})
+
+        return await in_request_transaction(request, answer, read_entry=True)  # see _views
 
     @router.patch(
         "/{record_id}",
