@@ -4,7 +4,8 @@
 Those that only read the app's state are `async def` although they do no I/O: FastAPI runs a plain `def`
 dependency in a worker thread, and each hop there and back (about 80 us here) cost more than the
 dependency; a create used four of them. get_session stays a plain generator: opening a transaction may
-wait for a lock, which must never happen on the event loop."""
+wait for a lock, which must never block the event loop. The most called routes await theirs on the loop
+instead, where a wait blocks nothing (in_request_transaction)."""
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager

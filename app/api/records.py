@@ -16,7 +16,6 @@ from app.api.deps import (
     SettingsDep,
     VaultDep,
     in_request_transaction,
-    request_transaction,
     require,
 )
 from app.api.pagination import filter_scope
@@ -71,11 +70,11 @@ def _views(session: Session, vault: Vault, caller: Caller, records: list[Record]
     """Records as the caller may read them; its agency is noted as having seen them (for withdrawals and
     corrections) with the request's audit entry.
 
-    The routes that read a record or a page of them, the most called of all, open the request's
-    transaction themselves (with its entry on PostgreSQL: deps.request_transaction) and answer with
-    answers.respond: the session dependency would open and close it in worker threads of their own,
-    FastAPI would validate the answer in another, and the channel write the entry in another, four hops
-    (about 80 us each) more than the one that runs the route."""
+    The routes that create a record, read one or a page of them, the most called of all, are `async` and
+    do their work in the request's transaction through deps.in_request_transaction (with the entry of a
+    read too, on PostgreSQL), answering with answers.respond: on PostgreSQL no worker thread at all,
+    where the session dependency would open and close it in worker threads of their own, FastAPI would
+    validate the answer in another, and the channel write the entry in another (about 80 us a hop)."""
     note_seen(records)
     return disclose(session, vault, caller, records)
 
@@ -100,7 +99,7 @@ def build_router(kind: KindSpec) -> APIRouter:
     name = kind.kind.value
 
     @router.post("", status_code=201, response_model=kind.read, summary=f"Create a {name}")
-    def create(
+    async def create(
         body: Create,
         request: Request,
         caller: Writer,
@@ -109,7 +108,7 @@ def build_router(kind: KindSpec) -> APIRouter:
         now: Now,
         key: IdempotencyKeyHeader = None,
     ) -> Any:
-        with request_transaction(request) as session:  # see _views
+        def answer(session: Session) -> JSONResponse:
             if key is not None:
                 digest = idempotency.request_digest("POST", request.url.path, body.model_dump(mode="json"))
                 ttl = settings.idempotency_ttl
@@ -120,12 +119,14 @@ def build_router(kind: KindSpec) -> APIRouter:
             written = creation.create_written(session, kind, service.Actor.of(caller), body, vault, now=now)
             record = written.new.record
             view = disclose_new(vault, caller, record, written.new.grants, written.links)
-            answer = kind.read.model_validate(view).model_dump(mode="json")
+            content = kind.read.model_validate(view).model_dump(mode="json")
             if key is not None:
                 agency = caller.agency_id
-                idempotency.complete(session, agency, key, 201, answer, vault, resource_id=record.id)
-        headers = {"ETag": etag(record), "Location": f"/v1/{kind.path}/{record.id}"}
-        return JSONResponse(answer, status_code=201, headers=headers)
+                idempotency.complete(session, agency, key, 201, content, vault, resource_id=record.id)
+            headers = {"ETag": etag(record), "Location": f"/v1/{kind.path}/{record.id}"}
+            return JSONResponse(content, status_code=201, headers=headers)
+
+        return await in_request_transaction(request, answer)  # see _views
 
     add_batch_route(router, kind)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql
 
 from app.db import Database
@@ -50,16 +50,19 @@ def test_a_page_fences_both_grant_checks_and_a_whole_table_query_does_not() -> N
 
 @contextmanager
 def statements(db: Database) -> Iterator[list[str]]:
+    """The statements sent to `db`'s database inside the block, by any of its engines: those of the
+    event loops (app.db_loop) are made as they are needed, so every engine's are heard and kept by URL."""
     seen: list[str] = []
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
+    def note(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if conn.engine.url == db.engine.url:
+            seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    event.listen(Engine, "before_cursor_execute", note)
     try:
         yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+        event.remove(Engine, "before_cursor_execute", note)
 
 
 def test_a_page_and_a_capped_count_probe_and_a_whole_count_may_hash(db: Database) -> None:
