@@ -143,7 +143,7 @@ class Database:
         # PostgreSQL: what runs awaited on the event loop (app.db_loop says why): single statements, each
         # its own transaction (statements_on_loop), in autocommit from each connection's start (an
         # engine's per-use isolation option would set it and reset it again on every checkout); and the
-        # transactions of the most called reads (sessions_on_loop).
+        # transactions of the most called routes (session_on_loop).
         self._on_loop = (
             None
             if self.one_writer
