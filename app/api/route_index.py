@@ -59,6 +59,8 @@ class RouteIndex:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         group = None
+        # Behind a root path (uvicorn --root-path) the path routes match is not scope["path"]: the app's
+        # router, which knows how to strip it, decides alone.
         if scope["type"] == "http" and not scope.get("root_path"):
             key = path_key(scope["path"])
             group = self.groups.get(key) if key is not None else None
