@@ -2,6 +2,7 @@
 this checkout, `kix admin migrate` brings an empty database to the latest schema (the top-level
 migrations/ folder ships inside the wheel as app.migrations)."""
 
+import importlib.metadata
 import site
 import subprocess
 import sys
@@ -59,3 +60,11 @@ def test_the_wheel_migrates_a_database_from_a_fresh_venv(tmp_path: Path) -> None
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {table.name for table in Base.metadata.sorted_tables} <= tables
+
+
+def test_the_event_loops_database_driver_is_a_dependency() -> None:
+    """PostgreSQL's hot path is awaited on the event loop (app.db_loop), which SQLAlchemy does through
+    greenlet: a dependency of its asyncio extra, not of SQLAlchemy itself. The test extras bring greenlet
+    too (playwright needs it), which would hide its absence from a deployment's install."""
+    requires = [line.replace(" ", "") for line in importlib.metadata.requires("kix") or []]
+    assert any(line.startswith("sqlalchemy[asyncio]") for line in requires), requires
