@@ -216,19 +216,24 @@ class Database:
         each of `after_commit` is called with the session's `info` (what the work noted)."""
         with _committed(session):
             yield session
+        self._run_after_commit(session)
+
+    def _run_after_commit(self, session: Session) -> None:
         for hook in self.after_commit:
             hook(session.info)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A session whose work is committed when the block ends normally, rolled back otherwise (see
-        committing)."""
+        """A session whose work is committed when the block ends normally, rolled back otherwise. After a
+        commit, each of `after_commit` is called with the session's `info` (what the work noted), once the
+        session is closed and the write lock given up."""
         with (
             self._queued_writer() if write else nullcontext(),
             (self.write_sessions if write else self.sessions)() as session,
-            self.committing(session),
+            _committed(session),
         ):
             yield session
+        self._run_after_commit(session)
 
     def dispose(self) -> None:
         self.engine.dispose()
