@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.functions import Function
 
 
 def among(
@@ -16,3 +18,11 @@ def among(
     if postgres:
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))
+
+
+def listed_texts(name: str) -> Function[Any]:
+    """PostgreSQL: a row for each text in the list given as the parameter `name` (a set-returning
+    function, for FROM or a SELECT list), the list sent as one JSON array. psycopg sends a Python list as a
+    text array, quoting and escaping each element in Python, about 1.5 us an element (75 us for a page's
+    50 record ids, 750 for a batch's 500); a JSON array is one string, serialised in C."""
+    return func.jsonb_array_elements_text(bindparam(name, type_=JSONB))

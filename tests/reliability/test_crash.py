@@ -32,6 +32,7 @@ pytestmark = [
 WRITERS = 6
 ACKNOWLEDGED_BEFORE_KILL = 40  # the kill comes once this many writes were acknowledged
 LOAD_SECONDS = 30  # at most
+SETTLE_SECONDS = 0.2  # for the clients to read what a frozen server had already sent
 
 
 @dataclass
@@ -123,6 +124,24 @@ def _complete(db: Database, ledger: Ledger) -> None:
         assert orphans == 0
 
 
+def _kill_with_a_create_in_flight(group: int, ledger: Ledger) -> None:
+    """SIGKILL the server's process group (the supervisor and both workers, mid-write) once enough writes
+    were acknowledged and a create is in flight (sent, not yet acknowledged): with six writers each
+    creating then updating, all six may otherwise be mid-update, and no retry would be tested. The server
+    is frozen first (SIGSTOP), and the clients given time to read what it had already sent: a create still
+    unacknowledged then was never answered. Otherwise it goes on (SIGCONT) and the wait with it."""
+    deadline = time.monotonic() + LOAD_SECONDS
+    while time.monotonic() < deadline:
+        if ledger.acknowledged() >= ACKNOWLEDGED_BEFORE_KILL and ledger.create_in_flight():
+            os.killpg(group, signal.SIGSTOP)
+            time.sleep(SETTLE_SECONDS)
+            if ledger.create_in_flight():
+                break
+            os.killpg(group, signal.SIGCONT)
+        time.sleep(0.005)
+    os.killpg(group, signal.SIGKILL)
+
+
 def test_acknowledged_writes_survive_sigkill_and_retries_make_nothing_twice(
     settings: Settings, enrol: Any, db: Database
 ) -> None:
@@ -140,14 +159,7 @@ def test_acknowledged_writes_survive_sigkill_and_retries_make_nothing_twice(
         ]
         for writer in writers:
             writer.start()
-        deadline = time.monotonic() + LOAD_SECONDS
-        # The kill waits for a create in flight too (sent, not yet acknowledged): with six writers each
-        # creating then updating, all six may otherwise be mid-update, and no retry would be tested.
-        while (
-            ledger.acknowledged() < ACKNOWLEDGED_BEFORE_KILL or not ledger.create_in_flight()
-        ) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        os.killpg(processes[0].pid, signal.SIGKILL)  # the supervisor and both workers, mid-write
+        _kill_with_a_create_in_flight(processes[0].pid, ledger)
         stop.set()
         for writer in writers:
             writer.join(timeout=30)

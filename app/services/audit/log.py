@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ARRAY, Connection, String, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.crypto.audit_format import entry_content
@@ -26,6 +26,7 @@ from app.services.audit import tree
 from app.services.bulk_rows import write_rows
 from app.services.records.notices import note_seen_on, noting_unseen
 from app.services.sequencing import CURRENT_TXID, horizon, take_turn
+from app.services.sql_lists import listed_texts
 
 SEQUENCER_LOCK = 4801237016  # any constant: the advisory lock every node's sequencer takes
 BATCH = 5000
@@ -55,9 +56,9 @@ _TOUCHED = cast(Table, AuditEntryRecord.__table__)
 # Built once, Core not ORM: an entry is written on every request, so its few hundred microseconds count.
 _INSERT_ENTRY = insert(_ENTRIES).values(txid=0).returning(_ENTRIES.c.id)  # SQLite
 # On PostgreSQL the entry and the records it touched (up to 500, for a batch) go in one statement, the
-# records as one array: atomic even in autocommit, where one round trip then writes and commits both (a
-# BEGIN, two inserts and a COMMIT took four). What a request writes of its entry (the sequencer fills
-# seq and leaf later):
+# records as one list (sql_lists.listed_texts): atomic even in autocommit, where one round trip then
+# writes and commits both (a BEGIN, two inserts and a COMMIT took four). What a request writes of its
+# entry (the sequencer fills seq and leaf later):
 _FIELDS: tuple[str, ...] = ("at", "agency_id", "kid", "actor", "method", "route", "status", "records")
 _FIELDS += ("request_id", "signature_sha256")
 _NEW_ENTRY = (
@@ -68,7 +69,7 @@ _NEW_ENTRY = (
 )
 _INSERT_ENTRY_AND_TOUCHED = insert(_TOUCHED).from_select(
     ["record_id", "entry_id"],
-    select(func.unnest(bindparam("touched", type_=ARRAY(String))), _NEW_ENTRY.c.id),
+    select(listed_texts("touched"), _NEW_ENTRY.c.id),
 )
 # The same, noting the views the request made (the parameter `seen`) in the same round trip.
 _INSERT_ENTRY_TOUCHED_AND_SEEN = _INSERT_ENTRY_AND_TOUCHED.add_cte(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CTE, ColumnElement, Connection, String, bindparam, func, select, update
+from sqlalchemy import CTE, ColumnElement, Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from app.models import Notice, NoticeReceipt, Record, RecordView
 from app.schemas.events import EventType
 from app.services.events.outbox import emit
 from app.services.records.kinds import spec_of
-from app.services.sql_lists import among
+from app.services.sql_lists import among, listed_texts
 from app.services.vault import RecordSecrets, Vault, secrets_for
 
 PURGED_TEXT = "[purged: the record's data key is destroyed]"
@@ -42,10 +42,10 @@ def note_seen_on(connection: Connection, agency_id: str, record_ids: Sequence[st
 
 
 def noting_unseen(agency_id: ColumnElement[str], at: ColumnElement[datetime]) -> CTE:
-    """A CTE (PostgreSQL) inserting a view by `agency_id` at `at` of each record in the array parameter
-    `seen` it has not seen before: a data-modifying CTE runs whether or not the statement reads it."""
-    seen = func.unnest(bindparam("seen", type_=ARRAY(String)))
-    listed = seen.table_valued("record_id").render_derived("listed")
+    """A CTE (PostgreSQL) inserting a view by `agency_id` at `at` of each record in the list parameter
+    `seen` (sql_lists.listed_texts) it has not seen before: a data-modifying CTE runs whether or not the
+    statement reads it."""
+    listed = listed_texts("seen").table_valued("record_id").render_derived("listed")
     already = (
         select(RecordView.record_id)
         .where(RecordView.record_id == listed.c.record_id, RecordView.agency_id == agency_id)
