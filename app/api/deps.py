@@ -40,11 +40,14 @@ async def get_database(request: Request) -> Database:
     return _database(request)
 
 
+def _writes(request: Request) -> bool:
+    return request.method not in ("GET", "HEAD")
+
+
 def _entry_to_write(request: Request, database: Database, read_entry: bool) -> RequestAudit | None:
     """The request's audit entry if its transaction writes it (request_transaction says when)."""
-    write = request.method not in ("GET", "HEAD")
     audit: RequestAudit | None = request.scope.get("state", {}).get("audit")
-    return audit if write or (read_entry and not database.one_writer) else None
+    return audit if _writes(request) or (read_entry and not database.one_writer) else None
 
 
 @contextmanager
@@ -68,7 +71,7 @@ def request_transaction(request: Request, *, read_entry: bool = False) -> Iterat
     database = _database(request)
     entry = _entry_to_write(request, database, read_entry)
     with (
-        database.transaction(write=request.method not in ("GET", "HEAD")) as session,
+        database.transaction(write=_writes(request)) as session,
         _entry_before_commit(request, session, entry),
     ):
         yield session
