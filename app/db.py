@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import sqlite_path
+from app.db_driver import Driver
 from app.db_loop import LoopEngines
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 10
@@ -153,6 +154,11 @@ class Database:
                 "sessions": LoopEngines(url, _postgres_options(autocommit=False, relaxed=False)),
             }
         )
+        # PostgreSQL: the statements every request runs (its admission, its audit entry), straight through
+        # the driver (app.db_driver says why), relaxed and durable as the statements above.
+        self._drivers = (
+            None if self.one_writer else {True: Driver(url, relaxed=True), False: Driver(url, relaxed=False)}
+        )
         self.after_commit: list[Callable[[dict[Any, Any]], None]] = []
         # SQLite has one writer at a time, and makes the others sleep and poll (1, 2, 5, 10... ms) until
         # the lock is free: this process's writers queue here instead, and take it as soon as it is.
@@ -205,6 +211,13 @@ class Database:
         async with AsyncSession(self._loop_engines("sessions").engine(), expire_on_commit=False) as session:
             yield session
 
+    def driver(self, *, relaxed: bool) -> Driver:
+        """PostgreSQL only: statements run straight through psycopg on the running event loop, each
+        committed on its own; `relaxed` as for statements_on_loop."""
+        if self._drivers is None:
+            raise RuntimeError("SQLite runs nothing on the event loop: its writers take turns in threads")
+        return self._drivers[relaxed]
+
     def _loop_engines(self, name: str) -> LoopEngines:
         if self._on_loop is None:
             raise RuntimeError("SQLite runs nothing on the event loop: its writers take turns in threads")
@@ -241,3 +254,5 @@ class Database:
         self.relaxed.dispose()
         for engines in (self._on_loop or {}).values():
             engines.dispose()
+        for driver in (self._drivers or {}).values():
+            driver.dispose()

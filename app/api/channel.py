@@ -7,7 +7,6 @@ the response bound to the request. Refusals before authentication go out as sign
 problem+json, since there is no trusted key to encrypt to.
 """
 
-import functools
 import hashlib
 import logging
 import time
@@ -17,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.admission import Admissions
 from app.api.problems import PROBLEM_MEDIA_TYPE, outage_problem, problem_body, unexpected_problem
 from app.clock import Clock
 from app.config import Settings
@@ -35,17 +34,13 @@ from app.errors import (
     BodyUndecryptable,
     KixError,
     PlaintextRefused,
-    RateLimited,
     Unauthenticated,
 )
 from app.metrics import record
 from app.services.audit.context import RequestAudit, noting, route_template
-from app.services.audit.log import EntryDraft, append_on
+from app.services.audit.log import EntryDraft, postgres_entry
 from app.services.audit.log import append as append_entry
-from app.services.budgets import settle, spend_all
-from app.services.identity.authentication import Caller, OneStatement, authenticate
-from app.services.identity.known_keys import KnownKeys
-from app.services.rate_limits import draws as rate_draws
+from app.services.identity.authentication import Caller
 from app.services.rate_limits import route_class
 
 Scope = MutableMapping[str, Any]
@@ -130,7 +125,7 @@ class SecureChannel:
         self.server_key = server_key
         self.jwe = jwe
         self.clock = clock
-        self.known_keys = KnownKeys()  # public halves only: never a key's status (see KnownKeys)
+        self.admissions = Admissions(settings, db, clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -150,7 +145,7 @@ class SecureChannel:
         try:
             body = await _read_body(receive, self.settings.max_body_bytes, headers)
             try:
-                caller, rate_refusal = await self._admit(
+                caller, rate_refusal = await self.admissions.admit(
                     request, body, route_class(scope["method"], scope["path"])
                 )
             except SQLAlchemyError as exc:
@@ -205,56 +200,6 @@ class SecureChannel:
             },
         )
 
-    async def _admit(
-        self, request: HttpMessage, body: bytes, route_kind: str
-    ) -> tuple[Caller, RateLimited | None]:
-        """Authenticate (claiming the nonce), then spend from the rate limits, with commits that need not
-        wait for the disk (Database.relaxed_transaction says why that is safe). A request over its rate
-        still uses up its nonce, and spends nothing.
-
-        On PostgreSQL the key's status, the nonce claim and the rate-limit draws are one statement in
-        autocommit (authentication.OneStatement), awaited on the event loop: one round trip, no BEGIN or
-        COMMIT, no thread hop, and a bucket's lock, which every request of a key takes, ends with it.
-        On SQLite, where one writer holds the whole database anyway, they are statements of one
-        transaction, in a worker thread, never on the event loop: the nonce claim may wait for the write
-        lock, and the transaction holding it may need the event loop to finish (a route's commit runs
-        when the loop resumes it), so waiting on the loop would deadlock until the timeout."""
-        if self.db.one_writer:
-            return await anyio.to_thread.run_sync(self._admit_one_writer, request, body, route_kind)
-        async with self.db.statements_on_loop(relaxed=True) as connection:
-            return await connection.run_sync(self._admit_in_one_statement, request, body, route_kind)
-
-    def _admit_one_writer(
-        self, request: HttpMessage, body: bytes, route_kind: str
-    ) -> tuple[Caller, RateLimited | None]:
-        now = self.clock.now()
-        with self.db.relaxed_transaction() as session:
-            connection = session.connection()
-            caller = authenticate(connection, self.settings, request, body, now).caller
-            try:
-                spend_all(
-                    connection, rate_draws(self.settings, caller.agency_id, caller.kid, route_kind), now
-                )
-            except RateLimited as refusal:
-                return caller, refusal
-            return caller, None
-
-    def _admit_in_one_statement(
-        self, connection: Connection, request: HttpMessage, body: bytes, route_kind: str
-    ) -> tuple[Caller, RateLimited | None]:
-        now = self.clock.now()
-        in_one_statement = OneStatement(
-            self.known_keys, functools.partial(rate_draws, self.settings, kind=route_kind)
-        )
-        admission = authenticate(
-            connection, self.settings, request, body, now, in_one_statement=in_one_statement
-        )
-        try:
-            settle(connection, admission.draws, admission.left, now)
-        except RateLimited as refusal:
-            return admission.caller, refusal
-        return admission.caller, None
-
     def _target_uri(self, scope: Scope, headers: dict[str, str]) -> str:
         path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
@@ -297,9 +242,8 @@ class SecureChannel:
             await anyio.to_thread.run_sync(self._append_entry_one_writer, draft)
             return
         # PostgreSQL: one statement, committed durably on its own (no BEGIN or COMMIT round trips),
-        # awaited on the event loop.
-        async with self.db.statements_on_loop(relaxed=False) as connection:
-            await connection.run_sync(append_on, draft)
+        # awaited on the event loop, straight through the driver (app.db_driver).
+        await self.db.driver(relaxed=False).execute(*postgres_entry(draft))
 
     def _append_entry_one_writer(self, draft: EntryDraft) -> None:
         with self.db.transaction() as session:

@@ -9,9 +9,9 @@ no entry committed later can take a number below one already given.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.crypto.audit_format import entry_content
@@ -85,8 +85,31 @@ def append(session: Session, draft: EntryDraft) -> None:
 def append_on(connection: Connection, draft: EntryDraft) -> None:
     """Write the entry on `connection`: in its transaction, or, on PostgreSQL in autocommit, committed by
     its one statement."""
-    records = sorted(draft.records)
-    values = {
+    if connection.dialect.name == "postgresql":
+        connection.execute(*postgres_entry(draft))
+        return
+    values = _entry_values(draft)
+    entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+    touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in values["records"]]
+    write_rows(connection, _TOUCHED, touched)
+    if draft.seen:
+        note_seen_on(connection, draft.agency_id, sorted(draft.seen), draft.at)
+
+
+def postgres_entry(draft: EntryDraft) -> tuple[Insert, dict[str, object]]:
+    """PostgreSQL: the one statement that writes the entry (with the records it touched, and the views it
+    noted), and its values."""
+    values = _entry_values(draft)
+    if draft.seen:
+        return _INSERT_ENTRY_TOUCHED_AND_SEEN, values | {
+            "touched": values["records"],
+            "seen": sorted(draft.seen),
+        }
+    return _INSERT_ENTRY_AND_TOUCHED, values | {"touched": values["records"]}
+
+
+def _entry_values(draft: EntryDraft) -> dict[str, Any]:
+    return {
         "at": draft.at,
         "agency_id": draft.agency_id,
         "kid": draft.kid,
@@ -94,22 +117,10 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
         "method": draft.method,
         "route": draft.route,
         "status": draft.status,
-        "records": records,
+        "records": sorted(draft.records),
         "request_id": draft.request_id,
         "signature_sha256": draft.signature_sha256,
     }
-    seen = sorted(draft.seen)
-    if connection.dialect.name == "postgresql":
-        if seen:
-            connection.execute(_INSERT_ENTRY_TOUCHED_AND_SEEN, values | {"touched": records, "seen": seen})
-        else:
-            connection.execute(_INSERT_ENTRY_AND_TOUCHED, values | {"touched": records})
-        return
-    entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
-    touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in records]
-    write_rows(connection, _TOUCHED, touched)
-    if seen:
-        note_seen_on(connection, draft.agency_id, seen, draft.at)
 
 
 def entry_bytes(entry: EntryLike, seq: int) -> bytes:

@@ -240,37 +240,120 @@ def authenticate(
     Order: the signature's syntax and profile, then the signature itself (so only a holder of the key
     learns anything about it), then the key's status, the time window, the body digest, and last the
     nonce, so that a request failing any earlier check never uses up its nonce. `connection` commits
-    each statement on its own or is in a transaction its caller commits (Database.relaxed_statements):
+    each statement on its own or is in a transaction its caller commits (Database.relaxed_transaction):
     the nonce is claimed at that commit. The key's status is read on every request, never cached, so a
     revocation or a suspension takes effect on the next request on every node.
 
     `in_one_statement` (PostgreSQL): the key's status is read, the nonce claimed and the rate limits
     drawn in one statement, after the signature is verified under the key's public half as this node
-    last read it (see OneStatement); the admission then says what each draw left.
+    last read it (see OneStatement); the admission then says what each draw left. The channel runs
+    that statement straight through the driver (prepare_kept, conclude_kept); this function is the
+    whole of it on one connection, and what decides the other cases (a key not kept yet, a signature
+    refused under the kept key, a key changed since).
     """
+    if in_one_statement is not None:
+        try:
+            prepared = prepare_kept(settings, request, body, now, in_one_statement)
+        except RefusedUnderKept as refused:
+            return after_refusal_under_kept(connection, settings, request, body, now, refused)
+        if prepared is not None:
+            row = connection.execute(prepared.statement, prepared.values).first()
+            admission = conclude_kept(prepared, row, now)
+            if admission is not None:
+                return admission
+    return _reading_the_key(connection, settings, request, body, now, in_one_statement)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request whose signature verified under its key as this node keeps it (OneStatement): the one
+    statement to run for it (`statement` with `values`), and what conclude_kept needs to read its row."""
+
+    kid: str
+    known: KnownKey
+    actor: str
+    late: Unauthenticated | None
+    draws: list[Draw]
+    in_one_statement: OneStatement
+    statement: Select[Any]
+    values: dict[str, object]
+
+
+class RefusedUnderKept(Exception):  # noqa: N818 - an outcome, handled where it is raised
+    """The signature does not verify under the key as this node keeps it: after_refusal_under_kept then
+    reads the key as it is now, and decides."""
+
+    def __init__(self, kid: str, known: KnownKey, refusal: SignatureInvalid, one: OneStatement) -> None:
+        super().__init__(kid)
+        self.kid, self.known, self.refusal, self.in_one_statement = kid, known, refusal, one
+
+
+def prepare_kept(
+    settings: Settings, request: HttpMessage, body: bytes, now: datetime, in_one_statement: OneStatement
+) -> Prepared | None:
+    """Parse the request and verify its signature under the key as this node keeps it, asking the
+    database nothing: the one statement to run then (Prepared), None if this node keeps no key of that id,
+    a refusal (Unauthenticated) for a malformed signature, or RefusedUnderKept."""
     received, nonce, actor = _parse(request, body, settings)
     kid = received.params["keyid"]
-    known = in_one_statement.known_keys.get(kid) if in_one_statement else None
-    key = None
+    known = in_one_statement.known_keys.get(kid)
     if known is None:
-        key = connection.execute(_KEY_WITH_AGENCY, {"kid": kid}).first()
-        known = None if key is None else KnownKey(key.sign_public, key.agency_id)
+        return None
     try:
         _verify_signature(known, request, received)
-    except SignatureInvalid:
-        if key is not None or in_one_statement is None:
-            raise
-        # Refused under the key as this node kept it: read the key as it is now, as an unknown key id's
-        # request does (so a kept key id can not be told from an unknown one by timing), and decide
-        # afresh if what was kept is stale.
-        fresh = connection.execute(_KEY_WITH_AGENCY, {"kid": kid}).first()
-        if fresh is None or KnownKey(fresh.sign_public, fresh.agency_id) != known:
-            in_one_statement.known_keys.forget(kid)
-            if fresh is not None:
-                return authenticate(
-                    connection, settings, request, body, now, in_one_statement=in_one_statement
-                )
-        raise
+    except SignatureInvalid as refusal:
+        raise RefusedUnderKept(kid, known, refusal, in_one_statement) from refusal
+    late = _late_problem(received, request, body, now, settings)
+    forget_after = nonce_forget_after(received.params["created"], settings)
+    draws = in_one_statement.draws_for(known.agency_id, kid)
+    values = _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
+    return Prepared(kid, known, actor, late, draws, in_one_statement, _one_statement(len(draws)), values)
+
+
+def conclude_kept(prepared: Prepared, row: Any, now: datetime) -> Admission | None:
+    """The admission the one statement's `row` gives, or None if the key is gone or is not what this node
+    kept (a key id is never given to another key, so this should not happen): the kept key is then
+    forgotten, and nothing was claimed or drawn; authenticate decides afresh, from the key as it is now."""
+    if row is None or KnownKey(row.sign_public, row.agency_id) != prepared.known:
+        prepared.in_one_statement.known_keys.forget(prepared.kid)
+        return None
+    return _admitted(prepared, row, now)
+
+
+def after_refusal_under_kept(
+    connection: Connection,
+    settings: Settings,
+    request: HttpMessage,
+    body: bytes,
+    now: datetime,
+    refused: RefusedUnderKept,
+) -> Admission:
+    """A signature refused under the key as this node kept it: read the key as it is now, as an unknown
+    key id's request does (so a kept key id can not be told from an unknown one by timing), and decide
+    afresh if what was kept is stale; else refuse."""
+    fresh = connection.execute(_KEY_WITH_AGENCY, {"kid": refused.kid}).first()
+    if fresh is None or KnownKey(fresh.sign_public, fresh.agency_id) != refused.known:
+        refused.in_one_statement.known_keys.forget(refused.kid)
+        if fresh is not None:
+            return _reading_the_key(connection, settings, request, body, now, refused.in_one_statement)
+    raise refused.refusal
+
+
+def _reading_the_key(
+    connection: Connection,
+    settings: Settings,
+    request: HttpMessage,
+    body: bytes,
+    now: datetime,
+    in_one_statement: OneStatement | None,
+) -> Admission:
+    """authenticate with the key read from the database first (its id's first request on this node, or
+    SQLite, where every statement is a local call)."""
+    received, nonce, actor = _parse(request, body, settings)
+    kid = received.params["keyid"]
+    key = connection.execute(_KEY_WITH_AGENCY, {"kid": kid}).first()
+    known = None if key is None else KnownKey(key.sign_public, key.agency_id)
+    _verify_signature(known, request, received)
     if known is None:  # unreachable: nobody holds the private half of the stand-in key
         raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
     late = _late_problem(received, request, body, now, settings)
@@ -282,25 +365,24 @@ def authenticate(
         _claim_nonce(connection, kid, nonce, forget_after)
         return Admission(_caller(key, actor))
     draws = in_one_statement.draws_for(known.agency_id, kid)
-    row = connection.execute(
-        _one_statement(len(draws)),
-        _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws),
-    ).first()
-    if row is None or KnownKey(row.sign_public, row.agency_id) != known:
-        # The key is gone, or not what this node read (a key id is never given to another key, so this
-        # should not happen): forget it and decide afresh, from the key as it is now.
-        in_one_statement.known_keys.forget(kid)
-        if key is None:
-            return authenticate(connection, settings, request, body, now, in_one_statement=in_one_statement)
+    values = _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
+    prepared = Prepared(kid, known, actor, late, draws, in_one_statement, _one_statement(len(draws)), values)
+    admission = conclude_kept(prepared, connection.execute(prepared.statement, values).first(), now)
+    if admission is None:  # changed between two statements a moment apart: refused, never retried
         raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
-    in_one_statement.known_keys.remember(kid, known)
+    return admission
+
+
+def _admitted(prepared: Prepared, row: Any, now: datetime) -> Admission:
+    """The admission the one statement's `row` gives, the key being as this node knows it."""
+    prepared.in_one_statement.known_keys.remember(prepared.kid, prepared.known)
     _check_key_status(row, now)
-    if late is not None:
-        raise late
+    if prepared.late is not None:
+        raise prepared.late
     if not row.claimed:
         raise NonceReplayed("this nonce was already used with this key")
-    left = [row._mapping[f"draw{number}_left"] for number in range(len(draws))]
-    return Admission(_caller(row, actor), draws, left)
+    left = [getattr(row, f"draw{number}_left") for number in range(len(prepared.draws))]
+    return Admission(_caller(row, prepared.actor), prepared.draws, left)
 
 
 def _parse(request: HttpMessage, body: bytes, settings: Settings) -> tuple[ReceivedSignature, str, str]:
