@@ -84,7 +84,7 @@ class DriverPool:
     middle of a statement, it is closed, and a connection error closes the idle ones too (as SQLAlchemy's
     pool does: they may all be dead, and each would fail one request)."""
 
-    def __init__(self, connect: Callable[[], Any], size: int = POOL_SIZE) -> None:
+    def __init__(self, connect: Callable[[], Any], size: int) -> None:
         self._connect = connect
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._slots = asyncio.Semaphore(size)
@@ -137,7 +137,7 @@ class Driver:
             except psycopg.Error as exc:
                 raise _wrapped(exc, "connect", self.dialect) from exc
 
-        self._pools = PerLoop(lambda: DriverPool(connect), _close_pool)
+        self._pools = PerLoop(lambda: DriverPool(connect, POOL_SIZE), _close_pool)
         self._statements: dict[int, tuple[Executable, DriverStatement]] = {}
 
     def compiled(self, statement: Executable) -> DriverStatement:
