@@ -2,10 +2,11 @@
 
 import asyncio
 import uuid
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, create_engine, func, insert, select, text
+from sqlalchemy import Integer, bindparam, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -58,7 +59,7 @@ def test_a_statement_writes_and_reads_as_through_the_engine(postgres_database: s
     driver = database.driver(relaxed=False)
     request_id = uuid.uuid4().hex
 
-    async def write_then_read() -> object:
+    async def write_then_read() -> Any:
         await driver.execute(*postgres_entry(_draft(request_id)))
         return await driver.first(_ENTRY, {"request_id": request_id})
 
@@ -69,10 +70,10 @@ def test_a_statement_writes_and_reads_as_through_the_engine(postgres_database: s
             touched = connection.execute(
                 text("SELECT count(*) FROM audit_entry_records WHERE record_id IN ('a-record', 'b-record')")
             ).scalar_one()
-        assert tuple(row) == tuple(through_the_engine)  # type: ignore[arg-type]
-        assert row.records == ["a-record", "b-record"]  # type: ignore[attr-defined]
+        assert tuple(row) == tuple(through_the_engine)
+        assert row.records == ["a-record", "b-record"]
         assert row.at.tzinfo is UTC  # UTCDateTime's result processing, as the engine applies it
-        assert row.txid > 0  # type: ignore[attr-defined]  # the transaction id, stamped in the statement
+        assert row.txid > 0  # the transaction id, stamped in the statement
         assert touched == 2
         assert asyncio.run(driver.first(_ENTRY, {"request_id": "no such request"})) is None
     finally:
@@ -102,11 +103,12 @@ def test_a_driver_error_is_sqlalchemys_and_the_connection_is_not_reused(postgres
 def test_connections_are_pooled_per_loop_and_closed_with_the_driver(postgres_database: str) -> None:
     name = f"kix-driver-{uuid.uuid4().hex[:12]}"
     driver = Driver(_named(postgres_database, name), relaxed=False)
-    one = select(bindparam("one"))
+    one = select(bindparam("one", type_=Integer))
 
     async def one_after_another() -> None:
         for _ in range(3):
-            assert (await driver.first(one, {"one": 1}))[0] == 1
+            row = await driver.first(one, {"one": 1})
+            assert row is not None and row[0] == 1
 
     async def four_at_once() -> None:
         await asyncio.gather(*(one_after_another() for _ in range(4)))
