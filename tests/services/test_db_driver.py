@@ -2,8 +2,8 @@
 
 import asyncio
 import uuid
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Integer, bindparam, create_engine, func, insert, select, text
@@ -108,7 +108,8 @@ def test_connections_are_pooled_per_loop_and_closed_with_the_driver(postgres_dat
     async def one_after_another() -> None:
         for _ in range(3):
             row = await driver.first(one, {"one": 1})
-            assert row is not None and row[0] == 1
+            assert row is not None
+            assert row[0] == 1
 
     async def four_at_once() -> None:
         await asyncio.gather(*(one_after_another() for _ in range(4)))
