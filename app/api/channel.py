@@ -38,7 +38,8 @@ from app.errors import (
 )
 from app.metrics import record
 from app.services.audit.context import RequestAudit, noting, route_template
-from app.services.audit.log import EntryDraft, postgres_entry
+from app.services.audit.grouped import GroupedEntries
+from app.services.audit.log import EntryDraft
 from app.services.audit.log import append as append_entry
 from app.services.identity.authentication import Caller
 from app.services.rate_limits import route_class
@@ -126,6 +127,7 @@ class SecureChannel:
         self.jwe = jwe
         self.clock = clock
         self.admissions = Admissions(settings, db, clock)
+        self.grouped_entries = None if db.one_writer else GroupedEntries(db.driver(relaxed=False))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -238,12 +240,13 @@ class SecureChannel:
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
     async def _append_entry(self, draft: EntryDraft) -> None:
-        if self.db.one_writer:
+        if self.grouped_entries is None:
             await anyio.to_thread.run_sync(self._append_entry_one_writer, draft)
             return
-        # PostgreSQL: one statement, committed durably on its own (no BEGIN or COMMIT round trips),
-        # awaited on the event loop, straight through the driver (app.db_driver).
-        await self.db.driver(relaxed=False).execute(*postgres_entry(draft))
+        # PostgreSQL: committed durably, with the entries of other requests finishing meanwhile, in one
+        # statement (no BEGIN or COMMIT round trips) awaited on the event loop, straight through the
+        # driver (app.services.audit.grouped).
+        await self.grouped_entries.append(draft)
 
     def _append_entry_one_writer(self, draft: EntryDraft) -> None:
         with self.db.transaction() as session:

@@ -51,29 +51,31 @@ class EntryDraft:
     seen: frozenset[str] = frozenset()
 
 
-_ENTRIES = cast(Table, AuditEntry.__table__)
-_TOUCHED = cast(Table, AuditEntryRecord.__table__)
+ENTRIES = cast(Table, AuditEntry.__table__)
+TOUCHED = cast(Table, AuditEntryRecord.__table__)
 # Built once, Core not ORM: an entry is written on every request, so its few hundred microseconds count.
-_INSERT_ENTRY = insert(_ENTRIES).values(txid=0).returning(_ENTRIES.c.id)  # SQLite
+_INSERT_ENTRY = insert(ENTRIES).values(txid=0).returning(ENTRIES.c.id)  # SQLite
 # On PostgreSQL the entry and the records it touched (up to 500, for a batch) go in one statement, the
 # records as one list (sql_lists.listed_texts): atomic even in autocommit, where one round trip then
 # writes and commits both (a BEGIN, two inserts and a COMMIT took four). What a request writes of its
 # entry (the sequencer fills seq and leaf later):
-_FIELDS: tuple[str, ...] = ("at", "agency_id", "kid", "actor", "method", "route", "status", "records")
-_FIELDS += ("request_id", "signature_sha256")
+ENTRY_FIELDS: tuple[str, ...] = ("at", "agency_id", "kid", "actor", "method", "route", "status", "records")
+ENTRY_FIELDS += ("request_id", "signature_sha256")
 _NEW_ENTRY = (
-    insert(_ENTRIES)
-    .values({name: bindparam(name, type_=_ENTRIES.c[name].type) for name in _FIELDS} | {"txid": CURRENT_TXID})
-    .returning(_ENTRIES.c.id)
+    insert(ENTRIES)
+    .values(
+        {name: bindparam(name, type_=ENTRIES.c[name].type) for name in ENTRY_FIELDS} | {"txid": CURRENT_TXID}
+    )
+    .returning(ENTRIES.c.id)
     .cte("new_entry")
 )
-_INSERT_ENTRY_AND_TOUCHED = insert(_TOUCHED).from_select(
+_INSERT_ENTRY_AND_TOUCHED = insert(TOUCHED).from_select(
     ["record_id", "entry_id"],
     select(listed_texts("touched"), _NEW_ENTRY.c.id),
 )
 # The same, noting the views the request made (the parameter `seen`) in the same round trip.
 _INSERT_ENTRY_TOUCHED_AND_SEEN = _INSERT_ENTRY_AND_TOUCHED.add_cte(
-    noting_unseen(bindparam("agency_id", type_=String), bindparam("at", type_=_ENTRIES.c.at.type))
+    noting_unseen(bindparam("agency_id", type_=String), bindparam("at", type_=ENTRIES.c.at.type))
 )
 
 
@@ -88,10 +90,10 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(*postgres_entry(draft))
         return
-    values = _entry_values(draft)
+    values = entry_values(draft)
     entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
     touched = [{"record_id": record_id, "entry_id": entry_id} for record_id in values["records"]]
-    write_rows(connection, _TOUCHED, touched)
+    write_rows(connection, TOUCHED, touched)
     if draft.seen:
         note_seen_on(connection, draft.agency_id, sorted(draft.seen), draft.at)
 
@@ -99,7 +101,7 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
 def postgres_entry(draft: EntryDraft) -> tuple[Insert, dict[str, object]]:
     """PostgreSQL: the one statement that writes the entry (with the records it touched, and the views it
     noted), and its values."""
-    values = _entry_values(draft)
+    values = entry_values(draft)
     if draft.seen:
         return _INSERT_ENTRY_TOUCHED_AND_SEEN, values | {
             "touched": values["records"],
@@ -108,7 +110,7 @@ def postgres_entry(draft: EntryDraft) -> tuple[Insert, dict[str, object]]:
     return _INSERT_ENTRY_AND_TOUCHED, values | {"touched": values["records"]}
 
 
-def _entry_values(draft: EntryDraft) -> dict[str, Any]:
+def entry_values(draft: EntryDraft) -> dict[str, Any]:
     return {
         "at": draft.at,
         "agency_id": draft.agency_id,
