@@ -141,21 +141,21 @@ class Database:
         )
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
-        # PostgreSQL: what runs awaited on the event loop (app.db_loop says why): single statements, each
-        # its own transaction (statements_on_loop), in autocommit from each connection's start (an
-        # engine's per-use isolation option would set it and reset it again on every checkout); and the
-        # transactions of the most called routes (session_on_loop).
+        # PostgreSQL: what runs awaited on the event loop (app.db_loop says why). The statements every
+        # request runs (its admission, its audit entry) go straight through the driver (app.db_driver
+        # says why), relaxed and durable: each its own transaction, in autocommit from each connection's
+        # start. The admission's rarer statements (a key's first request on a node, a refusal) are
+        # relaxed statements of an engine (statements_on_loop), and the transactions of the most called
+        # routes are sessions of another (session_on_loop). An engine's per-use isolation option would
+        # set autocommit and reset it again on every checkout, so each engine has its own.
         self._on_loop = (
             None
             if self.one_writer
             else {
-                "statements": LoopEngines(url, _postgres_options(autocommit=True, relaxed=False)),
                 "relaxed statements": LoopEngines(url, _postgres_options(autocommit=True, relaxed=True)),
                 "sessions": LoopEngines(url, _postgres_options(autocommit=False, relaxed=False)),
             }
         )
-        # PostgreSQL: the statements every request runs (its admission, its audit entry), straight through
-        # the driver (app.db_driver says why), relaxed and durable as the statements above.
         self._drivers = (
             None if self.one_writer else {True: Driver(url, relaxed=True), False: Driver(url, relaxed=False)}
         )
@@ -191,16 +191,13 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def statements_on_loop(self, *, relaxed: bool) -> AsyncIterator[AsyncConnection]:
+    async def statements_on_loop(self) -> AsyncIterator[AsyncConnection]:
         """PostgreSQL only: a connection in autocommit, whose statements are awaited on the running event
-        loop (app.db_loop says why), each committed on its own: for a request's admission (the key, the
-        nonce claim, the rate-limit buckets) and its audit entry, where a BEGIN and a COMMIT would cost two
-        round trips more, and a bucket's lock, which every request of a key takes, must end with its
-        statement. `relaxed`: the commits do not wait for the WAL flush, as in relaxed_transaction, for
-        the admission; an audit entry's commit does."""
-        async with self._loop_engines(
-            "relaxed statements" if relaxed else "statements"
-        ).connect() as connection:
+        loop (app.db_loop says why), each committed on its own, without waiting for the WAL flush (as in
+        relaxed_transaction): for a request's admission when it is not the driver's one statement
+        (app.api.admission). A BEGIN and a COMMIT would cost two round trips more, and a bucket's lock,
+        which every request of a key takes, must end with its statement."""
+        async with self._loop_engines("relaxed statements").connect() as connection:
             yield connection
 
     @asynccontextmanager
@@ -213,7 +210,8 @@ class Database:
 
     def driver(self, *, relaxed: bool) -> Driver:
         """PostgreSQL only: statements run straight through psycopg on the running event loop, each
-        committed on its own; `relaxed` as for statements_on_loop."""
+        committed on its own; `relaxed`: without waiting for the WAL flush (relaxed_transaction says when
+        that is safe)."""
         if self._drivers is None:
             raise RuntimeError("SQLite runs nothing on the event loop: its writers take turns in threads")
         return self._drivers[relaxed]

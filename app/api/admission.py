@@ -91,7 +91,7 @@ class Admissions:
         def deciding(connection: Connection) -> Admitted:
             return _settled(connection, decide(connection, self.settings, request, body, now), now)
 
-        async with self.db.statements_on_loop(relaxed=True) as connection:
+        async with self.db.statements_on_loop() as connection:
             return await connection.run_sync(deciding)
 
     def _admit_one_writer(self, request: HttpMessage, body: bytes, route_kind: str) -> Admitted:
