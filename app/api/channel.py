@@ -38,7 +38,7 @@ from app.errors import (
 )
 from app.metrics import record
 from app.services.audit.context import RequestAudit, noting, route_template
-from app.services.audit.grouped import GroupedEntries
+from app.services.audit.grouped import GroupedEntries, through_the_driver
 from app.services.audit.log import EntryDraft
 from app.services.audit.log import append as append_entry
 from app.services.identity.authentication import Caller
@@ -127,7 +127,10 @@ class SecureChannel:
         self.jwe = jwe
         self.clock = clock
         self.admissions = Admissions(settings, db, clock)
-        self.grouped_entries = None if db.one_writer else GroupedEntries(db.driver(relaxed=False))
+        # The entries this channel writes after a route: for concurrent requests together (see grouped).
+        self.grouped_entries = GroupedEntries(
+            self._append_entries_one_writer if db.one_writer else through_the_driver(db.driver(relaxed=False))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -240,17 +243,17 @@ class SecureChannel:
         raise PlaintextRefused("send the body as a JWE compact serialisation (application/jose)")
 
     async def _append_entry(self, draft: EntryDraft) -> None:
-        if self.grouped_entries is None:
-            await anyio.to_thread.run_sync(self._append_entry_one_writer, draft)
-            return
-        # PostgreSQL: committed durably, with the entries of other requests finishing meanwhile, in one
-        # statement (no BEGIN or COMMIT round trips) awaited on the event loop, straight through the
-        # driver (app.services.audit.grouped).
         await self.grouped_entries.append(draft)
 
-    def _append_entry_one_writer(self, draft: EntryDraft) -> None:
-        with self.db.transaction() as session:
-            append_entry(session, draft)
+    async def _append_entries_one_writer(self, drafts: list[EntryDraft]) -> None:
+        """SQLite: a group's entries in one transaction, in a worker thread (writers take turns there)."""
+
+        def in_thread() -> None:
+            with self.db.transaction() as session:
+                for draft in drafts:
+                    append_entry(session, draft)
+
+        await anyio.to_thread.run_sync(in_thread)
 
     async def _call_route(
         self, scope: Scope, receive: Receive, caller: Caller, plaintext: bytes, audit: RequestAudit

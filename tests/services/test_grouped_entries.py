@@ -1,4 +1,5 @@
-"""app.services.audit.grouped: the channel's audit entries of concurrent requests, written in groups."""
+"""app.services.audit.grouped on PostgreSQL: the channel's audit entries of concurrent requests, written in
+groups."""
 
 import asyncio
 import uuid
@@ -11,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from app.db import Database
 from app.db_driver import Driver
 from app.models import AuditEntry, AuditEntryRecord
-from app.services.audit.grouped import GroupedEntries
+from app.services.audit.grouped import GroupedEntries, through_the_driver
 from app.services.audit.log import EntryDraft
 from tests.conftest import POSTGRES_URL
 
@@ -36,7 +37,7 @@ def _draft(number: int, records: frozenset[str]) -> EntryDraft:
 
 def test_concurrent_entries_are_written_in_groups_each_whole(postgres_database: str) -> None:
     database = Database(postgres_database)
-    entries = GroupedEntries(database.driver(relaxed=False))
+    entries = GroupedEntries(through_the_driver(database.driver(relaxed=False)))
     drafts = [_draft(n, frozenset({f"record-{n}-a", f"record-{n}-b"} if n % 2 else set())) for n in range(30)]
 
     async def all_at_once() -> None:
@@ -65,7 +66,9 @@ def test_concurrent_entries_are_written_in_groups_each_whole(postgres_database: 
 
 
 def test_a_failed_group_fails_each_of_its_requests() -> None:
-    entries = GroupedEntries(Driver("postgresql+psycopg://postgres@127.0.0.1:9/kix", relaxed=False))
+    entries = GroupedEntries(
+        through_the_driver(Driver("postgresql+psycopg://postgres@127.0.0.1:9/kix", relaxed=False))
+    )
 
     async def all_at_once() -> list[BaseException | None]:
         outcomes = await asyncio.gather(

@@ -1,13 +1,17 @@
-"""PostgreSQL: the audit entries the secure channel writes after a route, for concurrent requests written
-together, one statement for a group (a group commit).
+"""The audit entries the secure channel writes after a route, for concurrent requests written together: a
+group in one transaction (a group commit).
 
 Each entry must be committed, durably, before its request's answer leaves (app.api.channel). Written one
-by one, each took a statement of its own: a round trip, a commit waiting for its WAL flush, and about
-140 us of the worker's CPU. Requests that finish while a group is being written wait for the next group,
-so under load a group holds several entries, and a single request still has its own written at once.
-Every entry of a group commits with it, or none does: a failed group fails each of its requests (the
-channel then withholds their answers, as for one entry). Entries that note record views
-(`EntryDraft.seen`) are written one by one, as before (log.postgres_entry).
+by one, each took a transaction of its own: on PostgreSQL a round trip, a commit waiting for its WAL flush
+and about 140 us of the worker's CPU; on SQLite a hop to a worker thread and back, and a commit. Requests
+that finish while a group is being written wait for the next group, so under load a group holds several
+entries, and a single request still has its own written at once. Every entry of a group commits with it,
+or none does: a failed group fails each of its requests (the channel then withholds their answers, as
+for one entry).
+
+On PostgreSQL a group is one statement (through_the_driver); an entry that notes record views
+(`EntryDraft.seen`) is one of its own (log.postgres_entry). On SQLite, the channel writes a group in one
+transaction in a worker thread.
 """
 
 import asyncio
@@ -56,24 +60,31 @@ def postgres_entries(drafts: list[EntryDraft]) -> tuple[Insert, dict[str, object
 
 
 class GroupedEntries:
-    """Writes the channel's audit entries through `driver` (durable commits), grouped per event loop."""
+    """Writes audit entries grouped per event loop: `write` writes and commits a group, or raises."""
 
-    def __init__(self, driver: Driver) -> None:
-        self._driver = driver
-        self._groups = PerLoop(lambda: _Groups(self._write), _nothing_to_close)
+    def __init__(self, write: Callable[[list[EntryDraft]], Awaitable[None]]) -> None:
+        self._groups = PerLoop(lambda: _Groups(write), _nothing_to_close)
 
     async def append(self, draft: EntryDraft) -> None:
-        """Return once `draft` is committed; raise what its group's statement raised."""
-        if draft.seen:
-            await self._driver.execute(*postgres_entry(draft))
-            return
+        """Return once `draft` is committed; raise what its group's writing raised."""
         await self._groups.get().append(draft)
 
-    async def _write(self, drafts: list[EntryDraft]) -> None:
-        if len(drafts) == 1:
-            await self._driver.execute(*postgres_entry(drafts[0]))
-            return
-        await self._driver.execute(*postgres_entries(drafts))
+
+def through_the_driver(driver: Driver) -> Callable[[list[EntryDraft]], Awaitable[None]]:
+    """PostgreSQL: a group written in one statement through `driver` (durable commits); an entry that
+    notes record views, in one of its own."""
+
+    async def write(drafts: list[EntryDraft]) -> None:
+        plain = [draft for draft in drafts if not draft.seen]
+        for draft in drafts:
+            if draft.seen:
+                await driver.execute(*postgres_entry(draft))
+        if len(plain) == 1:
+            await driver.execute(*postgres_entry(plain[0]))
+        elif plain:
+            await driver.execute(*postgres_entries(plain))
+
+    return write
 
 
 class _Groups:
