@@ -136,9 +136,8 @@ class Database:
         # check's key lookup and nonce claim): no BEGIN/COMMIT round trips on every request.
         self.autocommit = make_engine(url, autocommit=True)
         self.relaxed = make_engine(url, relaxed=True)
-        self._relaxed_sessions = sessionmaker(
-            self.relaxed.execution_options(sqlite_immediate=True), expire_on_commit=False
-        )
+        self._relaxed_writer = self.relaxed.execution_options(sqlite_immediate=True)
+        self._relaxed_sessions = sessionmaker(self._relaxed_writer, expire_on_commit=False)
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
         # PostgreSQL: what runs awaited on the event loop (app.db_loop says why). The statements every
@@ -189,6 +188,17 @@ class Database:
         write transaction (synchronous=NORMAL in WAL mode)."""
         with self._queued_writer(), self._relaxed_sessions() as session, _committed(session):
             yield session
+
+    @contextmanager
+    def relaxed_connection(self) -> Iterator[Connection]:
+        """relaxed_transaction on a plain connection: for a few Core statements, without an ORM session's
+        bookkeeping (a request's admission on SQLite)."""
+        with (
+            self._queued_writer(),
+            self._relaxed_writer.connect() as connection,
+            connection.begin(),
+        ):
+            yield connection
 
     @asynccontextmanager
     async def statements_on_loop(self) -> AsyncIterator[AsyncConnection]:

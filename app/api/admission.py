@@ -96,8 +96,7 @@ class Admissions:
 
     def _admit_one_writer(self, request: HttpMessage, body: bytes, route_kind: str) -> Admitted:
         now = self.clock.now()
-        with self.db.relaxed_transaction() as session:
-            connection = session.connection()
+        with self.db.relaxed_connection() as connection:
             caller = authenticate(connection, self.settings, request, body, now).caller
             try:
                 spend_all(
