@@ -75,7 +75,7 @@ def _postgres_options(*, autocommit: bool, relaxed: bool) -> dict[str, Any]:
 
 def make_engine(url: str, *, autocommit: bool = False, relaxed: bool = False) -> Engine:
     """An engine; `relaxed`: on PostgreSQL its commits do not wait for the WAL flush (see
-    Database.relaxed_transaction for when that is safe)."""
+    Database.relaxed_connection for when that is safe)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # hide_parameters: a database error must not carry victims' names or account numbers into the logs.
@@ -137,7 +137,6 @@ class Database:
         self.autocommit = make_engine(url, autocommit=True)
         self.relaxed = make_engine(url, relaxed=True)
         self._relaxed_writer = self.relaxed.execution_options(sqlite_immediate=True)
-        self._relaxed_sessions = sessionmaker(self._relaxed_writer, expire_on_commit=False)
         # SQLite: one writer at a time holds the whole database (an in-memory one included).
         self.one_writer = make_url(url).get_backend_name() == "sqlite"
         # PostgreSQL: what runs awaited on the event loop (app.db_loop says why). The statements every
@@ -177,22 +176,16 @@ class Database:
                 self._writer_queue.release()
 
     @contextmanager
-    def relaxed_transaction(self) -> Iterator[Session]:
-        """A write transaction whose commit, on PostgreSQL, does not wait for the WAL to reach the disk
-        (synchronous_commit off: about 0.5 ms instead of 4 on this kind of disk). For a request's
-        bookkeeping before its route runs (the nonce claim, the rate-limit buckets): every authenticated
-        request then commits its audit entry durably before its answer leaves, and that commit flushes
-        the WAL up to itself, so these earlier commits are on disk by then too. If the node dies before,
-        the client never had an answer, and loses nothing a retry does not redo. Visibility is immediate
-        either way: a nonce claimed here is claimed for every node at once. On SQLite it is an ordinary
-        write transaction (synchronous=NORMAL in WAL mode)."""
-        with self._queued_writer(), self._relaxed_sessions() as session, _committed(session):
-            yield session
-
-    @contextmanager
     def relaxed_connection(self) -> Iterator[Connection]:
-        """relaxed_transaction on a plain connection: for a few Core statements, without an ORM session's
-        bookkeeping (a request's admission on SQLite)."""
+        """A write transaction, on a plain connection (a few Core statements need no ORM session), whose
+        commit, on PostgreSQL, does not wait for the WAL to reach the disk (synchronous_commit off: about
+        0.5 ms instead of 4 on this kind of disk). For a request's bookkeeping before its route runs (the
+        nonce claim, the rate-limit buckets): every authenticated request then commits its audit entry
+        durably before its answer leaves, and that commit flushes the WAL up to itself, so these earlier
+        commits are on disk by then too. If the node dies before, the client never had an answer, and
+        loses nothing a retry does not redo. Visibility is immediate either way: a nonce claimed here is
+        claimed for every node at once. On SQLite it is an ordinary write transaction (synchronous=NORMAL
+        in WAL mode)."""
         with (
             self._queued_writer(),
             self._relaxed_writer.connect() as connection,
@@ -204,7 +197,7 @@ class Database:
     async def statements_on_loop(self) -> AsyncIterator[AsyncConnection]:
         """PostgreSQL only: a connection in autocommit, whose statements are awaited on the running event
         loop (app.db_loop says why), each committed on its own, without waiting for the WAL flush (as in
-        relaxed_transaction): for a request's admission when it is not the driver's one statement
+        relaxed_connection): for a request's admission when it is not the driver's one statement
         (app.api.admission). A BEGIN and a COMMIT would cost two round trips more, and a bucket's lock,
         which every request of a key takes, must end with its statement."""
         async with self._loop_engines("relaxed statements").connect() as connection:
@@ -220,7 +213,7 @@ class Database:
 
     def driver(self, *, relaxed: bool) -> Driver:
         """PostgreSQL only: statements run straight through psycopg on the running event loop, each
-        committed on its own; `relaxed`: without waiting for the WAL flush (relaxed_transaction says when
+        committed on its own; `relaxed`: without waiting for the WAL flush (relaxed_connection says when
         that is safe)."""
         if self._drivers is None:
             raise RuntimeError("SQLite runs nothing on the event loop: its writers take turns in threads")

@@ -122,7 +122,7 @@ class DriverPool:
 
 class Driver:
     """Each event loop's DriverPool for one database URL: `relaxed`, commits that do not wait for the WAL
-    flush (app.db.Database.relaxed_transaction says when that is safe); otherwise durable ones."""
+    flush (app.db.Database.relaxed_connection says when that is safe); otherwise durable ones."""
 
     def __init__(self, url: str, *, relaxed: bool) -> None:
         self.dialect = postgres_dialect()

@@ -2,7 +2,7 @@
 claimed and its rate limits drawn, before its route runs (app.services.identity.authentication).
 
 A request over its rate still uses up its nonce, and spends nothing. The commits need not wait for the
-disk (Database.relaxed_transaction says why that is safe).
+disk (Database.relaxed_connection says why that is safe).
 
 - PostgreSQL: the key's status, the nonce claim and the rate-limit draws are one statement in autocommit
   (authentication.OneStatement), awaited on the event loop: one round trip, no BEGIN or COMMIT, no thread

@@ -240,7 +240,7 @@ def authenticate(
     Order: the signature's syntax and profile, then the signature itself (so only a holder of the key
     learns anything about it), then the key's status, the time window, the body digest, and last the
     nonce, so that a request failing any earlier check never uses up its nonce. `connection` commits
-    each statement on its own or is in a transaction its caller commits (Database.relaxed_transaction):
+    each statement on its own or is in a transaction its caller commits (Database.relaxed_connection):
     the nonce is claimed at that commit. The key's status is read on every request, never cached, so a
     revocation or a suspension takes effect on the next request on every node.
 
