@@ -104,7 +104,8 @@ class DriverPool:
                 yield connection
             except BaseException as exc:
                 await connection.close()
-                if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+                original = exc.orig if isinstance(exc, DBAPIError) else exc  # the driver's, if wrapped
+                if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
                     await self.close()
                 raise
             if connection.closed or connection.info.transaction_status != TransactionStatus.IDLE:

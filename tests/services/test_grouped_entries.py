@@ -46,8 +46,13 @@ def test_concurrent_entries_are_written_in_groups_each_whole(postgres_database: 
     try:
         asyncio.run(all_at_once())
         with database.transaction(write=False) as session:
-            written = {row.request_id: row for row in session.scalars(select(AuditEntry))}
-            touched = session.execute(select(AuditEntryRecord.entry_id, AuditEntryRecord.record_id)).all()
+            ours = select(AuditEntry).where(AuditEntry.request_id.in_([draft.request_id for draft in drafts]))
+            written = {row.request_id: row for row in session.scalars(ours)}
+            touched = session.execute(
+                select(AuditEntryRecord.entry_id, AuditEntryRecord.record_id).where(
+                    AuditEntryRecord.entry_id.in_([entry.id for entry in written.values()])
+                )
+            ).all()
         assert set(written) == {draft.request_id for draft in drafts}
         for draft in drafts:
             entry = written[draft.request_id]
