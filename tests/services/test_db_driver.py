@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, create_engine, func, insert, select, text
+from sqlalchemy import Integer, bindparam, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -17,6 +17,7 @@ from app.db_driver import Driver
 from app.models import AuditEntry, ClaimedNonce
 from app.services.audit.log import EntryDraft, postgres_entry
 from tests.conftest import POSTGRES_URL
+from tests.services.test_db_loop import open_connections
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="KIX_TEST_POSTGRES_URL is not set")
 
@@ -27,16 +28,6 @@ _ENTRY = select(AuditEntry.at, AuditEntry.records, AuditEntry.status, AuditEntry
 
 def _named(url: str, name: str) -> str:
     return make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
-
-
-def _open_connections(url: str, name: str) -> int:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
-            return int(connection.execute(query, {"name": name}).scalar_one())
-    finally:
-        engine.dispose()
 
 
 def _draft(request_id: str) -> EntryDraft:
@@ -95,7 +86,7 @@ def test_a_driver_error_is_sqlalchemys_and_the_connection_is_not_reused(postgres
             asyncio.run(claim_twice())
         assert "[parameters:" not in str(refused.value)  # hidden, as the engines hide them
         assert unavailable_reason(refused.value) is None  # a constraint is not an outage
-        assert _open_connections(postgres_database, name) == 0  # closed after its error, not pooled
+        assert open_connections(postgres_database, name) == 0  # closed after its error, not pooled
     finally:
         driver.dispose()
 
@@ -116,11 +107,11 @@ def test_connections_are_pooled_per_loop_and_closed_with_the_driver(postgres_dat
 
     try:
         asyncio.run(one_after_another())
-        assert _open_connections(postgres_database, name) == 1  # reused, and kept open between uses
+        assert open_connections(postgres_database, name) == 1  # reused, and kept open between uses
         asyncio.run(four_at_once())  # another loop: its own pool; the first loop's is closed
-        assert 1 <= _open_connections(postgres_database, name) <= 4
+        assert 1 <= open_connections(postgres_database, name) <= 4
         driver.dispose()
-        assert _open_connections(postgres_database, name) == 0
+        assert open_connections(postgres_database, name) == 0
     finally:
         driver.dispose()
 

@@ -12,7 +12,8 @@ from tests.conftest import POSTGRES_URL
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="KIX_TEST_POSTGRES_URL is not set")
 
 
-def _open_connections(url: str, name: str) -> int:
+def open_connections(url: str, name: str) -> int:
+    """How many connections the database server has open under the application name `name`."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
@@ -35,9 +36,9 @@ def test_each_loop_has_its_own_engine_and_a_closed_loops_connections_are_closed(
         return engines.engine()
 
     first = asyncio.run(use_twice())  # its loop is closed when it returns: the pooled connection stays
-    assert _open_connections(postgres_database, name) == 1
+    assert open_connections(postgres_database, name) == 1
     second = asyncio.run(use_twice())  # another loop: its own engine, and the first one's are closed
     assert second is not first
-    assert _open_connections(postgres_database, name) == 1
+    assert open_connections(postgres_database, name) == 1
     engines.dispose()
-    assert _open_connections(postgres_database, name) == 0
+    assert open_connections(postgres_database, name) == 0
