@@ -9,26 +9,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
     Connection,
     Select,
-    String,
-    and_,
-    bindparam,
     delete,
-    exists,
-    insert,
-    or_,
-    select,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
@@ -53,8 +43,9 @@ from app.errors import (
     SignatureStale,
     Unauthenticated,
 )
-from app.models import Agency, ClaimedNonce, Credential
-from app.services.budgets import Draw, draw_values, taking_after
+from app.models import ClaimedNonce
+from app.services.budgets import Draw
+from app.services.identity.admission_sql import CLAIM, KEY_WITH_AGENCY, one_statement, one_statement_values
 from app.services.identity.known_keys import KnownKey, KnownKeys
 
 _ACTOR = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$")
@@ -86,26 +77,6 @@ def _x25519(public_b64: str) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(b64url_decode(public_b64))
 
 
-_KEY_WITH_AGENCY = (
-    select(
-        Credential.kid,
-        Credential.sign_public,
-        Credential.encrypt_public,
-        Credential.scopes.label("key_scopes"),
-        Credential.not_before,
-        Credential.expires_at,
-        Credential.revoked_at,
-        Agency.id.label("agency_id"),
-        Agency.status.label("agency_status"),
-        Agency.scopes.label("agency_scopes"),
-        Agency.kind.label("agency_kind"),
-    )
-    .join(Agency, Agency.id == Credential.agency_id)
-    .where(Credential.kid == bindparam("kid"))
-)
-_CLAIM = insert(ClaimedNonce)
-
-
 @dataclass(frozen=True)
 class OneStatement:
     """PostgreSQL: a request's admission in one round trip. Its signature is verified under the key as
@@ -127,66 +98,8 @@ class Admission:
     left: list[float | None] = field(default_factory=list)
 
 
-_NOW = bindparam("now", type_=Credential.not_before.type)
-_FORGET = ClaimedNonce.forget_after.type
-_KEY_ROW = _KEY_WITH_AGENCY.cte("key_row")
-
-
-def _may_sign_now(key: Any) -> ColumnElement[bool]:
-    """_check_key_status's test as SQL over `key`'s columns: the key may sign at `now`."""
-    return and_(
-        or_(key.c.revoked_at.is_(None), key.c.revoked_at > _NOW),
-        key.c.not_before <= _NOW,
-        or_(key.c.expires_at.is_(None), key.c.expires_at > _NOW),
-        key.c.agency_status == "active",
-    )
-
-
-@cache
-def _one_statement(draw_count: int) -> Select[Any]:
-    """The key's row as _KEY_WITH_AGENCY reads it, with `claimed` (the nonce was claimed: the key is
-    the one the signature verified under, may sign now, the request passed every other check, and the
-    nonce is new) and `drawN_left` for each draw (taken only once the nonce is claimed)."""
-    claimable = select(
-        _KEY_ROW.c.kid, bindparam("nonce", type_=String), bindparam("forget_after", type_=_FORGET)
-    )
-    claimable = claimable.where(
-        bindparam("claim", type_=Boolean),
-        _KEY_ROW.c.sign_public == bindparam("sign_public", type_=String),
-        _KEY_ROW.c.agency_id == bindparam("known_agency", type_=String),
-        _may_sign_now(_KEY_ROW),
-    )
-    claimed = (
-        postgresql_insert(ClaimedNonce)
-        .from_select(["kid", "nonce", "forget_after"], claimable)
-        .on_conflict_do_nothing()
-        .returning(ClaimedNonce.kid)
-        .cte("claimed")
-    )
-    taken = [taking_after(claimed, f"draw{number}_") for number in range(draw_count)]
-    lefts = [select(cte.c.tokens).scalar_subquery().label(f"draw{n}_left") for n, cte in enumerate(taken)]
-    return select(_KEY_ROW, exists(claimed.select()).label("claimed"), *lefts)
-
-
-def _one_statement_values(
-    kid: str,
-    known: KnownKey,
-    nonce: str,
-    forget_after: datetime,
-    now: datetime,
-    *,
-    claim: bool,
-    draws: list[Draw],
-) -> dict[str, object]:
-    values: dict[str, object] = {"kid": kid, "nonce": nonce, "forget_after": forget_after, "now": now}
-    values |= {"claim": claim, "sign_public": known.sign_public, "known_agency": known.agency_id}
-    for number, draw in enumerate(draws):
-        values |= draw_values(draw, f"draw{number}_", now)
-    return values
-
-
 def _check_key_status(key: Any, now: datetime) -> None:
-    """`key` is a row of _KEY_WITH_AGENCY. Told only to a request whose signature verified under it."""
+    """`key` is a row of KEY_WITH_AGENCY. Told only to a request whose signature verified under it."""
     if key.revoked_at is not None and key.revoked_at <= now:
         raise KeyRevoked("the key has been revoked")
     if key.not_before > now:
@@ -306,8 +219,8 @@ def prepare_kept(
     late = _late_problem(received, request, body, now, settings)
     forget_after = nonce_forget_after(received.params["created"], settings)
     draws = in_one_statement.draws_for(known.agency_id, kid)
-    values = _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
-    return Prepared(kid, known, actor, late, draws, in_one_statement, _one_statement(len(draws)), values)
+    values = one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
+    return Prepared(kid, known, actor, late, draws, in_one_statement, one_statement(len(draws)), values)
 
 
 def conclude_kept(prepared: Prepared, row: Any, now: datetime) -> Admission | None:
@@ -331,7 +244,7 @@ def after_refusal_under_kept(
     """A signature refused under the key as this node kept it: read the key as it is now, as an unknown
     key id's request does (so a kept key id can not be told from an unknown one by timing), and decide
     afresh if what was kept is stale; else refuse."""
-    fresh = connection.execute(_KEY_WITH_AGENCY, {"kid": refused.kid}).first()
+    fresh = connection.execute(KEY_WITH_AGENCY, {"kid": refused.kid}).first()
     if fresh is None or KnownKey(fresh.sign_public, fresh.agency_id) != refused.known:
         refused.in_one_statement.known_keys.forget(refused.kid)
         if fresh is not None:
@@ -351,7 +264,7 @@ def _reading_the_key(
     SQLite, where every statement is a local call)."""
     received, nonce, actor = _parse(request, body, settings)
     kid = received.params["keyid"]
-    key = connection.execute(_KEY_WITH_AGENCY, {"kid": kid}).first()
+    key = connection.execute(KEY_WITH_AGENCY, {"kid": kid}).first()
     known = None if key is None else KnownKey(key.sign_public, key.agency_id)
     _verify_signature(known, request, received)
     if known is None:  # unreachable: nobody holds the private half of the stand-in key
@@ -365,8 +278,8 @@ def _reading_the_key(
         _claim_nonce(connection, kid, nonce, forget_after)
         return Admission(_caller(key, actor))
     draws = in_one_statement.draws_for(known.agency_id, kid)
-    values = _one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
-    prepared = Prepared(kid, known, actor, late, draws, in_one_statement, _one_statement(len(draws)), values)
+    values = one_statement_values(kid, known, nonce, forget_after, now, claim=late is None, draws=draws)
+    prepared = Prepared(kid, known, actor, late, draws, in_one_statement, one_statement(len(draws)), values)
     admission = conclude_kept(prepared, connection.execute(prepared.statement, values).first(), now)
     if admission is None:  # changed between two statements a moment apart: refused, never retried
         raise SignatureInvalid("the signature does not verify under a registered key", reason="key-unknown")
@@ -421,7 +334,7 @@ def _late_problem(
 
 
 def _caller(key: Any, actor: str) -> Caller:
-    """`key` is a row with _KEY_WITH_AGENCY's columns."""
+    """`key` is a row with KEY_WITH_AGENCY's columns."""
     return Caller(
         agency_id=key.agency_id,
         kid=key.kid,
@@ -445,7 +358,7 @@ def _claim_nonce(connection: Connection, kid: str, nonce: str, forget_after: dat
     """Record the nonce; a second claim of the same one is a replay (the unique key refuses it, whichever
     node claimed it first)."""
     try:
-        connection.execute(_CLAIM, {"kid": kid, "nonce": nonce, "forget_after": forget_after})
+        connection.execute(CLAIM, {"kid": kid, "nonce": nonce, "forget_after": forget_after})
     except IntegrityError as exc:
         raise NonceReplayed("this nonce was already used with this key") from exc
 
