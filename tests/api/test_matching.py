@@ -390,6 +390,27 @@ def test_names_only_alike_are_possible_hits_and_a_birth_date_makes_them_strong(
     assert (same["strength"], same["reasons"]) == ("exact", ["name: exact"])
 
 
+@pytest.mark.parametrize(
+    ("stored", "asked"),
+    [
+        ("Sergej Schewtschenko", "Sergei Shevchenko"),  # stored in German, asked in English
+        ("Sergei Shevchenko", "Serguei Chevtchenko"),  # stored in English, asked in French
+        ("Nikita Khrouchtchev", "Nikita Chruschtschow"),  # French against German
+    ],
+)
+def test_a_slavic_name_is_found_in_german_and_french_spelling(
+    pair: tuple[Member, Member], stored: str, asked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every token counts as common, as Sergei is at scale: the record is found only by a pair of tokens,
+    # which the rendered name must share with the asked one in the blind index.
+    monkeypatch.setattr(matching_candidates, "RARE_TOKEN", 0)
+    owner, querier = pair
+    body = suspect(names=[{"full_name": stored}], rules=rules(mode="all_members"))
+    record = owner.client.create_record("suspects", body)
+    [found] = querier.client.match({"names": [asked]})["references"]
+    assert (found["record_id"], found["strength"]) == (record["id"], "strong")
+
+
 def test_a_common_token_finds_candidates_only_in_pairs(
     enrol: Any, db: Database, vault: Vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:

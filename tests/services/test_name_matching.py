@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from app.services.matching import tokens as token_module
-from app.services.matching.names import PreparedName, name_similarity, names_match
+from app.services.matching.names import STRONG_THRESHOLD, PreparedName, name_similarity, names_match
 from app.services.matching.normalize import (
     ARTICLES,
     HONORIFICS,
@@ -123,3 +123,38 @@ def test_tokens_made_alike_are_equal_and_hash_alike(name: str) -> None:
         assert a is not b
         assert a == b
         assert hash(a) == hash(b)
+
+
+@pytest.mark.parametrize(
+    ("english", "rendered"),
+    [
+        ("Sergei Shevchenko", "Sergej Schewtschenko"),  # German
+        ("Sergei Shevchenko", "Serguei Chevtchenko"),  # French
+        ("Nikita Khrushchev", "Nikita Chruschtschow"),
+        ("Nikita Khrushchev", "Nikita Khrouchtchev"),
+        ("Mikhail Gorbachev", "Michail Gorbatschow"),
+        ("Yevgeni Sakharov", "Jewgeni Sacharow"),
+        ("Yekaterina Tsvetayeva", "Jekaterina Zwetajewa"),
+        ("Grigori Rasputin", "Grigori Raspoutine"),
+        ("Nikolai Kadyrov", "Nikolaj Kadyrow"),
+        ("Yuri Sokolov", "Jurij Sokolow"),
+    ],
+)
+def test_a_slavic_name_in_german_or_french_spelling_is_a_strong_hit(english: str, rendered: str) -> None:
+    assert name_similarity(english, rendered) >= STRONG_THRESHOLD
+    # ... and is found: the rendered name also reads as the English one in the blind index.
+    assert set(name_skeletons(english)) <= set(name_skeletons(rendered))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Jeon Min-ho", "Yeon Min-ho"),  # 전 / 연: a Korean J is no German j
+        ("Jeong Ji-hoon", "Yeong Ji-hoon"),
+        ("Juan Martinez", "Yuan Martinez"),
+        ("Justin Dubois", "Justine Dubois"),  # a French -ine is read as -in only beside tch or ou
+        ("Jiang Wei", "Yang Wei"),
+    ],
+)
+def test_the_renderings_leave_alike_names_of_other_cultures_apart(first: str, second: str) -> None:
+    assert name_similarity(first, second) < STRONG_THRESHOLD

@@ -18,6 +18,7 @@ from schwifty.exceptions import SchwiftyException
 
 from app.schemas.common import e164
 from app.services.matching.japanese import japanese_reading
+from app.services.matching.renderings import rendered_readings
 
 HONORIFICS = frozenset(
     "MR MRS MS MISS DR PROF SHEIKH SHAIKH SHAYKH HAJI HAJJI HADJI SAYYID SAYED SIR DON DONA SR SRA "
@@ -242,10 +243,15 @@ def name_skeletons(name: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
-    """The skeletons of the name's tokens, for each way it reads: as written, and a name in kanji also in
-    Japanese (pairs of tokens are indexed within one reading, never across two)."""
+    """The skeletons of the name's tokens, for each way it reads: as written; a name in kanji also in
+    Japanese; a Slavic name in German or French spelling also in English (renderings.py: Schewtschenko
+    is found by Shevchenko). Pairs of tokens are indexed within one reading, never across two."""
+    tokens = name_tokens(name)
     reading = japanese_reading(name)
-    readings = [name_tokens(name)] + ([name_tokens(reading)] if reading else [])
+    readings = [tokens] + ([name_tokens(reading)] if reading else [])
+    rendered = [min(rendered_readings(token), default=token) for token in tokens]
+    if rendered != tokens:
+        readings.append(rendered)
     return tuple(tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings)
 
 

@@ -3,7 +3,8 @@ the word it was written as and the variant sets it belongs to (variants.py). Two
 - the same spelling (1.0);
 - variants of one name, by the variant tables (0.98): Mohammed / Muhammad / محمد;
 - spellings of one name by two romanisations (0.96): the same key once transliteration differences are
-  folded (kh/h, ou/u, w/v, ...), or one reading of the word in common (Юрий: Yuri, Iouri, Jurij);
+  folded (kh/h, ou/u, w/v, ...), or one reading of the word in common (Юрий: Yuri, Iouri, Jurij; a
+  Slavic name in German or French read back, renderings.py: Schewtschenko, Chevtchenko);
 - alike, but not certain (0.955): consonants alike across a script without vowels (حسين / Hassan), other
   letters of one script read alike (李 / 黎, Стојановић / Стојаковић);
 - known different names, both in the tables but sharing no set (at most 0.6): Mohammed / Mahmoud;
@@ -22,6 +23,7 @@ from rapidfuzz.distance import Levenshtein
 from app.services.matching import variants
 from app.services.matching.normalize import fold_abjad, is_latin_script, skeleton
 from app.services.matching.readings import HEBREW, other_readings
+from app.services.matching.renderings import rendered_readings
 from app.services.matching.typos import is_keying_error
 
 SAME, VARIANT, SIMILAR, DIFFERENT = 1.0, 0.98, 0.96, 0.6
@@ -114,10 +116,14 @@ class Token:
         native_sets = variants.variant_sets(written.split()[-1])
         sets = native_sets | variants.variant_sets(bare)
         key = variant_key(bare)
-        readings = frozenset(other_readings(bare if abjad else text, written) | ({text} - {bare}))
+        latin_script = is_latin_script(written)
+        readings = frozenset(
+            other_readings(bare if abjad else text, written)
+            | ({text} - {bare})
+            | (rendered_readings(text) if latin_script else frozenset())
+        )
         alternatives = frozenset({key, *(variant_key(reading) for reading in readings)})
         folded = _fold_abjad(written) if abjad else ""
-        latin_script = is_latin_script(written)
         native = "" if latin_script else _unmarked(written.lower())
         spelled = written.lower() if latin_script else ""
         return cls(
