@@ -1,10 +1,13 @@
 """Given names that are one name in several languages: the Ukrainian and the Russian form of one name
-(Олена / Елена, Микола / Николай, Serhii / Sergei), and textbook equivalents across European languages
-(Giuseppe / Joseph / José, Eugene / Yevgeny). name-variants tables family names and the names of Asian and
-Middle-Eastern cultures; these fill the gap for the given names of Europe. Each set lists the forms in
-Cyrillic and their common romanisations; a form already in a set of the tables joins this set to that one
-(variants.py), so Georgios (Greek table) and Giorgio (here) stay one name. Debatable pairs (Ivan / John,
-Alyona / Elena) are left out: a wrong equivalence here is a false hit everywhere."""
+(Олена / Елена, Микола / Николай, Serhii / Sergei), textbook equivalents across European languages
+(Giuseppe / Joseph / José, Eugene / Yevgeny), and the names of the Bible and the Quran in their Hebrew,
+Arabic, Turkish and European forms (Yaakov / Jacob / Yaqub). name-variants tables family names and the
+names of Asian and Middle-Eastern cultures; these fill the gap for the given names of Europe and the
+forms that cross those cultures. Each set lists the forms in Cyrillic and their common romanisations; a
+form already in a set of the tables joins this set to that one (variants.py), so Georgios (Greek table)
+and Giorgio (here) stay one name. Debatable pairs (Ivan / John, Alyona / Elena, Isabel / Elizabeth,
+Klaus / Nicholas, Yahya / John) are left out, and so are forms that are another name's in some language
+(Andrea, a man in Italy and a woman elsewhere): a wrong equivalence here is a false hit everywhere."""
 
 LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
     # Ukrainian and Russian (Belarusian where it differs) forms of one given name.
@@ -45,7 +48,7 @@ LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
         "Michał",
         "Michel",
     ),
-    ("Григорій", "Григорий", "Hryhorii", "Hryhoriy", "Grigory", "Grigoriy", "Grigorii", "Gregory"),
+    ("Григорій", "Григорий", "Hryhorii", "Hryhoriy", "Grigory", "Grigoriy", "Grigorii", "Grigori", "Gregory"),
     ("Василь", "Василий", "Vasyl", "Vasily", "Vasiliy", "Vasilii", "Vassili", "Basil"),
     ("Володимир", "Владимир", "Volodymyr", "Vladimir", "Wladimir", "Włodzimierz"),
     (
@@ -115,4 +118,39 @@ LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
     ("Vincenzo", "Vincent", "Vicente"),
     ("Lorenzo", "Lawrence", "Laurent", "Lorenz"),
     ("Teresa", "Theresa", "Thérèse"),
+    # The same names in Central and Eastern Europe, and in Greek (each joins its set above).
+    ("John", "Jan", "Ioannis", "Giannis", "János", "Juhani"),
+    ("Peter", "Piotr", "Péter", "Petar", "Petros", "Pieter", "Pere"),
+    ("Michael", "Mikael", "Mihály", "Mihajlo", "Mikhael", "Michail"),
+    ("Stephen", "Stéphane", "István", "Szczepan", "Štefan", "Stjepan", "Stefanos"),
+    ("Jacob", "Jakub", "Jakov", "Iacob", "Jacobo", "Jákob"),
+    ("Catherine", "Katarzyna", "Katalin", "Kateřina", "Katherine", "Kathryn", "Ecaterina"),
+    ("Elizabeth", "Elisabeth", "Elisabetta", "Elżbieta", "Yelizaveta", "Elizaveta", "Erzsébet", "Alžběta"),
+    ("George", "Jerzy", "Giorgi", "Georges", "György", "Jiří", "Giorgos", "Georgios", "Đorđe", "Djordje"),
+    ("Henry", "Henryk", "Hendrik"),
+    ("Andrew", "Andrzej", "Andrej", "Andrija", "Ondřej", "András", "Andreu"),
+    ("Paul", "Paweł", "Pavlos", "Pál", "Pavol", "Paulo", "Pau"),
+    ("Matthew", "Matthias", "Mateusz", "Matías", "Mathieu", "Matej", "Máté", "Mattia"),
+    ("Thomas", "Tomás", "Tommaso", "Tomasz", "Tomáš", "Tamás"),
+    ("Charles", "Karol", "Károly", "Karel"),
+    ("Francis", "Ferenc", "František", "Frans"),
+    ("Lawrence", "Wawrzyniec", "Lourenço"),
+    ("Nicholas", "Mikołaj", "Nikolaos", "Nicolás", "Niccolò", "Nikola", "Miklós"),
+    ("Gregory", "Grzegorz", "Grégoire", "Gregorio", "Grigor", "Gergely"),
+    ("Anthony", "Anton", "Antoni", "Antonín", "Antal"),
+    # The names of the Bible and the Quran in their Hebrew, Arabic, Turkish and European forms.
+    ("Joseph", "Yosef", "Yossef", "Yusuf", "Youssef", "Yousef", "Yusif", "Yusup"),
+    ("Jacob", "Yaakov", "Yaacov", "Yaqub", "Yakub", "Yacoub", "Yaqoob"),
+    ("Abraham", "Avraham", "Ibrahim", "İbrahim", "Abrahão"),
+    ("Isaac", "Yitzhak", "Yitzchak", "Itzhak", "Ishaq", "Isak", "Izaak", "Isaak", "Isacco"),
+    ("Ishmael", "Ismail", "İsmail", "Ismael", "Yishmael"),
+    ("Moses", "Moshe", "Musa", "Moussa", "Moisés", "Moïse", "Mojżesz", "Moisei"),
+    ("David", "Dawud", "Dawood", "Daoud", "Davud", "Davit", "Dávid"),
+    ("Solomon", "Shlomo", "Sulayman", "Suleiman", "Süleyman", "Salomon", "Salomone"),
+    ("Aaron", "Aharon", "Harun", "Haroun", "Aarón", "Aronne"),
+    ("Jonah", "Yonah", "Yunus", "Younes", "Jonas", "Giona"),
+    ("Elijah", "Eliyahu", "Ilyas", "Elias", "Ilias", "Élie", "Ilya"),
+    ("Zachary", "Zechariah", "Zakariya", "Zakaria", "Zacharias", "Zacarías", "Zaccaria"),
+    ("Alexander", "Iskandar", "Iskander", "Eskandar"),
+    ("Mary", "Maryam", "Mariam", "Meryem", "Marija", "Maryia"),
 )
