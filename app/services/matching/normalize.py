@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
+from itertools import islice, product
 
 from anyascii import anyascii
 from schwifty import IBAN
@@ -153,34 +154,37 @@ def _written_words(name: str) -> list[str]:
 # Names and their words repeat (a million records hold far fewer distinct names): analysed once each.
 @lru_cache(maxsize=65536)
 def name_parts(name: str) -> tuple[tuple[str, str], ...]:
-    """(upper-case Latin token, the word it was written as), in the order written: honorifics and name
-    particles (written in Latin script: Arabic "عمر" transliterates to "MR" and must stay) dropped, Arabic
+    """(upper-case Latin token, the word it was written as), in the order written: honorifics before the
+    name and name particles (written in Latin script: Arabic "عمر" transliterates to "MR" and must stay)
+    dropped, Arabic
     articles joined to the word they belong to. A dropped particle stays in how the next word was written
     ("de la Cruz" is the token CRUZ written "de la Cruz"), which is also written Delacruz."""
     parts: list[tuple[str, str]] = []
     particles: list[str] = []  # dropped before the next word, kept in how it was written: de la Cruz
-    for written in _written_words(name):
-        romanised = latin(written).upper()
-        # Arabic and Hebrew letters romanise to marks too (ʿayn as a quote): one word stays one token.
-        words = (
-            [_NOT_LETTER.sub("", romanised)]
-            if _ABJAD.search(written)
-            else _NOT_LETTER.sub(" ", romanised.replace("'", "")).split()
-        )
-        for word in (word for word in words if word):
-            # Written as the particle is (Lê, a Vietnamese family name, is not the French le).
-            if written.isascii() and word in PARTICLES:
-                particles.append(written)
-                continue
-            if written.isascii() and word in HONORIFICS:
-                continue
-            if parts and parts[-1][0] in ARTICLES:
-                article, article_written = parts[-1]
-                parts[-1] = (article + word, f"{article_written} {written}")
-            else:
-                parts.append((word, " ".join([*particles, written])))
-            particles = []
+    words = [(word, written) for written in _written_words(name) for word in _latin_words(written)]
+    for position, (word, written) in enumerate(words):
+        # Written as the particle is (Lê, a Vietnamese family name, is not the French le).
+        if written.isascii() and word in PARTICLES:
+            particles.append(written)
+            continue
+        # A title only before the name (Sheikh Mohamed): after it, a name (Ahmed El Sayed, Omar Haji).
+        if written.isascii() and word in HONORIFICS and not parts and position < len(words) - 1:
+            continue
+        if parts and parts[-1][0] in ARTICLES:
+            article, article_written = parts[-1]
+            parts[-1] = (article + word, f"{article_written} {written}")
+        else:
+            parts.append((word, " ".join([*particles, written])))
+        particles = []
     return tuple(parts)
+
+
+def _latin_words(written: str) -> list[str]:
+    romanised = latin(written).upper()
+    # Arabic and Hebrew letters romanise to marks too (ʿayn as a quote): one word stays one token.
+    if _ABJAD.search(written):
+        return [word for word in [_NOT_LETTER.sub("", romanised)] if word]
+    return _NOT_LETTER.sub(" ", romanised.replace("'", "")).split()
 
 
 def name_tokens(name: str) -> list[str]:
@@ -249,10 +253,22 @@ def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
     tokens = name_tokens(name)
     reading = japanese_reading(name)
     readings = [tokens] + ([name_tokens(reading)] if reading else [])
-    rendered = [min(rendered_readings(token), default=token) for token in tokens]
-    if rendered != tokens:
-        readings.append(rendered)
-    return tuple(tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings)
+    skeletons = [tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings]
+    return tuple(dict.fromkeys(skeletons + _rendered_skeletons(tokens)))
+
+
+_MOST_RENDERED = 3  # readings of a name in other spellings, at most (Prigoschin: Prigoshin, Prigozhin)
+
+
+def _rendered_skeletons(tokens: list[str]) -> list[tuple[str, ...]]:
+    """The name's skeletons as its German or French spellings read in English, each token in each of its
+    readings that keys differently (sch as ш and as ж), at most _MOST_RENDERED of them."""
+    choices = [
+        tuple(dict.fromkeys(skeleton(spelled) for spelled in (token, *rendered_readings(token))))
+        for token in tokens
+    ]
+    combinations = islice(product(*choices), 1, _MOST_RENDERED + 1)  # the first is the name as written
+    return [tuple(key for key in keys if key) for keys in combinations]
 
 
 def document_number(number: str, country: str | None = None) -> str:

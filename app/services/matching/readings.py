@@ -122,7 +122,7 @@ def _joined_particles(written: str) -> set[str]:
 
 def other_readings(text: str, written: str) -> set[str]:
     """Other Latin spellings of the written word: its Cyrillic read by other national systems; with and
-    without an Arabic article joined to it (Alrashid, Al-Rashid, Rashid)."""
+    without an Arabic article joined to it (Alrashid, Al-Rashid, Rashid; El Amine, Lamine)."""
     readings = set()
     if _CYRILLIC.search(written):
         for reading in _CYRILLIC_READINGS:
@@ -139,6 +139,8 @@ def other_readings(text: str, written: str) -> set[str]:
                 readings.add(tokens[-1])
     if text[:2] in ("AL", "EL", "UL") and len(text) > 4:
         readings.update({text, text[2:]})
+        if written[:3].upper() in ("AL ", "EL ", "UL "):  # the article written apart, run in in the Maghreb:
+            readings.add("L" + text[2:])  # El Amine, Lamine
     if " " in written and is_latin_script(written):
         readings.update(_joined_particles(written))
     if _ARMENIAN.search(written) or (_ARMENIAN_FAMILY.search(text) and is_latin_script(written)):

@@ -120,7 +120,7 @@ class Token:
         readings = frozenset(
             other_readings(bare if abjad else text, written)
             | ({text} - {bare})
-            | (rendered_readings(text) if latin_script else frozenset())
+            | (set(rendered_readings(text)) if latin_script else set())
         )
         alternatives = frozenset({key, *(variant_key(reading) for reading in readings)})
         folded = _fold_abjad(written) if abjad else ""
@@ -210,6 +210,9 @@ def _spelling(a: Token, b: Token) -> float:
         )
     if a.key == b.key or a.alternatives & b.alternatives:
         return SIMILAR
+    if _qaf(a) or _qaf(b):  # ق is q, gh or k: Qasemi, Ghasemi, Kasemi; but غ is gh too (Ghazi, Qazi)
+        if a.key.replace("G", "K") == b.key.replace("G", "K"):
+            return ALIKE
     if a.spelled and b.spelled and is_keying_error(a.text, b.text):  # Snadrine / Sandrine
         return ALIKE
     if a.key[:1] != b.key[:1]:  # Hernández / Fernández, Irina / Arina
@@ -227,6 +230,10 @@ def _spelling(a: Token, b: Token) -> float:
         return _DIFFERENT_TOKEN
     # Edits, not shared prefixes: Bychkov / Bykov and Dimitrov / Dimov are other names.
     return Levenshtein.normalized_similarity(a.key, b.key)
+
+
+def _qaf(token: Token) -> bool:
+    return "Q" in token.text or "GH" in token.text
 
 
 def _inflected(key: str, other: str) -> bool:
