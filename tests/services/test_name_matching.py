@@ -23,6 +23,7 @@ from app.services.matching.normalize import (
     name_skeletons,
     name_tokens,
 )
+from app.services.matching.wade_giles import pinyin_readings
 from tests.services.name_identities import HARD_NEGATIVES, IDENTITIES
 
 
@@ -231,3 +232,32 @@ def test_qaf_written_q_or_gh_is_alike_not_certain() -> None:
     # Persian writes ق gh (Ghasemi) where Arabic romanisation writes q; غ is gh too (Ghazi, not Qazi).
     assert MATCH_THRESHOLD <= name_similarity("Mehdi Ghasemi", "Mehdi Qasemi") < STRONG_THRESHOLD
     assert not names_match("Mehdi Ghasemi", "Mehdi Hashemi")
+
+
+@pytest.mark.parametrize(
+    ("pinyin", "wade_giles"),
+    [
+        ("Deng Xiaoping", "Teng Hsiao-ping"),
+        ("Mao Zedong", "Mao Tse-tung"),
+        ("Jiang Jingguo", "Chiang Ching-kuo"),
+        ("Cai Yingwen", "Tsai Ing-wen"),
+        ("Xie Zhangting", "Hsieh Chang-ting"),
+    ],
+)
+def test_a_chinese_name_in_wade_giles_is_a_strong_hit_on_its_pinyin(pinyin: str, wade_giles: str) -> None:
+    assert name_similarity(pinyin, wade_giles) >= STRONG_THRESHOLD
+    assert set(name_skeletons(pinyin)) <= set(name_skeletons(wade_giles))  # found by it, too
+
+
+@pytest.mark.parametrize(
+    "name", ["Tang Wei", "Kim Ji-hoon", "Chung Ji-hun", "Tsuchiya Hiroshi", "Lee Teng-hui"]
+)
+def test_only_a_name_with_a_sign_of_wade_giles_is_read_as_it(name: str) -> None:
+    # Pinyin Tang is not Wade-Giles Dang; a Korean or Japanese name is neither.
+    assert pinyin_readings(name) == ()
+
+
+def test_wade_giles_keeps_other_chinese_names_apart() -> None:
+    # As Deng Xiaoping and Deng Xiaoming are: one family, given names a letter apart, possible at most.
+    assert name_similarity("Teng Hsiao-ping", "Deng Xiaoming") < STRONG_THRESHOLD
+    assert not names_match("Mao Tse-tung", "Mao Zexian")

@@ -18,6 +18,7 @@ from app.services.matching import variants
 from app.services.matching.japanese import japanese_reading
 from app.services.matching.normalize import name_key, name_parts
 from app.services.matching.tokens import ALIKE, SAME, SIMILAR, VARIANT, Token, token_similarity
+from app.services.matching.wade_giles import pinyin_readings
 
 MATCH_THRESHOLD = 0.90  # at least a possible hit
 STRONG_THRESHOLD = 0.95
@@ -43,6 +44,7 @@ class PreparedName:
     tonal: bool  # Vietnamese in full orthography, where marks (and their absence) tell names apart
     han: str  # the name as written, when in Han characters: it may be Japanese, read otherwise
     patronymic: tuple[Token, ...] = ()  # the father's name made a part of one's own: never the family
+    pinyin: tuple[str, ...] = ()  # the name read in pinyin, when written in Wade-Giles (wade_giles.py)
 
     @classmethod
     def of(cls, name: str) -> "PreparedName":
@@ -63,7 +65,7 @@ class PreparedName:
         )
         tonal = bool(_VIETNAMESE.search(name.lower()))
         han = name if _HAN.search(name) else ""
-        return cls(tokens, name_key(name), family_first, tonal, han, patronymic)
+        return cls(tokens, name_key(name), family_first, tonal, han, patronymic, pinyin_readings(name))
 
     @property
     def family(self) -> int | None:
@@ -182,7 +184,7 @@ def _kind(similarity: float | None) -> str:
 
 def compare(first: PreparedName, second: PreparedName) -> Comparison:
     """How alike two names are; a name in kanji against one in kana or Latin letters also as read in
-    Japanese (渡辺大輔 / Watanabe Daisuke), the better of the two."""
+    Japanese (渡辺大輔 / Watanabe Daisuke), and one in Wade-Giles also in pinyin: the best of these."""
     best = _compare(first, second)
     if bool(first.han) != bool(second.han):
         reading = japanese_reading(first.han or second.han)
@@ -190,8 +192,11 @@ def compare(first: PreparedName, second: PreparedName) -> Comparison:
             read = PreparedName.of(reading)
             other = _compare(read, second) if first.han else _compare(first, read)
             if other.score > best.score:
-                return other
-    return best
+                best = other
+    # Teng Hsiao-ping / Deng Xiaoping: a name in Wade-Giles also as read in pinyin.
+    others = [_compare(PreparedName.of(read), second) for read in first.pinyin]
+    others += [_compare(first, PreparedName.of(read)) for read in second.pinyin]
+    return max([best, *others], key=lambda comparison: comparison.score)
 
 
 def _compare(first: PreparedName, second: PreparedName) -> Comparison:
