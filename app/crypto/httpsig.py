@@ -81,7 +81,9 @@ def _derived_value(message: HttpMessage, name: str) -> str:
     if name == "@method":
         return message.method
     if name == "@target-uri":
-        return message.target_uri
+        # The target URI has no fragment (RFC 9110 section 7.1): a client never sends it, so a signer
+        # must not cover it (the server would verify another base and refuse).
+        return message.target_uri.split("#", 1)[0]
     url = urlsplit(message.target_uri)
     if name == "@scheme":
         return url.scheme.lower()

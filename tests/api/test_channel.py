@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.client import KixClient
+from app.client.codec import Codec
 from app.clock import ShiftedClock
 from app.config import Settings
 from app.crypto.digest import content_digest
@@ -50,6 +51,15 @@ def test_a_correct_request_is_accepted_and_writes(
     status, problem, body = send(http, request, admin_key, server_jwks)
     assert (status, problem, body["id"]) == (201, None, "probe")
     assert [group["id"] for group in admin.list_groups()["items"]] == ["probe"]
+
+
+def test_a_fragment_in_the_callers_url_is_neither_signed_nor_sent(
+    http: httpx.Client, admin_key: KeyPair, server_jwks: dict[str, Any]
+) -> None:
+    # A fragment never reaches the server: the signature must not cover it (nor may the answer's).
+    codec = Codec(admin_key, server_jwks, "tester")
+    request = codec.build(http, "GET", f"{BASE_URL}/v1/admin/groups#top", None, None, None, None)
+    assert codec.open_response(request, http.send(request))["items"] == []
 
 
 def test_unsigned_request(

@@ -142,3 +142,14 @@ def test_one_codec_encrypts_to_each_recipient_and_opens_with_each_key() -> None:
             assert codec.decrypt(token, recipient.encryption).plaintext == b"{}"
             with pytest.raises(JweError):
                 codec.decrypt(token, other.encryption)
+
+
+def test_the_target_uri_covers_no_fragment() -> None:
+    # What a client holds (with a fragment) and what the server receives (without) sign alike.
+    params: dict[str, Any] = {"created": 1, "keyid": KEY.kid, "alg": "ed25519", "tag": "t"}
+    held = HttpMessage(headers={}, method="GET", target_uri="https://kix.example/v1/alerts?limit=5#top")
+    sent = HttpMessage(headers={}, method="GET", target_uri="https://kix.example/v1/alerts?limit=5")
+    signature_input, signature = sign(
+        held, label="kix", components=[("@target-uri", {})], params=params, private_key=KEY.signing
+    )
+    verify(sent, find_signature(signature_input, signature, tag="t"), KEY.signing.public_key())
