@@ -153,4 +153,6 @@ LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
     ("Zachary", "Zechariah", "Zakariya", "Zakaria", "Zacharias", "Zacarías", "Zaccaria"),
     ("Alexander", "Iskandar", "Iskander", "Eskandar"),
     ("Mary", "Maryam", "Mariam", "Meryem", "Marija", "Maryia"),
+    # A family name's forms the tables lack: 李 / 이 is Ri in North Korea and read in Japanese.
+    ("이", "李", "Ri"),
 )
