@@ -192,7 +192,7 @@ def test_the_renderings_leave_alike_names_of_other_cultures_apart(first: str, se
         ("Ri Sol-ju", "Lee Sol-ju"),  # 이 as North Korea writes it
     ],
 )
-def test_language_forms_of_one_given_name_are_a_strong_hit(first: str, second: str) -> None:
+def test_language_forms_of_one_name_are_a_strong_hit(first: str, second: str) -> None:
     assert name_similarity(first, second) >= STRONG_THRESHOLD
 
 
