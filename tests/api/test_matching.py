@@ -398,6 +398,7 @@ def test_names_only_alike_are_possible_hits_and_a_birth_date_makes_them_strong(
         ("Nikita Khrouchtchev", "Nikita Chruschtschow"),  # French against German
         ("Teng Hsiao-ping", "Deng Xiaoping"),  # stored in Wade-Giles, asked in pinyin
         ("Mao Zedong", "Mao Tse-tung"),
+        ("陳大文", "Chan Tai Man"),  # stored in Han characters, asked as Hong Kong writes it
     ],
 )
 def test_a_name_is_found_in_another_romanisation(

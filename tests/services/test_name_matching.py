@@ -22,6 +22,7 @@ from app.services.matching.normalize import (
     name_key,
     name_skeletons,
     name_tokens,
+    skeleton_readings,
 )
 from app.services.matching.wade_giles import pinyin_readings
 from tests.services.name_identities import HARD_NEGATIVES, IDENTITIES
@@ -262,3 +263,24 @@ def test_wade_giles_keeps_other_chinese_names_apart() -> None:
     # As Deng Xiaoping and Deng Xiaoming are: one family, given names a letter apart, possible at most.
     assert name_similarity("Teng Hsiao-ping", "Deng Xiaoming") < STRONG_THRESHOLD
     assert not names_match("Mao Tse-tung", "Mao Zexian")
+
+
+@pytest.mark.parametrize(
+    ("han", "hong_kong"),
+    [
+        ("陳大文", "Chan Tai Man"),
+        ("曾偉", "Tsang Wai"),
+        ("歐陽楠", "Au Yeung Nam"),  # a family name of two characters, written apart
+        ("黃靜", "Wong Ching"),  # both known to the tables, in pinyin as Huang Jing
+        ("李嘉誠", "Li Ka-shing"),
+    ],
+)
+def test_a_name_in_han_characters_is_a_strong_hit_in_cantonese(han: str, hong_kong: str) -> None:
+    assert name_similarity(han, hong_kong) >= STRONG_THRESHOLD
+    assert skeleton_readings(hong_kong)[0] in skeleton_readings(han)  # found by it, too
+
+
+def test_cantonese_readings_never_make_two_characters_alike() -> None:
+    # 一 reads yi in pinyin and 二 yi in Cantonese: between characters only one system is compared.
+    assert not names_match("林雄一", "林雄二")
+    assert not names_match("曾偉", "Chan Wai")  # 曾 is Tsang, not 陳 Chan

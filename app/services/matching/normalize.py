@@ -18,6 +18,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from app.schemas.common import e164
+from app.services.matching import cantonese
 from app.services.matching.japanese import japanese_reading
 from app.services.matching.renderings import rendered_readings
 from app.services.matching.wade_giles import pinyin_readings
@@ -249,17 +250,22 @@ def name_skeletons(name: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
     """The skeletons of the name's tokens, for each way it reads: as written; a name in kanji also in
-    Japanese; a name in Wade-Giles also in pinyin (wade_giles.py: Teng Hsiao-ping is found by Deng
-    Xiaoping); a Slavic name in German or French spelling also in English (renderings.py: Schewtschenko
-    is found by Shevchenko). Pairs of tokens are indexed within one reading, never across two."""
+    Japanese, and in Cantonese (cantonese.py: 陳大文 is found by Chan Tai Man); a name in Wade-Giles also
+    in pinyin (wade_giles.py: Teng Hsiao-ping is found by Deng Xiaoping); a Slavic name in German or
+    French spelling also in English (renderings.py: Schewtschenko is found by Shevchenko). Pairs of
+    tokens are indexed within one reading, never across two."""
     tokens = name_tokens(name)
     reading = japanese_reading(name)
     readings = [tokens] + ([name_tokens(reading)] if reading else [])
     readings += [name_tokens(read) for read in pinyin_readings(name)[:_MOST_PINYIN]]
+    written = [word for _token, word in name_parts(name)]
+    if written and all(_HAN_CHARACTER.fullmatch(word) for word in written):
+        readings += cantonese.name_readings(written)
     skeletons = [tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings]
     return tuple(dict.fromkeys(skeletons + _rendered_skeletons(tokens)))
 
 
+_HAN_CHARACTER = re.compile("[\u4e00-\u9fff]")
 _MOST_PINYIN = 4  # readings in pinyin of a name in Wade-Giles, at most (the likeliest come first)
 _MOST_RENDERED = 3  # readings of a name in other spellings, at most (Prigoschin: Prigoshin, Prigozhin)
 

@@ -1,7 +1,7 @@
 """Other Latin readings of a word than the one romanisation gives it: Cyrillic by Ukrainian, Serbian and
-Bulgarian rules, Greek letter by letter, Han syllables in Wade-Giles, Hangul in the older Korean
-romanisation, kana with long vowels shortened and in Kunrei-shiki, and an Arabic article with and without.
-The scorer counts two tokens alike when any of their readings agree."""
+Bulgarian rules, Greek letter by letter, Han syllables in Wade-Giles (in Cantonese: cantonese.py), Hangul
+in the older Korean romanisation, kana with long vowels shortened and in Kunrei-shiki, and an Arabic
+article with and without. The scorer counts two tokens alike when any of their readings agree."""
 
 import re
 

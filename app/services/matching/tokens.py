@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from app.services.matching import variants
+from app.services.matching import cantonese, variants
 from app.services.matching.normalize import fold_abjad, is_latin_script, skeleton
 from app.services.matching.readings import HEBREW, other_readings
 from app.services.matching.renderings import rendered_readings
@@ -36,6 +36,7 @@ _SAME_SHAPE = 0.93
 _ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
 _VOWELS = re.compile(r"[AEIOUYW]")
 _THAI = re.compile("[\u0e00-\u0e7f]")
+_HAN = re.compile("[\u4e00-\u9fff]")
 _VOWEL = re.compile(r"[AEIOU]")
 _ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
@@ -87,6 +88,9 @@ class Token:
     native: str  # as written, when not in Latin script: two spellings in one script are two names
     spelled: str  # as written, when in Latin script, lower-case: Hoa and Hòa are two Vietnamese names
     native_sets: frozenset[int]  # variant sets of the word as written in its own script
+    # Keys of a Han character's Cantonese readings (陳: Chan), against Latin letters only: between two
+    # characters they would meet another system's reading (一 is yi in pinyin, 二 yi in Cantonese).
+    cantonese: frozenset[str]
     # Tokens key the similarity cache, hashed twice a lookup and a name query makes thousands: hashed
     # once, from the fields that tell spellings apart (a generated hash re-hashed all eleven each time).
     _hash: int = field(init=False, repr=False, compare=False)
@@ -138,6 +142,9 @@ class Token:
             native,
             spelled,
             native_sets,
+            frozenset(variant_key(read) for read in cantonese.syllable_readings(written))
+            if len(written) == 1 and _HAN.fullmatch(written)
+            else frozenset(),
         )
 
 
@@ -277,6 +284,8 @@ def _token_similarity(a: Token, b: Token) -> float:
         return VARIANT
     if a.text == b.text:
         return SAME
+    if (a.cantonese & b.alternatives and b.spelled) or (b.cantonese & a.alternatives and a.spelled):
+        return SIMILAR  # 黃 / Wong, as Hong Kong writes it (pinyin reads it Huang)
     if a.sets and b.sets and not (a.abjad or b.abjad) and not a.alternatives & b.alternatives:
         # Both known, as different names (the tables' gaps are likelier across scripts)
         return min(DIFFERENT, _spelling(a, b))
