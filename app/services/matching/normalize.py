@@ -158,9 +158,9 @@ def _written_words(name: str) -> list[str]:
 def name_parts(name: str) -> tuple[tuple[str, str], ...]:
     """(upper-case Latin token, the word it was written as), in the order written: honorifics before the
     name and name particles (written in Latin script: Arabic "عمر" transliterates to "MR" and must stay)
-    dropped, Arabic
-    articles joined to the word they belong to. A dropped particle stays in how the next word was written
-    ("de la Cruz" is the token CRUZ written "de la Cruz"), which is also written Delacruz."""
+    dropped, Arabic articles joined to the word they belong to. A dropped particle stays in how the next
+    word was written ("de la Cruz" is the token CRUZ written "de la Cruz"), which is also written
+    Delacruz."""
     parts: list[tuple[str, str]] = []
     particles: list[str] = []  # dropped before the next word, kept in how it was written: de la Cruz
     words = [(word, written) for written in _written_words(name) for word in _latin_words(written)]
@@ -247,6 +247,11 @@ def name_skeletons(name: str) -> list[str]:
     return [key for reading in skeleton_readings(name) for key in reading]
 
 
+_HAN_CHARACTER = re.compile("[\u4e00-\u9fff]")
+_MOST_PINYIN = 4  # readings in pinyin of a name in Wade-Giles, at most (the likeliest come first)
+_MOST_RENDERED = 3  # readings of a name in other spellings, at most (Prigoschin: Prigoshin, Prigozhin)
+
+
 @lru_cache(maxsize=65536)
 def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
     """The skeletons of the name's tokens, for each way it reads: as written; a name in kanji also in
@@ -263,11 +268,6 @@ def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
         readings += cantonese.name_readings(written)
     skeletons = [tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings]
     return tuple(dict.fromkeys(skeletons + _rendered_skeletons(tokens)))
-
-
-_HAN_CHARACTER = re.compile("[\u4e00-\u9fff]")
-_MOST_PINYIN = 4  # readings in pinyin of a name in Wade-Giles, at most (the likeliest come first)
-_MOST_RENDERED = 3  # readings of a name in other spellings, at most (Prigoschin: Prigoshin, Prigozhin)
 
 
 def _rendered_skeletons(tokens: list[str]) -> list[tuple[str, ...]]:

@@ -56,12 +56,13 @@ def rendered_readings(word: str) -> tuple[str, ...]:
 
 
 def _german(word: str) -> list[str]:
+    slavic = bool(_SLAVIC.search(word))
     # ч (tsch) and ш or ж (sch) held apart, so that what is left of ch is х, and z and s can be read.
     word = word.replace("TSCH", "\x01").replace("SCH", "\x02").replace("CH", "KH")
     word = word.replace("TZ", "TS").replace("Z", "TS")
     word = _FINAL_J.sub("Y", _VOWEL_AFTER_J.sub("Y", word))
     spellings = [word.replace("\x02", "SH")]
-    if _SLAVIC.search(word):
+    if slavic:
         spellings.append(word.replace("\x02", "ZH"))  # Schukow is Zhukov
     if _VOICED_S.search(word):  # s is с (Sergej) or з (Selenskyj)
         spellings += [_VOICED_S.sub("Z", spelled) for spelled in spellings]

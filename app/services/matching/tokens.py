@@ -4,7 +4,8 @@ the word it was written as and the variant sets it belongs to (variants.py). Two
 - variants of one name, by the variant tables (0.98): Mohammed / Muhammad / محمد;
 - spellings of one name by two romanisations (0.96): the same key once transliteration differences are
   folded (kh/h, ou/u, w/v, ...), or one reading of the word in common (Юрий: Yuri, Iouri, Jurij; a
-  Slavic name in German or French read back, renderings.py: Schewtschenko, Chevtchenko);
+  Slavic name in German or French read back, renderings.py: Schewtschenko, Chevtchenko; a Han character
+  in Cantonese against Latin letters, cantonese.py: 黃 / Wong);
 - alike, but not certain (0.955): consonants alike across a script without vowels (حسين / Hassan), other
   letters of one script read alike (李 / 黎, Стојановић / Стојаковић);
 - known different names, both in the tables but sharing no set (at most 0.6): Mohammed / Mahmoud;
@@ -92,7 +93,7 @@ class Token:
     # characters they would meet another system's reading (一 is yi in pinyin, 二 yi in Cantonese).
     cantonese: frozenset[str]
     # Tokens key the similarity cache, hashed twice a lookup and a name query makes thousands: hashed
-    # once, from the fields that tell spellings apart (a generated hash re-hashed all eleven each time).
+    # once, from the fields that tell spellings apart (a generated hash re-hashed all twelve each time).
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +131,7 @@ class Token:
         folded = _fold_abjad(written) if abjad else ""
         native = "" if latin_script else _unmarked(written.lower())
         spelled = written.lower() if latin_script else ""
+        in_cantonese = cantonese.syllable_readings(written) if _HAN.fullmatch(written) else ()
         return cls(
             bare,
             key,
@@ -142,9 +144,7 @@ class Token:
             native,
             spelled,
             native_sets,
-            frozenset(variant_key(read) for read in cantonese.syllable_readings(written))
-            if len(written) == 1 and _HAN.fullmatch(written)
-            else frozenset(),
+            frozenset(variant_key(reading) for reading in in_cantonese),
         )
 
 
