@@ -5,9 +5,8 @@ beside its pinyin and Wade-Giles ones, so a record written either way is found b
 
 The readings come from the `cantonese-romanisation` package's table (MIT; some 13,000 characters, each
 with the romanisations it is given in several systems: 曾 chang, jang, tsang), the Hong Kong Government's
-spelling first. Its six
-tables take a few megabytes, so they are loaded on the first name in Han characters, as the Japanese
-dictionary is (japanese.py)."""
+spelling first. Its tables take about 20 MB, so they are loaded on the first name in Han characters, as
+the Japanese dictionary is (japanese.py)."""
 
 import re
 from functools import lru_cache

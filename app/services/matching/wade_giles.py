@@ -7,8 +7,8 @@ g or k, p b or p, t d or t, ts and tz z or c. So a name gets every pinyin readin
 most MOST_READINGS), with the syllables of a hyphenated given name joined as pinyin writes them.
 
 Only a name whose every syllable is one of Wade-Giles, and which shows a sign of it that pinyin never
-writes (hs, tz, ssu, ih, ieh, ien, a ch before i and a vowel, ts before e or u), is read: Tang Wei or Kim
-Ji-hoon stays as written.
+writes (hs, ts, tz, ssu, ih, ieh, ien, a ch before i and a vowel), is read: Tang Wei or Kim Ji-hoon
+stays as written.
 """
 
 import re
