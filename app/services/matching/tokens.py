@@ -1,7 +1,8 @@
 """How alike two name tokens are, from 0 to 1. A token is one word of a name in upper-case Latin, knowing
 the word it was written as and the variant sets it belongs to (variants.py). Two tokens are:
 - the same spelling (1.0);
-- variants of one name, by the variant tables (0.98): Mohammed / Muhammad / محمد;
+- variants of one name, by the variant tables (0.98): Mohammed / Muhammad / محمد, and a spelling they do
+  not know that folds onto one of their forms (Mukhammad: Muhammad);
 - spellings of one name by two romanisations (0.96): the same key once transliteration differences are
   folded (kh/h, ou/u, w/v, ...), or one reading of the word in common (Юрий: Yuri, Iouri, Jurij; a
   Slavic name in German or French read back, renderings.py: Schewtschenko, Chevtchenko; a Han character
@@ -148,6 +149,28 @@ class Token:
         )
 
 
+def _known_by_key(token: Token) -> frozenset[int]:
+    """A token's variant sets; for a Latin spelling the tables do not know, those of the forms it folds
+    onto (its key). Never a reason to call two names different: only to call them variants."""
+    if token.sets or not token.spelled:
+        return token.sets
+    return _sets_by_key().get(token.key, frozenset())
+
+
+@lru_cache(maxsize=1)
+def _sets_by_key() -> dict[str, frozenset[int]]:
+    """The variant sets of the tables' Latin forms by their key, where the key names one name only."""
+    by_key: dict[str, list[frozenset[int]]] = {}
+    for form, sets in variants.all_forms().items():
+        if form.isascii() and form.isalpha():
+            by_key.setdefault(variant_key(form.upper()), []).append(sets)
+    return {
+        key: frozenset().union(*found)
+        for key, found in by_key.items()
+        if all(a & b for a in found for b in found)  # no two forms of the key are different names
+    }
+
+
 def _unmarked(word: str) -> str:
     """Marks often left out in a script of its own (Greek tonos, Russian ё as е) taken off."""
     letters = (char for char in unicodedata.normalize("NFD", word) if not unicodedata.combining(char))
@@ -286,6 +309,8 @@ def _token_similarity(a: Token, b: Token) -> float:
         return SAME
     if (a.cantonese & b.alternatives and b.spelled) or (b.cantonese & a.alternatives and a.spelled):
         return SIMILAR  # 黃 / Wong, as Hong Kong writes it (pinyin reads it Huang)
+    if _known_by_key(a) & _known_by_key(b):
+        return VARIANT  # Mukhammad, unknown to the tables, folds onto their Muhammad: Mohammed's variant
     if a.sets and b.sets and not (a.abjad or b.abjad) and not a.alternatives & b.alternatives:
         # Both known, as different names (the tables' gaps are likelier across scripts)
         return min(DIFFERENT, _spelling(a, b))

@@ -61,6 +61,11 @@ def _build() -> tuple[dict[str, frozenset[int]], dict[int, int], frozenset[int]]
 _SETS, _BEARERS, _FAMILY_FIRST = _build()
 
 
+def all_forms() -> dict[str, frozenset[int]]:
+    """Every form the tables know (folded), with its sets."""
+    return _SETS
+
+
 def family_name_first(sets: frozenset[int]) -> bool:
     """Whether a token is a family name of a culture that writes it first (Wang, Kim, Nguyen)."""
     return bool(sets & _FAMILY_FIRST)
