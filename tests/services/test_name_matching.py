@@ -193,6 +193,8 @@ def test_the_renderings_leave_alike_names_of_other_cultures_apart(first: str, se
         ("Elżbieta Kowalska", "Elizabeth Kowalska"),
         ("Mikołaj Wiśniewski", "Nicholas Wiśniewski"),
         ("Ri Sol-ju", "Lee Sol-ju"),  # 이 as North Korea writes it
+        ("Yohanan Levi", "John Levi"),
+        ("Фома Орлов", "Thomas Orlov"),
     ],
 )
 def test_language_forms_of_one_name_are_a_strong_hit(first: str, second: str) -> None:

@@ -119,7 +119,7 @@ LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
     ("Lorenzo", "Lawrence", "Laurent", "Lorenz"),
     ("Teresa", "Theresa", "Thérèse"),
     # The same names in Central and Eastern Europe, and in Greek (each joins its set above).
-    ("John", "Jan", "Ioannis", "Giannis", "János", "Juhani"),
+    ("John", "Jan", "Ioannis", "Giannis", "János", "Juhani", "Yohanan", "Yochanan"),
     ("Peter", "Piotr", "Péter", "Petar", "Petros", "Pieter", "Pere"),
     ("Michael", "Mikael", "Mihály", "Mihajlo", "Mikhael", "Michail"),
     ("Stephen", "Stéphane", "István", "Szczepan", "Štefan", "Stjepan", "Stefanos"),
@@ -131,7 +131,7 @@ LANGUAGE_FORMS: tuple[tuple[str, ...], ...] = (
     ("Andrew", "Andrzej", "Andrej", "Andrija", "Ondřej", "András", "Andreu"),
     ("Paul", "Paweł", "Pavlos", "Pál", "Pavol", "Paulo", "Pau"),
     ("Matthew", "Matthias", "Mateusz", "Matías", "Mathieu", "Matej", "Máté", "Mattia"),
-    ("Thomas", "Tomás", "Tommaso", "Tomasz", "Tomáš", "Tamás"),
+    ("Thomas", "Tomás", "Tommaso", "Tomasz", "Tomáš", "Tamás", "Фома", "Foma"),
     ("Charles", "Karol", "Károly", "Karel"),
     ("Francis", "Ferenc", "František", "Frans"),
     ("Lawrence", "Wawrzyniec", "Lourenço"),
