@@ -15,6 +15,7 @@ from typing import Any
 
 from app.collector import settle
 
+HAN_CHARACTER = re.compile("[\u4e00-\u9fff]")  # one character of a name that may be read in Cantonese
 MOST_READINGS = 3  # readings of a whole name, at most, for its blind-index keys (a character has 1 to 3)
 
 

@@ -247,7 +247,6 @@ def name_skeletons(name: str) -> list[str]:
     return [key for reading in skeleton_readings(name) for key in reading]
 
 
-_HAN_CHARACTER = re.compile("[\u4e00-\u9fff]")
 _MOST_PINYIN = 4  # readings in pinyin of a name in Wade-Giles, at most (the likeliest come first)
 _MOST_RENDERED = 3  # readings of a name in other spellings, at most (Prigoschin: Prigoshin, Prigozhin)
 
@@ -264,7 +263,7 @@ def skeleton_readings(name: str) -> tuple[tuple[str, ...], ...]:
     readings = [tokens] + ([name_tokens(reading)] if reading else [])
     readings += [name_tokens(read) for read in pinyin_readings(name)[:_MOST_PINYIN]]
     written = [word for _token, word in name_parts(name)]
-    if written and all(_HAN_CHARACTER.fullmatch(word) for word in written):
+    if written and all(cantonese.HAN_CHARACTER.fullmatch(word) for word in written):
         readings += cantonese.name_readings(written)
     skeletons = [tuple(key for key in (skeleton(token) for token in tokens) if key) for tokens in readings]
     return tuple(dict.fromkeys(skeletons + _rendered_skeletons(tokens)))

@@ -38,7 +38,6 @@ _SAME_SHAPE = 0.93
 _ABJAD_FOLD = str.maketrans({"Q": "K", "G": "K", "C": "K", "V": None, "W": None})
 _VOWELS = re.compile(r"[AEIOUYW]")
 _THAI = re.compile("[\u0e00-\u0e7f]")
-_HAN = re.compile("[\u4e00-\u9fff]")
 _VOWEL = re.compile(r"[AEIOU]")
 _ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\ufb1d-\ufdff\ufe70-\ufeff]")
 # Spellings one name gets from different romanisations, folded away before comparing.
@@ -132,7 +131,8 @@ class Token:
         folded = _fold_abjad(written) if abjad else ""
         native = "" if latin_script else _unmarked(written.lower())
         spelled = written.lower() if latin_script else ""
-        in_cantonese = cantonese.syllable_readings(written) if _HAN.fullmatch(written) else ()
+        han = cantonese.HAN_CHARACTER.fullmatch(written)
+        in_cantonese = cantonese.syllable_readings(written) if han else ()
         return cls(
             bare,
             key,
