@@ -8,6 +8,7 @@ hand: `KIX_FUZZ_EXAMPLES=200 KIX_FUZZ_ALL_PHASES=1 pytest tests/security/test_co
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -126,7 +127,9 @@ def _timed(response: httpx.Response) -> httpx.Response:
 
 @SCHEMA.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES)
-def test_every_operation_answers_as_documented(case: Any, world: World, http: httpx.Client) -> None:
+def test_every_operation_answers_as_documented(
+    case: Any, world: World, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
     if case.path in PUBLIC_PATHS:
         answer = http.get(case.formatted_path)
         plain = httpx.Response(
@@ -141,6 +144,12 @@ def test_every_operation_answers_as_documented(case: Any, world: World, http: ht
         name: value for name, value in sent.get("headers", {}).items() if name.lower() not in OWN_HEADERS
     }
     request = codec.build(http, case.method, sent["url"], sent.get("json"), sent.get("params"), headers, None)
-    response = http.send(request)
+    with caplog.at_level(logging.INFO, logger="kix.access"):
+        response = http.send(request)
     assert response.status_code < 500, response.text[:300]
+    # Every request here is signed by a live key: none may be refused as unauthenticated. The reason
+    # the server logged, and what was signed, say why if one is.
+    refused = [getattr(entry, "refused", None) for entry in caplog.records if entry.name == "kix.access"]
+    assert response.status_code != 401, (refused, request.method, str(request.url), dict(request.headers))
+    caplog.clear()
     case.validate_response(_as_plain_response(case, response, codec, request), checks=CHECKS)
