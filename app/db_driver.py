@@ -41,9 +41,12 @@ class DriverStatement:
     """A statement built with SQLAlchemy, compiled once for psycopg: its SQL, and how its parameters go in
     and its rows come out, each value processed as SQLAlchemy would for its column's type."""
 
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+    def __init__(
+        self, statement: Executable, dialect: Dialect, column_keys: Sequence[str] | None = None
+    ) -> None:
+        """`column_keys`: for an INSERT, the columns its rows give (as SQLAlchemy compiles it to execute)."""
         assert isinstance(statement, ClauseElement)  # noqa: S101 - every Executable KIX builds is one
-        self._compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self._compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=column_keys))
         self.sql = str(self._compiled)
         binds = self._compiled.bind_names
         processors = {binds[bind]: bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds}
@@ -60,10 +63,11 @@ class DriverStatement:
             parameters[name] = process(parameters[name])
         return parameters
 
-    def row(self, description: Sequence[Any], raw: Sequence[Any]) -> Any:
-        """`raw` (a row as psycopg returns it, with the cursor's `description`) as a named tuple of the
-        result columns."""
+    def row(self, cursor: psycopg.AsyncCursor[Any], raw: Sequence[Any]) -> Any:
+        """`raw` (a row as psycopg returns it, from `cursor`) as a named tuple of the result columns."""
         if self._row_type is None:
+            # Read once: psycopg builds the description's objects afresh each time it is asked.
+            description = cursor.description or ()
             self._result_processors = [
                 column.type.dialect_impl(self._dialect).result_processor(self._dialect, described.type_code)
                 for column, described in zip(self._columns, description, strict=True)
@@ -136,7 +140,7 @@ class Driver:
             try:
                 return await psycopg.AsyncConnection.connect(*args, **kwargs)
             except psycopg.Error as exc:
-                raise _wrapped(exc, "connect", self.dialect) from exc
+                raise wrapped_error(exc, "connect", self.dialect) from exc
 
         self._pools = PerLoop(lambda: DriverPool(connect, POOL_SIZE), _close_pool)
         self._statements: dict[int, tuple[Executable, DriverStatement]] = {}
@@ -156,12 +160,11 @@ class Driver:
         async with self._pools.get().connection() as connection:
             try:
                 cursor = await connection.execute(compiled.sql, parameters)
-                raw = await cursor.fetchone() if cursor.description else None
+                result = cursor.pgresult
+                raw = await cursor.fetchone() if result is not None and result.nfields else None
             except psycopg.Error as exc:
-                raise _wrapped(exc, compiled.sql, self.dialect) from exc
-            if raw is None or cursor.description is None:
-                return None
-            return compiled.row(cursor.description, raw)
+                raise wrapped_error(exc, compiled.sql, self.dialect) from exc
+            return None if raw is None else compiled.row(cursor, raw)
 
     async def execute(self, statement: Executable, values: Mapping[str, Any]) -> None:
         """Run `statement` with `values`, committed on its own (autocommit)."""
@@ -175,7 +178,7 @@ async def _close_pool(pool: DriverPool) -> None:
     await pool.close()
 
 
-def _wrapped(exc: psycopg.Error, sql: str, dialect: Dialect) -> DBAPIError:
+def wrapped_error(exc: psycopg.Error, sql: str, dialect: Dialect) -> DBAPIError:
     """SQLAlchemy's wrapper of a driver error (OperationalError, IntegrityError...), parameters hidden."""
     wrapped = DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True, dialect=dialect)
     return cast(DBAPIError, wrapped)

@@ -27,6 +27,7 @@ from app.services.audit.log import append as append_entry
 from app.services.events.signal import EventSignal
 from app.services.identity.authentication import Caller
 from app.services.vault import Vault
+from app.write_behind import hold_writes
 
 Answer = TypeVar("Answer")
 
@@ -99,6 +100,7 @@ async def in_request_transaction(
 
     def in_transaction(session: Session) -> Answer:
         with database.committing(session), _entry_before_commit(request, session, entry):
+            hold_writes(session)  # its rows, change and entry go in one round trip with the COMMIT
             answer = work(session)
         if entry is not None:
             entry.written = True

@@ -16,8 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from sqlalchemy import JSON, Column, ColumnDefault, Connection, Insert, Table, insert, inspect
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
+
+from app import write_behind
 
 
 def row_of(obj: Any) -> dict[str, Any]:
@@ -73,8 +77,9 @@ def write_rows(
         return
     names = list(columns) if columns is not None else [column.key for column in table.columns]
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        connection.execute(_insert(table), [{name: row[name] for name in names} for row in rows])
+        write_behind.write(connection, _insert(table), [{name: row[name] for name in names} for row in rows])
         return
+    write_behind.send_held(connection)  # the COPY goes straight to the driver: what is held goes first
     # COPY bypasses SQLAlchemy's types, so what they do on the way in is done here: JSON is encoded,
     # and a TypeDecorator (UTCDateTime: aware datetimes only, in UTC) processes its values.
     converted = [
@@ -82,15 +87,27 @@ def write_rows(
         for position, name in enumerate(names)
         if (convert := _converter(table.columns[name].type, connection)) is not None
     ]
+    values = []
+    for row in rows:
+        row_values = [row[name] for name in names]
+        for position, convert in converted:
+            row_values[position] = convert(row_values[position])
+        values.append(row_values)
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     raw = connection.connection.driver_connection
+    if isinstance(raw, psycopg.AsyncConnection):  # a session awaited on the loop (app.db_loop)
+        await_only(_copied_async(raw, sql, values))
+        return
     assert raw is not None  # noqa: S101 - a live connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                values = [row[name] for name in names]
-                for position, convert in converted:
-                    values[position] = convert(values[position])
-                copy.write_row(values)
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row_values in values:
+            copy.write_row(row_values)
+
+
+async def _copied_async(raw: psycopg.AsyncConnection[Any], sql: str, values: list[list[Any]]) -> None:
+    async with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row_values in values:
+            await copy.write_row(row_values)
 
 
 def _converter(column_type: Any, connection: Connection) -> Callable[[Any], Any] | None:

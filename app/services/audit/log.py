@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Insert, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import write_behind
 from app.crypto.audit_format import entry_content
 from app.crypto.audit_format import head_message as signed_head_message
 from app.crypto.encoding import b64url_decode, b64url_encode
@@ -88,7 +89,7 @@ def append_on(connection: Connection, draft: EntryDraft) -> None:
     """Write the entry on `connection`: in its transaction, or, on PostgreSQL in autocommit, committed by
     its one statement."""
     if connection.dialect.name == "postgresql":
-        connection.execute(*postgres_entry(draft))
+        write_behind.write(connection, *postgres_entry(draft))
         return
     values = entry_values(draft)
     entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import write_behind
 from app.ids import uuid7
 from app.models import Change, Event, Record
 from app.schemas.events import EventType
@@ -49,7 +50,7 @@ def _insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     postgres = is_postgres(session)
     connection = session.connection()
     if len(rows) == 1:
-        connection.execute(_INSERT_CHANGES[postgres], rows[0])
+        write_behind.write(connection, _INSERT_CHANGES[postgres], rows[0])
     else:
         # Several (a batch's creates) are written as one COPY on PostgreSQL: their transaction id is read
         # once, since COPY computes nothing.
