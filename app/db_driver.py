@@ -5,7 +5,8 @@ Through SQLAlchemy's async engine each of them cost about 270 us of CPU where ps
 90: a pool checkout with its events and its reset, a greenlet for the synchronous code, an execution
 context, the result's wrapping. Each statement here is still built with SQLAlchemy, and compiled once,
 by SQLAlchemy, for psycopg (DriverStatement), with SQLAlchemy's own processing of its parameters and
-result columns: only the running of it is direct. Everything else keeps the engines (app.db, app.db_loop).
+result columns: only the running of it is direct. Everything else keeps the engines (app.db, app.db_loop),
+but for the rows a request's transaction holds until its COMMIT (app.write_behind), compiled here too.
 
 A driver error is raised as SQLAlchemy's wrapper of it (DBAPIError.instance), so a caller tells an outage
 from a bug as it does for any other statement (db.unavailable_reason).

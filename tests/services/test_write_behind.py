@@ -18,7 +18,7 @@ from app.models import AuditEntry, Record
 from app.services.audit.log import EntryDraft, postgres_entry
 from app.services.bulk_rows import COPY_FROM_ROWS, write_rows
 from app.write_behind import HeldWrites, hold_writes
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, truncate_all
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="KIX_TEST_POSTGRES_URL is not set")
 
@@ -92,6 +92,7 @@ def database(postgres_database: str) -> Any:
     database = Database(postgres_database)
     yield database
     database.dispose()
+    truncate_all(postgres_database)  # the worker's database is shared: leave no entries to the next test
 
 
 def test_held_rows_go_in_one_pipeline_with_the_commit_in_their_transaction(database: Database) -> None:
